@@ -1,0 +1,3 @@
+"""CoE: a plugin-based Git repository analysis framework."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,259 @@
+"""The ``coe`` command.
+
+Every user error ends in one line on stderr and a non-zero exit code, never a
+traceback (set ``COE_DEBUG=1`` to see one for an internal error). Exit codes:
+0 success, 1 the analysis failed or was partial, 2 bad input.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any, Sequence
+
+import click
+
+from . import __version__
+from .analyzer import AnalyzerError
+from .plugins import PluginLoadError, PluginManager, get_manager
+from .repos import SourceError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"coe: error: {self.format_message()}", err=True)
+
+
+class CoeGroup(click.Group):
+    """The root group: adds plugin commands lazily and turns errors into one line."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        cache = ctx.meta.setdefault("coe.plugin_commands", None)
+        if cache is None:
+            cache = {}
+            manager = _manager(ctx)
+
+            def record(plugin: str, command: Any) -> None:
+                if not isinstance(command, click.Command) or not command.name:
+                    raise TypeError("register() expects a named click.Command")
+                if command.name in cache or command.name in self.commands:
+                    raise ValueError(f"command '{command.name}' already exists")
+                cache[command.name] = command
+                manager.plugins[plugin].commands.append(command.name)
+
+            manager.collect("coe_register_commands", record)
+            ctx.meta["coe.plugin_commands"] = cache
+        return cache
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SourceError, AnalyzerError, PluginLoadError, ValueError, KeyError, OSError) as exc:
+            if isinstance(exc, click.ClickException):
+                raise
+            if os.environ.get("COE_DEBUG"):
+                raise
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise UserError(str(message)) from None
+
+
+def _manager(ctx: click.Context) -> PluginManager:
+    root = ctx.find_root()
+    manager = root.meta.get("coe.manager")
+    if manager is None:
+        try:
+            manager = get_manager()
+        except PluginLoadError as exc:
+            raise UserError(str(exc)) from None
+        root.meta["coe.manager"] = manager
+    return manager
+
+
+@click.group(cls=CoeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="coe")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """CoE: analyze Git repositories with pluggable analyzers."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+# --- coe plugins ---------------------------------------------------------------
+
+
+@cli.command("plugins")
+@click.option("--all", "show_all", is_flag=True, help="Also show hooks each plugin implements.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def plugins_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List loaded plugins, their analyzers and load errors."""
+    manager = _manager(ctx)
+    rows = manager.describe(include_hooks=True)
+    if as_json:
+        analyzers = {name: type(a).describe() for name, a in sorted(manager.analyzers.items())}
+        click.echo(json.dumps({"plugins": rows, "analyzers": analyzers}, indent=2))
+        return
+    for row in rows:
+        origin = row["distribution"] or row["module"]
+        version = row["version"] or "-"
+        flag = " (built-in)" if row["builtin"] else ""
+        click.echo(f"{row['name']} {version}{flag}  [{origin}]")
+        if row["analyzers"]:
+            details = ", ".join(f"{n} {manager.analyzers[n].version}" for n in row["analyzers"])
+            click.echo(f"  analyzers: {details}")
+        if row["commands"]:
+            click.echo(f"  commands: {', '.join(row['commands'])}")
+        if show_all and row["hooks"]:
+            click.echo(f"  hooks: {', '.join(row['hooks'])}")
+        if row["error"]:
+            click.echo(f"  ERROR: {row['error']}")
+
+
+# --- coe analyze ---------------------------------------------------------------
+
+
+def _parse_option_pairs(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``analyzer.key=value`` pairs to nested options; values parse as JSON when they can."""
+    options: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        analyzer, dot, field = key.partition(".")
+        if not sep or not dot or not analyzer or not field:
+            raise UserError(f"option '{pair}' must look like ANALYZER.KEY=VALUE")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        options.setdefault(analyzer, {})[field] = value
+    return options
+
+
+class _Progress:
+    """A progress bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, label: str):
+        self.tty = sys.stderr.isatty()
+        self.label = label
+        self.bar = click.progressbar(length=1000, label=label, file=sys.stderr, show_eta=False) if self.tty else None
+        self.shown = 0
+        self.last_line = ""
+        if self.bar is not None:
+            self.bar.__enter__()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.bar is not None:
+            target = int(fraction * 1000)
+            if target > self.shown:
+                self.bar.update(target - self.shown)
+                self.shown = target
+            return
+        head = message.split(":", 1)[0]
+        if head != self.last_line:
+            self.last_line = head
+            click.echo(f"{self.label}: {head}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _print_table(outcomes: list[Any], manager: PluginManager) -> None:
+    for outcome in outcomes:
+        click.echo(f"{outcome.repository.name}  {outcome.commit[:12]}  {outcome.status}  ({outcome.duration:.2f}s)")
+        for name, result in outcome.outcomes.items():
+            extra = ""
+            if result.ok and result.data is not None:
+                try:
+                    headline = manager.analyzers[name].summary(result.data)
+                except Exception:  # noqa: BLE001 - a summary must never break output
+                    headline = {}
+                extra = "  " + ", ".join(f"{k}={v}" for k, v in headline.items()) if headline else ""
+            cached = " cached" if result.cached else ""
+            line = f"  {name:<12} {result.status:<10} {result.duration:7.2f}s{cached}{extra}"
+            if result.error:
+                line += f"  error: {result.error}"
+            click.echo(line)
+
+
+@cli.command("analyze")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("-a", "--analyzer", "analyzers", multiple=True, help="Analyzer to run (repeatable; default: all).")
+@click.option("--ref", default=None, help="Branch, tag or commit to analyze (default: HEAD).")
+@click.option("-o", "--option", "option_pairs", multiple=True, metavar="ANALYZER.KEY=VALUE", help="Analyzer option (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here instead of stdout.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="File analysis processes (default: all cores).")
+@click.pass_context
+def analyze_command(
+    ctx: click.Context,
+    targets: tuple[str, ...],
+    analyzers: tuple[str, ...],
+    ref: str | None,
+    option_pairs: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    workers: int | None,
+) -> None:
+    """Analyze one or more repositories (local paths or https URLs)."""
+    from .service import analyze_repositories
+
+    manager = _manager(ctx)
+    options = _parse_option_pairs(option_pairs)
+    outcomes = analyze_repositories(
+        manager,
+        list(targets),
+        analyzers=list(analyzers) or None,
+        ref=ref,
+        options=options,
+        workers=workers,
+        progress_factory=_Progress,
+    )
+    if fmt == "json":
+        text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+    else:
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories]}, indent=2) + "\n")
+        _print_table(outcomes.repositories, manager)
+        for line in outcomes.notes:
+            click.echo(line)
+    if any(o.status != "succeeded" for o in outcomes.repositories):
+        ctx.exit(EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="coe", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("coe: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
+        if os.environ.get("COE_DEBUG"):
+            raise
+        click.echo(f"coe: internal error: {type(exc).__name__}: {exc} (set COE_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,127 @@
+"""Running git safely against repositories we do not trust.
+
+Analyzed repositories are hostile input: their own ``.git/config`` may name a
+pager, an fsmonitor hook, an external diff or textconv program. Every git
+process CoE starts gets the environment built here, which ignores system and
+global configuration and pins the settings that could run code or change
+output, through ``GIT_CONFIG_*`` variables (command-line scope, which beats
+repository configuration).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Mapping, Sequence
+
+#: Settings forced on every git invocation (command-line scope).
+HARDENED_CONFIG: tuple[tuple[str, str], ...] = (
+    ("safe.directory", "*"),
+    ("core.hooksPath", os.devnull),
+    ("core.fsmonitor", "false"),
+    ("core.pager", "cat"),
+    ("core.askPass", ""),
+    ("credential.helper", ""),
+    ("diff.external", ""),
+    ("color.ui", "false"),
+    ("log.showSignature", "false"),
+    ("submodule.recurse", "false"),
+    ("protocol.allow", "never"),
+    ("protocol.https.allow", "always"),
+    ("protocol.file.allow", "never"),
+    ("protocol.ext.allow", "never"),
+    ("uploadpack.allowFilter", "true"),
+    ("transfer.fsckObjects", "true"),
+    ("fetch.fsckObjects", "true"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+)
+
+
+class GitError(RuntimeError):
+    """A git command failed; ``str()`` is one line fit for a user."""
+
+
+def git_environment(extra_config: Sequence[tuple[str, str]] = (), base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return an environment for git that no user or repository config can steer."""
+    env = {k: v for k, v in (base if base is not None else os.environ).items() if not k.startswith("GIT_")}
+    config = list(HARDENED_CONFIG) + list(extra_config)
+    env.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "",
+            "SSH_ASKPASS": "",
+            "GIT_PAGER": "cat",
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "GIT_ALLOW_PROTOCOL": "https",
+            "LC_ALL": "C",
+            "LANG": "C",
+            "GIT_CONFIG_COUNT": str(len(config)),
+        }
+    )
+    for index, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def run_git(
+    args: Sequence[str],
+    cwd: str | Path | None = None,
+    *,
+    timeout: float | None = 120.0,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``git ARGS`` with the hardened environment and capture bytes output.
+
+    Raises :class:`GitError` with git's own first error line when ``check`` is
+    true and git fails or times out.
+    """
+    cmd = ["git", *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=dict(env) if env is not None else git_environment(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        raise GitError(first_error_line(proc.stderr) or f"git {args[0]} failed with exit code {proc.returncode}")
+    return proc
+
+
+def first_error_line(stderr: bytes) -> str:
+    """The most telling line of git's stderr (its ``fatal:``/``error:`` line)."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else ""
+
+
+def decode_path(raw: bytes) -> str:
+    """Decode a path from git output so that non-UTF-8 names survive round trips."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def encode_path(path: str) -> bytes:
+    """Inverse of :func:`decode_path`."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def display_path(path: str) -> str:
+    """A printable (JSON-safe) form of a path that may hold undecodable bytes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

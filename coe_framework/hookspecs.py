@@ -1,0 +1,136 @@
+"""Every hook a CoE plugin can implement.
+
+A plugin is any module or object with functions decorated by :data:`hookimpl`
+whose names match the specs below. Plugins are discovered through the ``coe``
+entry point group (see docs/plugins.md); the built-in ``git``, ``ast`` and
+``techspec`` analyzers register exactly the same way.
+
+Registration hooks receive a ``register`` callback rather than returning values,
+so the framework knows which plugin contributed each analyzer, command, route or
+document, and can report it in ``coe plugins`` and ``/api/v1/plugins``.
+
+Hook versioning policy: a hook's name and arguments never change within a major
+version. New arguments are only ever added (pluggy passes each implementation
+just the arguments it names), and a hook is deprecated for one minor release,
+with a warning, before it is removed.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+PROJECT_NAME = "coe"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def coe_register_analyzers(register: Callable[[Any], None]) -> None:
+    """Contribute analyzers.
+
+    Call ``register(analyzer)`` once per analyzer, with an instance of a
+    subclass of :class:`coe_framework.analyzer.Analyzer` or
+    :class:`coe_framework.analyzer.FileAnalyzer`. Names must be unique across
+    all loaded plugins; a duplicate is recorded as a load error of the plugin
+    that registered it second.
+
+    Example::
+
+        @hookimpl
+        def coe_register_analyzers(register):
+            register(TodoCounter())
+    """
+
+
+@hookspec
+def coe_register_commands(register: Callable[[Any], None]) -> None:
+    """Contribute commands to the ``coe`` command line.
+
+    Call ``register(command)`` with a :class:`click.Command` or
+    :class:`click.Group`. The command is added under its own name; a name that
+    is already taken is recorded as a load error and skipped.
+
+    Example::
+
+        @hookimpl
+        def coe_register_commands(register):
+            @click.command()
+            def hello():
+                click.echo("hello")
+            register(hello)
+    """
+
+
+@hookspec
+def coe_register_routes(register: Callable[[Any], None]) -> None:
+    """Contribute web routes.
+
+    Call ``register(blueprint)`` with a :class:`flask.Blueprint` (or an
+    :class:`apiflask.APIBlueprint`, whose routes then appear in the OpenAPI
+    document). The web app mounts it under ``/plugins/<plugin-name>`` unless
+    the blueprint sets its own ``url_prefix``. The core never imports Flask;
+    only the web app calls this hook.
+
+    Example::
+
+        @hookimpl
+        def coe_register_routes(register):
+            bp = Blueprint("todo", __name__)
+
+            @bp.get("/todo")
+            def todo():
+                return {"ok": True}
+            register(bp)
+    """
+
+
+@hookspec
+def coe_rag_documents(
+    repository: dict[str, Any],
+    results: dict[str, Any],
+    register: Callable[..., None],
+) -> None:
+    """Contribute retrieval (RAG) documents made from one repository's results.
+
+    ``repository`` describes the analyzed repository (``url``, ``name``,
+    ``commit``, ``path`` of a readable checkout-free view), ``results`` maps an
+    analyzer name to the payload it returned for that commit (only analyzers
+    that succeeded appear). Call ``register(text=..., metadata=..., kind=...,
+    key=...)`` once per document; ``key`` must be stable for the same commit so
+    document ids stay the same across runs.
+    """
+
+
+@hookspec
+def coe_embed_documents(documents: list[dict[str, Any]]) -> None:
+    """Attach embedding vectors to RAG documents, in place.
+
+    Each document is a dict with ``id``, ``text`` and ``metadata``. An embedding
+    plugin sets ``document["embedding"] = [float, ...]`` and should record its
+    model in ``document["metadata"]["embedding_model"]``. No embedding plugin
+    is required; without one, documents carry no vectors.
+    """
+
+
+@hookspec
+def coe_analysis_started(analysis: dict[str, Any]) -> None:
+    """Called when an analysis begins running.
+
+    ``analysis`` holds ``id`` (None for an unsaved CLI run), ``repositories``
+    (a list of dicts with ``url``, ``name`` and ``commit``) and ``analyzers``.
+    Implementations must be quick and must not raise; an exception is logged
+    and ignored so a listener can never break an analysis.
+    """
+
+
+@hookspec
+def coe_analysis_finished(analysis: dict[str, Any], status: str) -> None:
+    """Called when an analysis has ended.
+
+    ``status`` is one of ``succeeded``, ``partial``, ``failed`` or
+    ``cancelled``; ``analysis`` is the same mapping as in
+    :func:`coe_analysis_started` plus ``errors`` (analyzer name to message).
+    Like the start event, exceptions are logged and ignored.
+    """

@@ -1,0 +1,364 @@
+"""Repository sources: validation, mirror clones, fetches, ref resolution.
+
+A source is a local path (the CLI, or a directory the operator lets the server
+read) or a remote URL (https; ssh only when enabled). Remote repositories are
+mirrored once into a workspace and fetched on later runs. Everything a client
+names is hostile until proven otherwise: transports other than https/ssh,
+option-looking URLs and refs, loopback, private and link-local hosts are
+refused, and credentials in a URL are used for the transfer but never stored
+or logged.
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import ipaddress
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from .gitutil import GitError, first_error_line, git_environment, run_git
+
+SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\\].*)$")
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class SourceError(ValueError):
+    """A repository source was refused or could not be prepared (one line)."""
+
+
+@dataclass(frozen=True)
+class SourcePolicy:
+    """What a caller may name as a repository.
+
+    The CLI allows any local path; the server allows only paths below
+    ``allowed_dirs`` (empty: none). Private hosts stay refused unless an
+    operator sets ``allow_private_hosts`` for an internal Git server.
+    """
+
+    allow_local: bool = True
+    allowed_dirs: tuple[Path, ...] = ()
+    allow_ssh: bool = False
+    allow_private_hosts: bool = False
+    resolve_hosts: bool = True
+
+    @classmethod
+    def for_server(cls, env: dict[str, str] | None = None) -> "SourcePolicy":
+        """The policy of the web app and workers, from ``COE_ALLOWED_DIRS`` etc."""
+        env = dict(os.environ if env is None else env)
+        dirs = tuple(Path(d).resolve() for d in env.get("COE_ALLOWED_DIRS", "").split(os.pathsep) if d.strip())
+        truthy = lambda k: env.get(k, "").strip().lower() in {"1", "true", "yes", "on"}  # noqa: E731
+        return cls(
+            allow_local=bool(dirs),
+            allowed_dirs=dirs,
+            allow_ssh=truthy("COE_ALLOW_SSH"),
+            allow_private_hosts=truthy("COE_ALLOW_PRIVATE_HOSTS"),
+        )
+
+
+@dataclass(frozen=True)
+class RepositorySource:
+    """A validated source. ``url`` is credential-free and is the repository's identity."""
+
+    kind: str  # local | remote
+    url: str
+    name: str
+    path: Path | None = None
+    auth_header: str | None = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class PreparedRepository:
+    """A source ready to analyse: a git directory and a pinned commit."""
+
+    source: RepositorySource
+    git_dir: Path
+    ref: str
+    commit: str
+    default_branch: str | None
+    commit_date: str
+    author: str
+    message: str
+
+
+def redact_url(url: str) -> str:
+    """The URL without user info, for storage and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _repo_name(text: str) -> str:
+    base = text.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    if base.endswith(".git"):
+        base = base[:-4]
+    return SAFE_NAME.sub("-", base).strip("-.") or "repository"
+
+
+def _check_host(host: str, policy: SourcePolicy) -> None:
+    if not host:
+        raise SourceError("repository URL has no host")
+    if policy.allow_private_hosts:
+        return
+    lowered = host.lower().rstrip(".")
+    if lowered == "localhost" or lowered.endswith(".localhost"):
+        raise SourceError(f"repository host '{host}' is a loopback address and is not allowed")
+    addresses: list[str] = []
+    try:
+        addresses = [str(ipaddress.ip_address(lowered.strip("[]")))]
+    except ValueError:
+        if policy.resolve_hosts:
+            try:
+                infos = socket.getaddrinfo(lowered, None, proto=socket.IPPROTO_TCP)
+            except (socket.gaierror, UnicodeError):
+                raise SourceError(f"repository host '{host}' cannot be resolved") from None
+            addresses = sorted({info[4][0] for info in infos})
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if getattr(ip, "ipv4_mapped", None):
+            ip = ip.ipv4_mapped  # type: ignore[assignment]
+        for attr, label in (
+            ("is_loopback", "a loopback"),
+            ("is_link_local", "a link-local"),
+            ("is_private", "a private"),
+            ("is_multicast", "a multicast"),
+            ("is_reserved", "a reserved"),
+            ("is_unspecified", "an unspecified"),
+        ):
+            if getattr(ip, attr):
+                raise SourceError(f"repository host '{host}' is {label} address ({ip}) and is not allowed")
+
+
+def parse_source(target: str, policy: SourcePolicy = SourcePolicy(), *, name: str | None = None) -> RepositorySource:
+    """Validate what a user named and return a :class:`RepositorySource`.
+
+    Raises :class:`SourceError` with the reason in one line.
+    """
+    if not isinstance(target, str) or not target.strip():
+        raise SourceError("repository source is empty")
+    target = target.strip()
+    if any(ch in target for ch in "\0\n\r"):
+        raise SourceError("repository source contains control characters")
+    if target.startswith("-"):
+        raise SourceError(f"repository source '{target}' looks like a command-line option")
+    if "::" in target.split("/", 1)[0] or target.lower().startswith("ext::"):
+        raise SourceError("repository source uses a git remote helper transport ('<helper>::'), which is not allowed")
+    lowered = target.lower()
+    scp = SCP_LIKE.match(target)
+    if "://" in target:
+        parts = urlsplit(target)
+        scheme = parts.scheme.lower()
+        if scheme == "ssh":
+            if not policy.allow_ssh:
+                raise SourceError("ssh repository URLs are not enabled on this server (only https)")
+        elif scheme != "https":
+            raise SourceError(f"repository URL scheme '{scheme}' is not allowed (only https" + (" and ssh)" if policy.allow_ssh else ")"))
+        try:
+            host = parts.hostname or ""
+            _ = parts.port
+        except ValueError:
+            raise SourceError("repository URL has an invalid port") from None
+        if host.startswith("-") or parts.path.startswith("/-"):
+            raise SourceError("repository URL looks like a command-line option")
+        _check_host(host, policy)
+        auth = None
+        if parts.username is not None or parts.password is not None:
+            raw = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+            auth = "Authorization: Basic " + base64.b64encode(raw.encode()).decode()
+        clean = redact_url(target)
+        return RepositorySource("remote", clean, name or _repo_name(parts.path), auth_header=auth)
+    if scp and not lowered.startswith(("/", ".", "~")):
+        if not policy.allow_ssh:
+            raise SourceError("ssh repository URLs are not enabled on this server (only https)")
+        host = scp.group("host")
+        if host.startswith("-"):
+            raise SourceError("repository URL looks like a command-line option")
+        _check_host(host, policy)
+        return RepositorySource("remote", target, name or _repo_name(scp.group("path")))
+    # A local path.
+    if not policy.allow_local:
+        raise SourceError("local paths are not allowed as repository sources on this server")
+    path = Path(target).expanduser()
+    try:
+        resolved = path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError, OSError):
+        raise SourceError(f"path '{target}' does not exist") from None
+    if policy.allowed_dirs and not any(resolved == d or d in resolved.parents for d in policy.allowed_dirs):
+        raise SourceError(f"path '{target}' is outside the directories this server may read")
+    if not resolved.is_dir():
+        raise SourceError(f"path '{target}' is not a directory")
+    return RepositorySource("local", str(resolved), name or _repo_name(str(resolved)), path=resolved)
+
+
+def _git_dir_of(path: Path) -> Path:
+    proc = run_git(["rev-parse", "--absolute-git-dir"], cwd=path, check=False, timeout=30)
+    if proc.returncode != 0:
+        raise SourceError(f"'{path}' is not a Git repository")
+    git_dir = Path(proc.stdout.decode("utf-8", "surrogateescape").strip())
+    # A path inside some other repository's work tree is not a repository of its own.
+    top = run_git(["rev-parse", "--show-toplevel"], cwd=path, check=False, timeout=30)
+    if top.returncode == 0 and Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve() != path.resolve():
+        raise SourceError(f"'{path}' is not the top of a Git repository")
+    return git_dir
+
+
+def resolve_ref(git_dir: Path, ref: str | None) -> tuple[str, str]:
+    """``(ref, commit SHA)`` for ``ref`` (default: HEAD); one-line errors."""
+    ref = (ref or "HEAD").strip()
+    if not ref or ref.startswith("-") or any(ch in ref for ch in "\0\n\r "):
+        raise SourceError(f"invalid ref '{ref}'")
+    has_commits = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=git_dir, check=False, timeout=30)
+    if has_commits.returncode != 0:
+        any_ref = run_git(["for-each-ref", "--count=1", "--format=%(refname)", "refs/heads", "refs/tags"], cwd=git_dir, timeout=30)
+        if not any_ref.stdout.strip():
+            raise SourceError("repository is empty (it has no commits)")
+    proc = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], cwd=git_dir, check=False, timeout=30)
+    if proc.returncode != 0:
+        raise SourceError(f"unknown ref '{ref}'")
+    return ref, proc.stdout.decode().strip()
+
+
+def _default_branch(git_dir: Path) -> str | None:
+    proc = run_git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=git_dir, check=False, timeout=30)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _commit_info(git_dir: Path, commit: str) -> tuple[str, str, str]:
+    out = run_git(["show", "-s", "--no-show-signature", "--format=%cI%x00%aN <%aE>%x00%s", commit], cwd=git_dir, timeout=30).stdout
+    date, author, subject = (out.decode("utf-8", "replace").rstrip("\n").split("\0") + ["", "", ""])[:3]
+    return date, author, subject
+
+
+def prepare(
+    source: RepositorySource,
+    ref: str | None = None,
+    *,
+    workspace: Path | None = None,
+    timeout: float = 600.0,
+    max_bytes: int = 2 * 1024**3,
+    fetch: bool = True,
+) -> PreparedRepository:
+    """Make ``source`` analysable: mirror or fetch a remote, resolve the ref."""
+    if source.kind == "local":
+        assert source.path is not None
+        git_dir = _git_dir_of(source.path)
+    else:
+        git_dir = mirror(source, workspace or default_workspace(), timeout=timeout, max_bytes=max_bytes, fetch=fetch)
+    ref_name, commit = resolve_ref(git_dir, ref)
+    date, author, message = _commit_info(git_dir, commit)
+    return PreparedRepository(source, git_dir, ref_name, commit, _default_branch(git_dir), date, author, message)
+
+
+def default_workspace() -> Path:
+    """Where mirrors live: ``COE_WORKSPACE`` or the user's cache directory."""
+    configured = os.environ.get("COE_WORKSPACE")
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("coe")) / "mirrors"
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _run_capped(args: Sequence[str], cwd: Path | None, env: dict[str, str], watch: Path, timeout: float, max_bytes: int) -> None:
+    """Run git while watching the size of ``watch``; kill it past either cap."""
+    proc = subprocess.Popen(["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr_chunks: list[bytes] = []
+    drain = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    drain.start()
+    deadline = time.monotonic() + timeout
+    reason = None
+    while proc.poll() is None:
+        time.sleep(0.2)
+        if time.monotonic() > deadline:
+            reason = f"timed out after {timeout:.0f}s"
+        elif watch.exists() and _dir_size(watch) > max_bytes:
+            reason = f"repository is larger than the {max_bytes // (1024 * 1024)} MiB limit"
+        if reason:
+            proc.kill()
+            proc.wait()
+            break
+    drain.join(5)
+    if reason:
+        raise SourceError(f"git {args[0]} {reason}")
+    if proc.returncode != 0:
+        line = first_error_line(b"".join(stderr_chunks))
+        raise SourceError(f"git {args[0]} failed: {line or 'exit code ' + str(proc.returncode)}")
+
+
+def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0, max_bytes: int = 2 * 1024**3, fetch: bool = True) -> Path:
+    """Clone ``source`` as a mirror once; later calls fetch into it.
+
+    A lock file keeps two processes from cloning the same mirror at once, and
+    a clone is built in a temporary directory and renamed into place, so an
+    interrupted clone never leaves a half-written mirror behind.
+    """
+    workspace.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(source.url.encode()).hexdigest()[:16]
+    target = workspace / f"{source.name}-{digest}.git"
+    extra = [("http.extraHeader", source.auth_header)] if source.auth_header else []
+    if source.url.startswith("ssh://") or SCP_LIKE.match(source.url):
+        extra.append(("protocol.ssh.allow", "always"))
+    env = git_environment(extra)
+    env["GIT_ALLOW_PROTOCOL"] = "https:ssh" if any(k == "protocol.ssh.allow" for k, _ in extra) else "https"
+    env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+    with open(workspace / f".{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            if fetch:
+                _run_capped(["fetch", "--prune", "--no-recurse-submodules", "--quiet", "origin"], target, env, target, timeout, max_bytes)
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=workspace))
+        try:
+            _run_capped(
+                ["clone", "--mirror", "--quiet", "--no-recurse-submodules", "--", source.url, str(tmp / "repo.git")],
+                None, env, tmp, timeout, max_bytes,
+            )
+            os.replace(tmp / "repo.git", target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def open_repository(
+    target: str,
+    ref: str | None = None,
+    *,
+    policy: SourcePolicy = SourcePolicy(),
+    name: str | None = None,
+    workspace: Path | None = None,
+) -> PreparedRepository:
+    """Validate, fetch and pin in one call: what the CLI and workers use."""
+    try:
+        return prepare(parse_source(target, policy, name=name), ref, workspace=workspace)
+    except GitError as exc:
+        raise SourceError(str(exc)) from None
+

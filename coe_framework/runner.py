@@ -1,0 +1,574 @@
+"""Runs analyzers on one repository at one commit.
+
+* Dependency order from ``requires`` (a cycle or a missing analyzer is a
+  :class:`PlanError` with one clear line).
+* Isolation: each analyzer runs in a forked child process with a timeout, so
+  one that raises, hangs or returns bad data fails alone and the analysis ends
+  ``partial``. (``isolation="thread"`` trades the hard timeout for speed.)
+* File-level analyzers run on a process pool; their per-file outputs are cached
+  by (analyzer, version, options, path, blob SHA), so a new commit re-runs only
+  changed blobs.
+* Whole results are cached by (repository, commit, analyzer, version, options).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from pydantic import BaseModel
+
+from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
+from .cache import KeyValueCache, MemoryCache
+from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo
+from .plugins import PluginManager
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class PlanError(ValueError):
+    """The selected analyzers cannot be run (unknown name, missing requirement, cycle)."""
+
+
+class StateStore:
+    """Per (analyzer, repository, ref) state for incremental analyzers; memory only.
+
+    The database-backed store in :mod:`coe_framework.db.store` has the same
+    two methods.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    def get_state(self, key: str) -> Any:
+        return self._data.get(key)
+
+    def put_state(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+
+@dataclass
+class RepositoryOutcome:
+    """Every analyzer's outcome for one repository at one commit."""
+
+    repository: RepositoryInfo
+    commit: str
+    status: str  # succeeded | partial | failed | cancelled
+    outcomes: dict[str, AnalyzerOutcome] = field(default_factory=dict)
+    duration: float = 0.0
+    file_count: int = 0
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {name: o.error for name, o in self.outcomes.items() if o.error}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repository": {"url": self.repository.url, "name": self.repository.name},
+            "commit": self.commit,
+            "status": self.status,
+            "duration": round(self.duration, 6),
+            "file_count": self.file_count,
+            "results": {name: o.to_dict() for name, o in self.outcomes.items()},
+        }
+
+
+def overall_status(statuses: Sequence[str]) -> str:
+    """Fold analyzer statuses into one analysis status."""
+    if not statuses:
+        return "succeeded"
+    if "cancelled" in statuses:
+        return "cancelled"
+    ok = sum(1 for s in statuses if s == "succeeded")
+    if ok == len(statuses):
+        return "succeeded"
+    return "partial" if ok else "failed"
+
+
+def plan(manager: PluginManager, names: Sequence[str] | None) -> list[Analyzer]:
+    """The analyzers to run, requirements added, in dependency order."""
+    available = manager.analyzers
+    wanted = list(names) if names else sorted(available)
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        known = ", ".join(sorted(available)) or "none"
+        raise PlanError(f"unknown analyzer '{unknown[0]}' (installed: {known})")
+    graph: dict[str, set[str]] = {}
+    pending = list(wanted)
+    while pending:
+        name = pending.pop()
+        if name in graph:
+            continue
+        analyzer = available[name]
+        for req in analyzer.requires:
+            if req not in available:
+                raise PlanError(f"analyzer '{name}' requires '{req}', which is not installed")
+            pending.append(req)
+        graph[name] = set(analyzer.requires) | {u for u in analyzer.uses if u in wanted or u in graph}
+    # 'uses' edges only count for analyzers that end up selected.
+    for name in graph:
+        graph[name] = {d for d in graph[name] if d in graph}
+    try:
+        sorter = TopologicalSorter(graph)
+        sorter.prepare()
+        order: list[str] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready())  # sorted: the same order on every run
+            order.extend(ready)
+            sorter.done(*ready)
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise PlanError(f"analyzers depend on each other in a cycle: {cycle}") from None
+    return [available[name] for name in order]
+
+
+def cache_key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _describe_exception(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+# --- isolation ---------------------------------------------------------------
+
+
+@dataclass
+class _Isolated:
+    status: str
+    text: str | None = None
+    error: str | None = None
+    state: Any = None
+    state_set: bool = False
+
+
+def _execute(analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext) -> _Isolated:
+    """Run ``call(ctx)`` and validate its output; never raises."""
+    try:
+        data = call(ctx)
+    except Cancelled:
+        return _Isolated("cancelled", error="cancelled")
+    except Exception as exc:  # noqa: BLE001 - an analyzer may raise anything
+        log.debug("analyzer %s raised", analyzer.name, exc_info=True)
+        return _Isolated("failed", error=_describe_exception(exc))
+    _data, text, error = validate_result(analyzer, data)
+    if error:
+        return _Isolated("failed", error=error)
+    state = ctx._state if ctx._state_set else None
+    if ctx._state_set:
+        try:
+            json.dumps(state)
+        except (TypeError, ValueError) as exc:
+            return _Isolated("failed", error=f"analyzer '{analyzer.name}' saved state that is not JSON-serializable: {exc}")
+    return _Isolated("succeeded", text=text, state=state, state_set=ctx._state_set)
+
+
+def _child_main(conn: Any, analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop us
+    ctx._reader = None  # never share the parent's cat-file pipe
+    ctx._progress = lambda done, total, message: conn.send(("progress", done, total, message))
+    try:
+        outcome = _execute(analyzer, call, ctx)
+        conn.send(("done", outcome))
+    except BaseException as exc:  # noqa: BLE001 - report anything, even while sending
+        with contextlib.suppress(Exception):
+            conn.send(("done", _Isolated("failed", error=_describe_exception(exc))))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _run_in_child(
+    analyzer: Analyzer,
+    call: Callable[[AnalysisContext], Any],
+    ctx: AnalysisContext,
+    timeout: float,
+    progress: Callable[[int, int | None, str], None] | None,
+    cancelled: Callable[[], bool],
+) -> _Isolated:
+    mp = multiprocessing.get_context("fork")
+    receiver, sender = mp.Pipe(duplex=False)
+    proc = mp.Process(target=_child_main, args=(sender, analyzer, call, ctx), daemon=True)
+    proc.start()
+    sender.close()
+    deadline = time.monotonic() + timeout
+    result: _Isolated | None = None
+    try:
+        while result is None:
+            if receiver.poll(0.05):
+                try:
+                    message = receiver.recv()
+                except EOFError:
+                    break
+                if message[0] == "progress":
+                    if progress is not None:
+                        progress(*message[1:])
+                else:
+                    result = message[1]
+                continue
+            if not proc.is_alive() and not receiver.poll():
+                break
+            if cancelled():
+                result = _Isolated("cancelled", error="cancelled")
+            elif time.monotonic() > deadline:
+                result = _Isolated("timed_out", error=f"analyzer '{analyzer.name}' timed out after {timeout:g}s")
+    finally:
+        if proc.is_alive() and (result is None or result.status in ("cancelled", "timed_out")):
+            proc.kill()
+        proc.join(5)
+        receiver.close()
+    if result is None:
+        code = proc.exitcode
+        reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        result = _Isolated("failed", error=f"analyzer '{analyzer.name}' process died ({reason})")
+    return result
+
+
+def _run_in_thread(
+    analyzer: Analyzer,
+    call: Callable[[AnalysisContext], Any],
+    ctx: AnalysisContext,
+    timeout: float,
+    progress: Callable[[int, int | None, str], None] | None,
+    cancelled: Callable[[], bool],
+) -> _Isolated:
+    box: list[_Isolated] = []
+    stop = threading.Event()
+    ctx._progress = progress
+    outer_cancelled = ctx._cancelled
+    ctx._cancelled = lambda: stop.is_set() or bool(outer_cancelled and outer_cancelled())
+    worker = threading.Thread(target=lambda: box.append(_execute(analyzer, call, ctx)), daemon=True, name=f"coe-{analyzer.name}")
+    worker.start()
+    deadline = time.monotonic() + timeout
+    while worker.is_alive():
+        worker.join(0.05)
+        if cancelled():
+            stop.set()
+            worker.join(1)
+            return box[0] if box else _Isolated("cancelled", error="cancelled")
+        if time.monotonic() > deadline:
+            # A thread cannot be killed; it is told to stop and abandoned.
+            stop.set()
+            return _Isolated("timed_out", error=f"analyzer '{analyzer.name}' timed out after {timeout:g}s")
+    return box[0]
+
+
+# --- file-level analyzers ------------------------------------------------------
+
+_worker_readers: dict[str, BlobReader] = {}
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """SIGALRM-based cap; only in a process's main thread (pool workers are)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def analyze_file_batch(
+    analyzer: FileAnalyzer, options: BaseModel, repo_path: str, items: Sequence[tuple[str, str]]
+) -> list[tuple[str, dict[str, Any], bool]]:
+    """Run ``analyze_file`` over ``(path, blob sha)`` pairs inside a worker.
+
+    Returns ``(path, output, cacheable)`` per file; failures become outputs
+    with an ``error`` key so one bad file never sinks the batch.
+    """
+    reader = _worker_readers.get(repo_path)
+    if reader is None:
+        reader = _worker_readers[repo_path] = BlobReader(repo_path)
+    out: list[tuple[str, dict[str, Any], bool]] = []
+    for path, sha in items:
+        try:
+            data = reader.read(sha)
+            with _time_limit(analyzer.file_timeout):
+                result = analyzer.analyze_file(path, data, options)
+            if not isinstance(result, dict):
+                raise TypeError(f"analyze_file returned {type(result).__name__}, expected dict")
+            json.dumps(result, allow_nan=False)
+            out.append((path, result, True))
+        except TimeoutError:
+            out.append((path, {"error": f"took longer than {analyzer.file_timeout:g}s", "capped": True}, False))
+        except Exception as exc:  # noqa: BLE001
+            out.append((path, {"error": _describe_exception(exc)}, True))
+    return out
+
+
+def _batches(entries: Sequence[FileEntry], workers: int) -> list[list[FileEntry]]:
+    """Split work into batches small enough to balance, large enough to amortize IPC."""
+    if not entries:
+        return []
+    per_batch = max(1, min(64, len(entries) // max(1, workers * 8) or 1))
+    total_bytes = sum(e.size for e in entries) or 1
+    byte_cap = max(256 * 1024, total_bytes // max(1, workers * 8))
+    batches: list[list[FileEntry]] = []
+    current: list[FileEntry] = []
+    size = 0
+    for entry in entries:
+        current.append(entry)
+        size += entry.size
+        if len(current) >= per_batch or size >= byte_cap:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+class Runner:
+    """Runs analyzers with caching, isolation and a shared process pool."""
+
+    def __init__(
+        self,
+        manager: PluginManager,
+        *,
+        result_cache: KeyValueCache | None = None,
+        blob_cache: KeyValueCache | None = None,
+        state_store: Any = None,
+        workers: int | None = None,
+        isolation: str = "process",
+        limits: Limits | None = None,
+    ):
+        self.manager = manager
+        self.result_cache = result_cache if result_cache is not None else MemoryCache(2_000)
+        self.blob_cache = blob_cache if blob_cache is not None else MemoryCache(200_000)
+        self.state_store = state_store if state_store is not None else StateStore()
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        if isolation not in ("process", "thread"):
+            raise ValueError("isolation must be 'process' or 'thread'")
+        if isolation == "process" and "fork" not in multiprocessing.get_all_start_methods():
+            isolation = "thread"
+        self.isolation = isolation
+        self.limits = limits or Limits()
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # -- pool --------------------------------------------------------------
+
+    def _get_pool(self) -> ProcessPoolExecutor | None:
+        if self.workers <= 1:
+            return None
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker pool."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- running -----------------------------------------------------------
+
+    def run(
+        self,
+        repo_path: str,
+        commit: str,
+        repository: RepositoryInfo,
+        analyzers: Sequence[str] | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        ref: str = "HEAD",
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        use_cache: bool = True,
+    ) -> RepositoryOutcome:
+        """Run ``analyzers`` (all when None) on ``commit`` and return every outcome.
+
+        Raises :class:`PlanError` or :class:`~coe_framework.analyzer.OptionsError`
+        before anything runs when the request itself is wrong.
+        """
+        options = options or {}
+        ordered = plan(self.manager, analyzers)
+        unknown_opts = sorted(set(options) - {a.name for a in ordered})
+        if unknown_opts:
+            raise PlanError(f"options given for analyzer '{unknown_opts[0]}', which is not selected")
+        parsed = {a.name: a.parse_options(options.get(a.name)) for a in ordered}
+        is_cancelled = cancelled or (lambda: False)
+        started = time.monotonic()
+        outcomes: dict[str, AnalyzerOutcome] = {}
+        count = len(ordered)
+        file_count = 0
+
+        for index, analyzer in enumerate(ordered):
+            def step(fraction: float, message: str, _i: int = index, _name: str = analyzer.name) -> None:
+                if progress is not None:
+                    progress(min(1.0, (_i + max(0.0, min(1.0, fraction))) / count), f"{_name}: {message}" if message else _name)
+
+            step(0.0, "starting")
+            opts = parsed[analyzer.name]
+            ohash = analyzer.options_hash(opts)
+            key = cache_key(repository.url, commit, analyzer.name, analyzer.version, ohash)
+            failed_req = [r for r in analyzer.requires if not outcomes.get(r) or not outcomes[r].ok]
+            if is_cancelled():
+                outcomes[analyzer.name] = AnalyzerOutcome(analyzer.name, analyzer.version, ohash, "cancelled", error="cancelled", cache_key=key)
+                continue
+            if failed_req:
+                outcomes[analyzer.name] = AnalyzerOutcome(
+                    analyzer.name, analyzer.version, ohash, "skipped",
+                    error=f"requires '{failed_req[0]}', which did not succeed", cache_key=key,
+                )
+                continue
+            if use_cache:
+                hit = self.result_cache.get_many([key]).get(key)
+                if hit is not None:
+                    outcomes[analyzer.name] = AnalyzerOutcome(
+                        analyzer.name, analyzer.version, ohash, "succeeded", data=hit, cache_key=key, cached=True
+                    )
+                    step(1.0, "cached")
+                    continue
+            inputs = {name: outcomes[name].data for name in (*analyzer.requires, *analyzer.uses) if name in outcomes and outcomes[name].ok}
+            state_key = cache_key("state", analyzer.name, repository.url, ref)
+            ctx = AnalysisContext(
+                repo_path=repo_path,
+                commit=commit,
+                repository=repository,
+                options=opts,
+                results=inputs,
+                limits=self.limits,
+                previous_state=self.state_store.get_state(state_key),
+                _cancelled=is_cancelled,
+            )
+            t0 = time.monotonic()
+            stats: dict[str, Any] = {}
+            try:
+                if isinstance(analyzer, FileAnalyzer):
+                    files, stats = self._run_files(analyzer, opts, ohash, ctx, step, is_cancelled)
+                    file_count = max(file_count, len(ctx.files))
+                    call: Callable[[AnalysisContext], Any] = lambda c, _a=analyzer, _f=files: _a.aggregate(c, _f)
+                else:
+                    call = analyzer.analyze
+                raw_progress = lambda done, total, message: step(done / total if total else 0.0, message)  # noqa: E731
+                runner_fn = _run_in_child if self.isolation == "process" else _run_in_thread
+                isolated = runner_fn(analyzer, call, ctx, float(analyzer.timeout), raw_progress, is_cancelled)
+            except Cancelled:
+                isolated = _Isolated("cancelled", error="cancelled")
+            except Exception as exc:  # noqa: BLE001 - framework-side failure for this analyzer only
+                log.exception("running analyzer %s failed", analyzer.name)
+                isolated = _Isolated("failed", error=_describe_exception(exc))
+            finally:
+                ctx.close()
+            outcome = AnalyzerOutcome(
+                analyzer.name, analyzer.version, ohash, isolated.status,
+                error=isolated.error, duration=time.monotonic() - t0, cache_key=key, stats=stats,
+            )
+            if isolated.status == "succeeded" and isolated.text is not None:
+                outcome.data = json.loads(isolated.text)
+                self.result_cache.put_many({key: outcome.data})
+                if isolated.state_set:
+                    self.state_store.put_state(state_key, isolated.state)
+            outcomes[analyzer.name] = outcome
+            step(1.0, outcome.status)
+
+        status = overall_status([o.status for o in outcomes.values()])
+        return RepositoryOutcome(repository, commit, status, outcomes, time.monotonic() - started, file_count)
+
+    def _run_files(
+        self,
+        analyzer: FileAnalyzer,
+        opts: BaseModel,
+        ohash: str,
+        ctx: AnalysisContext,
+        step: Callable[[float, str], None],
+        is_cancelled: Callable[[], bool],
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+        entries = [e for e in ctx.regular_files() if analyzer.select(e, opts)]
+        max_size = min(analyzer.max_file_size, self.limits.max_file_size)
+        keys = {e.path: cache_key(analyzer.name, analyzer.version, ohash, e.path, e.sha) for e in entries}
+        cached = self.blob_cache.get_many(keys.values())
+        files: dict[str, dict[str, Any]] = {}
+        todo: list[FileEntry] = []
+        for entry in entries:
+            hit = cached.get(keys[entry.path])
+            if hit is not None:
+                files[entry.path] = hit
+            elif entry.size > max_size:
+                files[entry.path] = {"error": f"larger than {max_size} bytes", "capped": True, "size": entry.size}
+            else:
+                todo.append(entry)
+        stats = {"files": len(entries), "cached": len(cached), "analyzed": len(todo)}
+        total = len(todo)
+        done = 0
+        fresh: dict[str, Any] = {}
+        pool = self._get_pool()
+        batches = _batches(todo, self.workers)
+        step(0.0, f"{total} files to analyze, {len(cached)} cached")
+        if pool is None:
+            for batch in batches:
+                if is_cancelled():
+                    raise Cancelled("analysis cancelled")
+                for path, result, cacheable in analyze_file_batch(analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch]):
+                    files[path] = result
+                    if cacheable:
+                        fresh[keys[path]] = result
+                done += len(batch)
+                step(0.9 * done / max(1, total), f"{done}/{total} files")
+        else:
+            futures: set[Future[Any]] = {
+                pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch]) for batch in batches
+            }
+            try:
+                while futures:
+                    finished, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if is_cancelled():
+                        raise Cancelled("analysis cancelled")
+                    for future in finished:
+                        batch_out = future.result()
+                        for path, result, cacheable in batch_out:
+                            files[path] = result
+                            if cacheable:
+                                fresh[keys[path]] = result
+                        done += len(batch_out)
+                    if finished:
+                        step(0.9 * done / max(1, total), f"{done}/{total} files")
+            except BrokenProcessPool:
+                with self._pool_lock:
+                    self._pool = None  # a worker died; start a fresh pool next time
+                raise RuntimeError("a file worker process died (out of memory or killed)") from None
+            finally:
+                for future in futures:
+                    future.cancel()
+                if fresh:
+                    self.blob_cache.put_many(fresh)
+        if fresh and pool is None:
+            self.blob_cache.put_many(fresh)
+        return dict(sorted(files.items())), stats

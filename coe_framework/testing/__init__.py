@@ -1,0 +1,1 @@
+"""The plugin test kit: fixtures and a conformance check for analyzer authors."""

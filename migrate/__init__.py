@@ -1,0 +1,1 @@
+"""Database migrations: Alembic revisions and the checksum ledger."""

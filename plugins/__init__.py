@@ -1,0 +1,1 @@
+"""The analyzers that ship with CoE, each registered as an ordinary plugin."""

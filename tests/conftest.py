@@ -1,0 +1,43 @@
+"""Shared fixtures: deterministic repositories and isolated plugin managers."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from coe_framework.plugins import PluginManager
+from coe_framework.testing.gitrepo import GitRepo, init_repo
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., GitRepo]:
+    """Factory of deterministic repositories under the test's tmp_path."""
+
+    def factory(name: str | None = None, **kwargs: Any) -> GitRepo:
+        return init_repo(tmp_path / (name or f"repo{next(_counter)}"), **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def manager_with() -> Callable[..., PluginManager]:
+    """A plugin manager with no entry points, holding only the given analyzers."""
+
+    def factory(*analyzers: Any, env: dict[str, str] | None = None) -> PluginManager:
+        from coe_framework.hookspecs import hookimpl
+
+        class _Plugin:
+            @hookimpl
+            def coe_register_analyzers(self, register: Callable[[Any], None]) -> None:
+                for analyzer in analyzers:
+                    register(analyzer)
+
+        manager = PluginManager(env or {})
+        manager.register(_Plugin(), "test-analyzers")
+        return manager
+
+    return factory

@@ -1,0 +1,1 @@
+"""The CoE web application."""
