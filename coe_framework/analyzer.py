@@ -29,6 +29,23 @@ if TYPE_CHECKING:  # pragma: no cover
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
+#: The normalized tables an analyzer may fill through :meth:`Analyzer.table_rows`,
+#: with the keys a row may carry.
+NORMALIZED_TABLES: dict[str, tuple[str, ...]] = {
+    "code_files": (
+        "path", "language", "size", "lines", "sloc", "blob_sha",
+        "complexity", "max_complexity", "maintainability", "functions", "error",
+    ),
+    "ast_nodes": (
+        "path", "kind", "name", "qualified_name", "line_start", "line_end",
+        "parent", "complexity", "cognitive_complexity",
+    ),
+    "tech_dependencies": (
+        "ecosystem", "name", "constraint", "version", "scope", "manifest", "license", "direct",
+    ),
+}
+
+
 class AnalyzerError(Exception):
     """An analyzer failed in a way worth reporting without a traceback."""
 
@@ -66,6 +83,17 @@ class Analyzer:
     def analyze(self, ctx: "AnalysisContext") -> dict[str, Any]:
         """Return this analyzer's JSON-serializable result for ``ctx``."""
         raise NotImplementedError
+
+    def table_rows(self, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Rows for the normalized, queryable tables, made from a result.
+
+        Return ``{table: [row, ...]}`` for any of the tables named in
+        :data:`NORMALIZED_TABLES`, each row using that table's keys (missing
+        keys are stored as NULL, unknown keys are an error). The framework
+        stores them next to the result so they can be queried across
+        repositories. Default: none.
+        """
+        return {}
 
     def summary(self, data: dict[str, Any]) -> dict[str, Any]:
         """A few headline figures from a result, for tables and reports.
