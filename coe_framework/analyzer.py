@@ -147,6 +147,13 @@ class FileAnalyzer(Analyzer):
     #: Files larger than this are reported as capped and not read.
     max_file_size: ClassVar[int] = 2 * 1024 * 1024
 
+    def file_limits(self, options: BaseModel) -> tuple[int, float]:
+        """``(max_file_size, file_timeout)`` for this run.
+
+        Defaults to the class attributes; override to make them options.
+        """
+        return self.max_file_size, self.file_timeout
+
     def select(self, entry: "FileEntry", options: BaseModel) -> bool:
         """Return True for files this analyzer wants to see."""
         return True

@@ -164,6 +164,9 @@ class AnalysisContext:
     results: Mapping[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     previous_state: Any = None
+    #: The plugin manager that loaded this analyzer; plugins that define hooks
+    #: of their own call them through ``ctx.plugins.hook``.
+    plugins: Any = None
     _progress: Callable[[int, int | None, str], None] | None = None
     _cancelled: Callable[[], bool] | None = None
     _files: list[FileEntry] | None = None

@@ -10,6 +10,10 @@ separated) for local experiments. Environment:
 ``COE_TRACE_PLUGINS``    log every hook call and its result to stderr.
 ``COE_STRICT_PLUGINS``   a plugin that fails to load stops the tool.
 
+A plugin module may set ``COE_HOOKSPECS`` to a module or class of hookspecs
+of its own (marked with :data:`coe_framework.hookspecs.hookspec`); they are
+added before the plugin registers, so other plugins can extend it.
+
 A plugin that fails to import or register is recorded in
 :attr:`PluginManager.load_errors` and skipped, so one broken plugin never
 bricks the tool.
@@ -171,6 +175,10 @@ class PluginManager:
 
     def _register(self, obj: Any, info: PluginInfo) -> None:
         try:
+            # A plugin may define hooks of its own for other plugins to implement.
+            own_specs = getattr(obj, "COE_HOOKSPECS", None)
+            if own_specs is not None:
+                self.pm.add_hookspecs(own_specs)
             self.pm.register(obj, name=info.name)
             self.pm.check_pending()
         except Exception as exc:  # noqa: BLE001

@@ -298,7 +298,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def analyze_file_batch(
-    analyzer: FileAnalyzer, options: BaseModel, repo_path: str, items: Sequence[tuple[str, str]]
+    analyzer: FileAnalyzer, options: BaseModel, repo_path: str, items: Sequence[tuple[str, str]], file_timeout: float
 ) -> list[tuple[str, dict[str, Any], bool]]:
     """Run ``analyze_file`` over ``(path, blob sha)`` pairs inside a worker.
 
@@ -312,14 +312,14 @@ def analyze_file_batch(
     for path, sha in items:
         try:
             data = reader.read(sha)
-            with _time_limit(analyzer.file_timeout):
+            with _time_limit(file_timeout):
                 result = analyzer.analyze_file(path, data, options)
             if not isinstance(result, dict):
                 raise TypeError(f"analyze_file returned {type(result).__name__}, expected dict")
             json.dumps(result, allow_nan=False)
             out.append((path, result, True))
         except TimeoutError:
-            out.append((path, {"error": f"took longer than {analyzer.file_timeout:g}s", "capped": True}, False))
+            out.append((path, {"error": f"took longer than {file_timeout:g}s", "capped": True}, False))
         except Exception as exc:  # noqa: BLE001
             out.append((path, {"error": _describe_exception(exc)}, True))
     return out
@@ -466,6 +466,7 @@ class Runner:
                 results=inputs,
                 limits=self.limits,
                 previous_state=self.state_store.get_state(state_key),
+                plugins=self.manager,
                 _cancelled=is_cancelled,
             )
             t0 = time.monotonic()
@@ -512,7 +513,8 @@ class Runner:
         is_cancelled: Callable[[], bool],
     ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         entries = [e for e in ctx.regular_files() if analyzer.select(e, opts)]
-        max_size = min(analyzer.max_file_size, self.limits.max_file_size)
+        own_max, file_timeout = analyzer.file_limits(opts)
+        max_size = min(own_max, self.limits.max_file_size)
         keys = {e.path: cache_key(analyzer.name, analyzer.version, ohash, e.path, e.sha) for e in entries}
         cached = self.blob_cache.get_many(keys.values())
         files: dict[str, dict[str, Any]] = {}
@@ -536,7 +538,7 @@ class Runner:
             for batch in batches:
                 if is_cancelled():
                     raise Cancelled("analysis cancelled")
-                for path, result, cacheable in analyze_file_batch(analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch]):
+                for path, result, cacheable in analyze_file_batch(analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch], file_timeout):
                     files[path] = result
                     if cacheable:
                         fresh[keys[path]] = result
@@ -544,7 +546,8 @@ class Runner:
                 step(0.9 * done / max(1, total), f"{done}/{total} files")
         else:
             futures: set[Future[Any]] = {
-                pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch]) for batch in batches
+                pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch], file_timeout)
+                for batch in batches
             }
             try:
                 while futures:
