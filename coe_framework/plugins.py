@@ -165,6 +165,26 @@ class PluginManager:
         """Register an already imported plugin object (tests and embedding)."""
         module = getattr(plugin, "__name__", type(plugin).__name__)
         self._register(plugin, PluginInfo(name=name, module=module, builtin=builtin, source="object"))
+        self.verify()
+
+    def verify(self) -> None:
+        """Unregister plugins that implement hooks nobody specified.
+
+        Run once everything is registered, since a plugin may implement a hook
+        that another plugin (loaded later) defines; pluggy's own
+        ``check_pending`` would blame the whole set, this blames the plugin.
+        """
+        for hook_name, caller in list(vars(self.pm.hook).items()):
+            if caller.has_spec():
+                continue
+            for impl in list(caller.get_hookimpls()):
+                if impl.opts.get("optionalhook"):
+                    continue
+                if self.pm.is_registered(impl.plugin):
+                    self.pm.unregister(impl.plugin)
+                info = self.plugins.get(impl.plugin_name) or PluginInfo(name=impl.plugin_name)
+                self._fail(info, f"implements unknown hook '{hook_name}' (misspelled, or the plugin defining it is not loaded)")
+        self._analyzers = None
 
     def _wanted(self, name: str, builtin: bool) -> bool:
         if name in self.deny:
@@ -180,7 +200,6 @@ class PluginManager:
             if own_specs is not None:
                 self.pm.add_hookspecs(own_specs)
             self.pm.register(obj, name=info.name)
-            self.pm.check_pending()
         except Exception as exc:  # noqa: BLE001
             if self.pm.is_registered(obj):
                 self.pm.unregister(obj)
@@ -297,6 +316,7 @@ def create_manager(
     manager.load_env_modules()
     for name, plugin in extra_plugins:
         manager.register(plugin, name)
+    manager.verify()
     return manager
 
 
