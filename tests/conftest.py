@@ -41,3 +41,20 @@ def manager_with() -> Callable[..., PluginManager]:
         return manager
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the user's own database, caches and plugins."""
+    home = tmp_path_factory.mktemp("coe-home")
+    monkeypatch.setenv("COE_DATABASE_URL", f"sqlite:///{home / 'coe.sqlite3'}")
+    monkeypatch.setenv("COE_WORKSPACE", str(home / "mirrors"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    for name in ("COE_PLUGINS", "COE_DISABLE_PLUGINS", "COE_PLUGIN_MODULES", "COE_STRICT_PLUGINS", "COE_TRACE_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+    from coe_framework import plugins
+
+    plugins.reset_manager()
+    yield
+    plugins.reset_manager()
