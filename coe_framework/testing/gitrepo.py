@@ -169,3 +169,88 @@ def init_repo(path: str | os.PathLike[str], branch: str = "main", files: Mapping
     for change in commits:
         repo.commit(change)
     return repo
+
+
+# -- ready-made repositories ----------------------------------------------------
+
+#: A path that is not valid UTF-8 (Latin-1 "é"), as git stores it.
+NON_UTF8_PATH = b"docs/caf\xe9.txt"
+#: Bytes git treats as binary (a NUL byte early on).
+BINARY_CONTENT = bytes(range(256)) * 4
+SECOND_AUTHOR = ("Grace Hopper", "grace@example.com")
+
+
+def build_sample(repo: GitRepo, *, oversized_bytes: int = 0) -> GitRepo:
+    """Fill ``repo`` with the history every analyzer should cope with.
+
+    Two authors, a rename, a branch merged with a merge commit, a deletion, a
+    binary file, a non-UTF-8 path, a symbolic link, an empty file and (when
+    ``oversized_bytes`` is positive) one text file of that size, so size caps
+    can be exercised. Deterministic: the same SHAs on every machine.
+    """
+    repo.commit(
+        {
+            "README.md": "# Sample\n\nA repository for analyzer tests.\n",
+            "src/app.py": "def main():\n    return 42\n\n\nif __name__ == '__main__':\n    main()\n",
+            "src/util.py": "def helper(x):\n    if x:\n        return 1\n    return 0\n",
+            "package.json": '{"name": "sample", "version": "1.0.0", "dependencies": {"left-pad": "^1.3.0"}}\n',
+            "requirements.txt": "requests==2.31.0\n",
+            "empty.txt": "",
+        },
+        "initial import",
+    )
+    repo.commit({"assets/logo.bin": BINARY_CONTENT, NON_UTF8_PATH: "caf\xe9 au lait\n".encode("latin-1")}, "add binary and latin-1 files")
+    repo.rename("src/util.py", "src/helpers.py", author=SECOND_AUTHOR)
+    repo.checkout("feature", create=True)
+    repo.commit({"src/feature.py": "def feature():\n    return 'on'\n"}, "add feature", author=SECOND_AUTHOR)
+    repo.checkout("main")
+    repo.commit({"src/app.py": "def main():\n    return 43\n", "empty.txt": None}, "tweak app, drop empty file")
+    repo.merge("feature", author=SECOND_AUTHOR)
+    repo.symlink("link-to-readme", "README.md")
+    files: dict[str | bytes, FileContent] = {"notes.txt": ""}
+    if oversized_bytes > 0:
+        line = b"x = 1  # padding to exceed the file size cap\n"
+        files["big/generated.py"] = (line * (oversized_bytes // len(line) + 1))[:oversized_bytes]
+    repo.commit(files, "add link, notes and generated data")
+    return repo
+
+
+def build_empty_tree(repo: GitRepo) -> GitRepo:
+    """Give ``repo`` a single commit whose tree holds no files at all."""
+    repo.commit(message="empty tree", allow_empty=True)
+    return repo
+
+
+class GitRepoFactory:
+    """Creates deterministic repositories below one directory.
+
+    ``factory()`` returns a fresh :class:`GitRepo` (``files`` become the first
+    commit, each mapping in ``commits`` one more); :meth:`sample` and
+    :meth:`empty_tree` return the ready-made ones above.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+        self._count = 0
+
+    def _path(self, name: str | None) -> Path:
+        self._count += 1
+        return self.root / (name or f"repo{self._count}")
+
+    def __call__(
+        self,
+        name: str | None = None,
+        *,
+        files: Mapping[str | bytes, FileContent] | None = None,
+        commits: Sequence[Mapping[str | bytes, FileContent]] = (),
+        branch: str = "main",
+    ) -> GitRepo:
+        return init_repo(self._path(name), branch=branch, files=files, commits=commits)
+
+    def sample(self, name: str | None = None, *, oversized_bytes: int = 0) -> GitRepo:
+        """The mixed-history repository of :func:`build_sample`."""
+        return build_sample(self(name), oversized_bytes=oversized_bytes)
+
+    def empty_tree(self, name: str | None = None) -> GitRepo:
+        """A repository whose only commit has an empty tree."""
+        return build_empty_tree(self(name))
