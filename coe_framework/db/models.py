@@ -1,0 +1,436 @@
+"""Every table of the CoE schema, as SQLAlchemy 2 typed declarative models.
+
+One :data:`Base.metadata` is shared by the CLI, the job workers and the web
+app (Flask-SQLAlchemy binds the same metadata with
+``SQLAlchemy(metadata=Base.metadata)``). The Alembic revisions under
+``migrate/versions`` create exactly this schema; a test compares them.
+
+Conventions:
+
+* JSON columns are ``JSON`` everywhere and ``JSONB`` on PostgreSQL.
+* Timestamps are timezone-aware UTC (:func:`utcnow`).
+* Every lookup the API, the CLI and the workers make has an index; constraint
+  names follow :data:`NAMING_CONVENTION` so migrations can refer to them.
+* Unique keys make repeated writes of the same fact harmless: a redelivered
+  job writes its results once.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Stable constraint and index names, identical on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: JSON on every database, JSONB (indexable, compact) on PostgreSQL.
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: 64-bit keys for the tables that grow without bound (SQLite's rowid is 64-bit already).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: Status values of analysis requests and repository analyses.
+REQUEST_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "cancelled")
+#: Statuses after which a request never changes again.
+FINISHED_STATUSES = frozenset({"succeeded", "partial", "failed", "cancelled"})
+#: Priorities: higher runs first; interactive requests go ahead of bulk re-analysis.
+PRIORITY_INTERACTIVE = 100
+PRIORITY_BULK = 0
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return mapped_column(DateTime(timezone=True), **kwargs)
+
+
+class Base(DeclarativeBase):
+    """The declarative base; ``Base.metadata`` holds every CoE table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: DateTime(timezone=True)}
+
+
+class Repository(Base):
+    """One distinct repository source; the credential-free URL is its identity."""
+
+    __tablename__ = "repositories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    last_commit_sha: Mapped[str | None] = mapped_column(String(64))
+    last_analyzed_at: Mapped[datetime | None] = _ts()
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+    updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
+
+    analyses: Mapped[list["RepositoryAnalysis"]] = relationship(back_populates="repository", passive_deletes=True)
+
+
+class UserSession(Base):
+    """An API client: only a SHA-256 hash of its bearer token is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The token's first characters, shown in listings so a user can tell tokens apart.
+    token_prefix: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+    last_activity_at: Mapped[datetime | None] = _ts()
+    expires_at: Mapped[datetime | None] = _ts()
+    revoked: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None] = _ts()
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    #: The session that issued this one (None for the first admin token).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_sessions.id", ondelete="SET NULL"), index=True)
+
+
+class AnalysisRequest(Base):
+    """What was asked, its status and progress, plus the job lease.
+
+    A request is also a job row: workers claim it by setting the lease
+    columns, heartbeat while they run, and a reaper returns expired leases to
+    the queue until ``max_attempts`` is reached.
+    """
+
+    __tablename__ = "analysis_requests"
+    __table_args__ = (
+        # The claim query: queued jobs, highest priority first, oldest first.
+        Index("ix_analysis_requests_claim", "status", "priority", "id"),
+        Index("ix_analysis_requests_status_lease", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: ``[{"url": ..., "ref": ..., "name": ...}, ...]`` as submitted (credentials removed).
+    repositories: Mapped[list[Any]] = mapped_column(default=list)
+    ref: Mapped[str | None] = mapped_column(String(255))
+    #: Analyzer names asked for; None means every installed analyzer.
+    analyzers: Mapped[list[Any] | None] = mapped_column(JSONType)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    progress_message: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    #: Where the request came from: cli, api, import.
+    source: Mapped[str] = mapped_column(String(16), default="cli")
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("user_sessions.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = _ts(default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = _ts()
+    finished_at: Mapped[datetime | None] = _ts()
+    updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
+    # -- job lease ---------------------------------------------------------
+    priority: Mapped[int] = mapped_column(default=PRIORITY_INTERACTIVE)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = _ts()
+    heartbeat_at: Mapped[datetime | None] = _ts()
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    #: The client's Idempotency-Key; a repeated submission returns the first request.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: Hash of (repositories at commits, analyzers, options): equal hashes are the same analysis.
+    request_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    session: Mapped[UserSession | None] = relationship()
+    repository_analyses: Mapped[list["RepositoryAnalysis"]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", passive_deletes=True, order_by="RepositoryAnalysis.id"
+    )
+
+
+class RepositoryAnalysis(Base):
+    """One repository within one request, pinned to one commit."""
+
+    __tablename__ = "repository_analyses"
+    __table_args__ = (
+        UniqueConstraint("request_id", "repository_id"),
+        Index("ix_repository_analyses_repository_commit", "repository_id", "commit_sha"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"))
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    ref: Mapped[str | None] = mapped_column(String(255))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    commit_date: Mapped[datetime | None] = _ts()
+    commit_author: Mapped[str | None] = mapped_column(String(500))
+    commit_message: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    file_count: Mapped[int | None] = mapped_column()
+    line_count: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime | None] = _ts()
+    finished_at: Mapped[datetime | None] = _ts()
+    duration: Mapped[float | None] = mapped_column()
+
+    request: Mapped[AnalysisRequest] = relationship(back_populates="repository_analyses")
+    repository: Mapped[Repository] = relationship(back_populates="analyses")
+    results: Mapped[list["AnalysisResult"]] = relationship(
+        back_populates="repository_analysis", cascade="all, delete-orphan", passive_deletes=True, order_by="AnalysisResult.id"
+    )
+
+
+class AnalysisResult(Base):
+    """One analyzer's output for one repository analysis.
+
+    ``cache_key`` is the runner's result cache key (repository, commit,
+    analyzer, version, options): a succeeded row serves later runs.
+    """
+
+    __tablename__ = "analysis_results"
+    __table_args__ = (
+        UniqueConstraint("repository_analysis_id", "analyzer"),
+        Index("ix_analysis_results_cache_key_status", "cache_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE")
+    )
+    analyzer: Mapped[str] = mapped_column(String(64), index=True)
+    analyzer_version: Mapped[str] = mapped_column(String(64))
+    options_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration: Mapped[float] = mapped_column(default=0.0)
+    cache_key: Mapped[str] = mapped_column(String(64))
+    #: True when this row was served from the cache rather than computed.
+    cached: Mapped[bool] = mapped_column(default=False)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+
+    repository_analysis: Mapped[RepositoryAnalysis] = relationship(back_populates="results")
+
+
+class _DetailRow:
+    """The two foreign keys every normalized detail row carries."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE")
+    )
+    analysis_result_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("analysis_results.id", ondelete="CASCADE"), index=True
+    )
+
+
+class CodeFile(_DetailRow, Base):
+    """A file seen by a code analyzer: language, size, lines, complexity summary."""
+
+    __tablename__ = "code_files"
+    __table_args__ = (
+        Index("ix_code_files_repository_analysis_path", "repository_analysis_id", "path"),
+    )
+
+    path: Mapped[str] = mapped_column(String(4096))
+    language: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    lines: Mapped[int | None] = mapped_column()
+    sloc: Mapped[int | None] = mapped_column()
+    blob_sha: Mapped[str | None] = mapped_column(String(64), index=True)
+    complexity: Mapped[float | None] = mapped_column()
+    max_complexity: Mapped[float | None] = mapped_column()
+    maintainability: Mapped[float | None] = mapped_column()
+    functions: Mapped[int | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AstNode(_DetailRow, Base):
+    """A symbol: kind, name, qualified name, line range, parent, complexity."""
+
+    __tablename__ = "ast_nodes"
+    __table_args__ = (
+        Index("ix_ast_nodes_repository_analysis_path", "repository_analysis_id", "path"),
+        Index("ix_ast_nodes_kind_name", "kind", "name"),
+    )
+
+    path: Mapped[str] = mapped_column(String(4096))
+    kind: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(512))
+    qualified_name: Mapped[str | None] = mapped_column(String(2048), index=True)
+    line_start: Mapped[int | None] = mapped_column()
+    line_end: Mapped[int | None] = mapped_column()
+    parent: Mapped[str | None] = mapped_column(String(2048))
+    complexity: Mapped[float | None] = mapped_column()
+    cognitive_complexity: Mapped[float | None] = mapped_column()
+
+
+class TechDependency(_DetailRow, Base):
+    """A declared dependency from a manifest, with versions, scope and license."""
+
+    __tablename__ = "tech_dependencies"
+    __table_args__ = (
+        Index("ix_tech_dependencies_ecosystem_name", "ecosystem", "name"),
+        Index("ix_tech_dependencies_repository_analysis_id", "repository_analysis_id"),
+    )
+
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(512))
+    constraint: Mapped[str | None] = mapped_column(String(512))
+    version: Mapped[str | None] = mapped_column(String(128))
+    scope: Mapped[str | None] = mapped_column(String(32))
+    manifest: Mapped[str | None] = mapped_column(String(4096))
+    license: Mapped[str | None] = mapped_column(String(512))
+    direct: Mapped[bool | None] = mapped_column()
+
+
+class CorrelationAnalysis(Base):
+    """Two repositories of one request compared: what they share and how similar they are."""
+
+    __tablename__ = "correlation_analyses"
+    __table_args__ = (UniqueConstraint("request_id", "repository_a_id", "repository_b_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"))
+    repository_a_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+    repository_b_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+    shared_dependencies: Mapped[list[Any]] = mapped_column(default=list)
+    shared_contributors: Mapped[list[Any]] = mapped_column(default=list)
+    #: Named similarity scores in [0, 1], e.g. {"languages": 0.8, "dependencies": 0.3}.
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    similarity: Mapped[float | None] = mapped_column()
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+
+
+class RagDocument(Base):
+    """A document made from results, for retrieval pipelines (LangChain, LlamaIndex)."""
+
+    __tablename__ = "rag_analysis_results"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Stable across re-runs: the same fact at the same commit keeps its id.
+    document_id: Mapped[str] = mapped_column(String(255), unique=True)
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # ``metadata`` is reserved on declarative classes, hence the attribute name.
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+
+
+class LangFlow(Base):
+    """A LangFlow flow definition; deleting is soft and frees the name for reuse."""
+
+    __tablename__ = "langflows"
+    __table_args__ = (
+        # Names are unique among live flows only.
+        Index(
+            "uq_langflows_live_name", "name", unique=True,
+            sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+    updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = _ts(index=True)
+
+
+class ApiLog(Base):
+    """One API call: who, what, how it ended and how long it took."""
+
+    __tablename__ = "api_logs"
+    __table_args__ = (Index("ix_api_logs_route_status", "route", "status_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("user_sessions.id", ondelete="SET NULL"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    route: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str | None] = mapped_column(String(2048))
+    status_code: Mapped[int] = mapped_column()
+    duration_ms: Mapped[float] = mapped_column()
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = _ts(default=utcnow, index=True)
+
+
+class BlobCacheEntry(Base):
+    """Per-file analyzer output keyed by (analyzer, version, options, path, blob SHA)."""
+
+    __tablename__ = "blob_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+
+
+class AnalyzerState(Base):
+    """State an incremental analyzer keeps between runs, per (analyzer, repository, ref)."""
+
+    __tablename__ = "analyzer_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
+
+
+class SchemaHistory(Base):
+    """The migration ledger (Flyway style).
+
+    ``kind`` is ``migrate``, ``baseline``, ``downgrade`` or ``repair``.
+    ``applied_key`` equals ``version`` while that revision counts as applied
+    and is NULL otherwise (audit rows, reverted revisions); its unique
+    constraint keeps each applied revision in the ledger exactly once, even
+    with two migrators racing.
+    """
+
+    __tablename__ = "schema_history"
+
+    installed_rank: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), index=True)
+    applied_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    script: Mapped[str | None] = mapped_column(String(500))
+    checksum: Mapped[str | None] = mapped_column(String(128))
+    checksum_algorithm: Mapped[str] = mapped_column(String(32), default="sha256")
+    installed_by: Mapped[str] = mapped_column(String(200))
+    installed_on: Mapped[datetime] = _ts(default=utcnow)
+    execution_time_ms: Mapped[int] = mapped_column(default=0)
+    success: Mapped[bool] = mapped_column()
+
+
+#: The tables filled from :meth:`Analyzer.table_rows`, by name.
+NORMALIZED_MODELS: dict[str, type[Base]] = {
+    "code_files": CodeFile,
+    "ast_nodes": AstNode,
+    "tech_dependencies": TechDependency,
+}
