@@ -1,0 +1,99 @@
+"""The `coe` command: bad input is one line and a non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from coe_framework.testing.gitrepo import GitRepo
+
+SAMPLE_MODULE = str(Path(__file__).with_name("sample_plugin_module.py"))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def coe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COE_PLUGIN_MODULES": SAMPLE_MODULE, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "coe_framework.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("coe:")]
+    assert len(lines) == 1 and expected in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def repo(make_repo: Callable[..., GitRepo]) -> GitRepo:
+    return make_repo(files={"a.py": "x = 1\n", "b.txt": "1\n2\n"})
+
+
+def test_version() -> None:
+    proc = coe("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("coe, version ")
+
+
+def test_bad_input_is_one_line(tmp_path: Path, make_repo: Callable[..., GitRepo], repo: GitRepo) -> None:
+    assert_one_line_error(coe("analyze", str(tmp_path / "missing")), "does not exist")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert_one_line_error(coe("analyze", str(plain)), "is not a Git repository")
+    empty = make_repo("empty")
+    assert_one_line_error(coe("analyze", str(empty.path)), "repository is empty")
+    assert_one_line_error(coe("analyze", str(repo.path), "--ref", "no-such-ref"), "unknown ref 'no-such-ref'")
+    assert_one_line_error(coe("analyze", str(repo.path), "-a", "nope"), "unknown analyzer 'nope'")
+    assert_one_line_error(coe("analyze", str(repo.path), "-o", "count.colour=red", "-a", "count"), "invalid options")
+    assert_one_line_error(coe("analyze", str(repo.path), "-o", "broken"), "ANALYZER.KEY=VALUE")
+    assert_one_line_error(coe("analyze", "file:///etc"), "not allowed")
+
+
+def test_analyze_json_and_partial_exit_code(repo: GitRepo) -> None:
+    proc = coe("analyze", str(repo.path), "-a", "count", "-a", "lines", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    (repository,) = report["repositories"]
+    assert repository["commit"] == repo.head and repository["status"] == "succeeded"
+    assert repository["results"]["count"]["data"] == {"files": 2, "bytes": 10}
+    assert repository["results"]["lines"]["data"]["total"] == 3
+
+    failing = coe("analyze", str(repo.path), "-a", "count", "-a", "raises")
+    assert failing.returncode == 1
+    assert "partial" in failing.stdout and "ValueError: boom" in failing.stdout
+
+
+def test_analyze_table_with_option_and_output(repo: GitRepo, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = coe("analyze", str(repo.path), "-a", "count", "-o", "count.suffix=.py", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "count" in proc.stdout and "files=1" in proc.stdout
+    assert json.loads(out.read_text())["repositories"][0]["results"]["count"]["data"]["files"] == 1
+
+
+def test_plugins_lists_builtins_and_json() -> None:
+    proc = coe("plugins", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    names = {p["name"] for p in data["plugins"]}
+    assert {"git", "ast", "techspec", "sample_plugin_module"} <= names
+    assert data["analyzers"]["count"]["options_schema"]["properties"]["suffix"]["type"] == "string"
+    text = coe("plugins", "--all")
+    assert "sample_plugin_module" in text.stdout and "hooks: coe_register_analyzers" in text.stdout
+
+
+def test_broken_plugin_never_bricks_the_tool(tmp_path: Path, repo: GitRepo) -> None:
+    broken = tmp_path / "broken_plugin.py"
+    broken.write_text("raise ImportError('missing dependency xyz')\n")
+    env = {"COE_PLUGIN_MODULES": os.pathsep.join([SAMPLE_MODULE, str(broken)])}
+    listing = coe("plugins", env=env)
+    assert listing.returncode == 0
+    assert "ERROR: import failed: ImportError: missing dependency xyz" in listing.stdout
+    assert coe("analyze", str(repo.path), "-a", "count", env=env).returncode == 0
+    strict = coe("plugins", env={**env, "COE_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 2 and "failed to load" in strict.stderr and "Traceback" not in strict.stderr
