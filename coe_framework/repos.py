@@ -325,6 +325,9 @@ def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0,
     digest = hashlib.sha256(source.url.encode()).hexdigest()[:16]
     target = workspace / f"{source.name}-{digest}.git"
     extra = [("http.extraHeader", source.auth_header)] if source.auth_header else []
+    ca_bundle = os.environ.get("COE_GIT_CA_BUNDLE")
+    if ca_bundle:  # an internal Git server signed by a private certificate authority
+        extra.append(("http.sslCAInfo", ca_bundle))
     if source.url.startswith("ssh://") or SCP_LIKE.match(source.url):
         extra.append(("protocol.ssh.allow", "always"))
     env = git_environment(extra)
