@@ -1,17 +1,41 @@
 """The main job: prepare repositories, run analyzers, announce the outcome.
 
 The CLI calls :func:`analyze_repositories` directly; the job executors call
-the same function for queued requests, so every path analyses the same way.
+:func:`run_stored_request` for queued requests, which calls the same function,
+so every path analyses the same way.
+
+Persistence: unless told otherwise (``store=None``), the analysis is stored
+in the database (``COE_DATABASE_URL``, migrated on first use): the request,
+one ``repository_analyses`` row per repository, every analyzer's result with
+its normalized rows. The database also serves as the runner's result cache,
+blob cache and state store, so analysing an unchanged repository again is a
+cache hit and a new commit re-runs only changed blobs.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
 from .context import RepositoryInfo
 from .plugins import PluginManager
 from .repos import PreparedRepository, SourcePolicy, open_repository
 from .runner import RepositoryOutcome, Runner, overall_status, plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .db.store import Store
+
+#: A target: a path or URL, or ``{"url": ..., "ref": ..., "name": ...}`` as stored in a request.
+Target = Union[str, Mapping[str, Any]]
+
+
+class _DefaultStore:
+    """Marker: open the store named by the environment."""
+
+
+DEFAULT_STORE: Any = _DefaultStore()
+#: Seconds between progress writes to the database.
+PROGRESS_INTERVAL = 1.0
 
 
 @dataclass
@@ -36,9 +60,59 @@ def _event_payload(analysis_id: Any, prepared: Sequence[PreparedRepository], ana
     }
 
 
+def _open_target(target: Target, ref: str | None, policy: SourcePolicy) -> PreparedRepository:
+    if isinstance(target, str):
+        return open_repository(target, ref, policy=policy)
+    url = target.get("url")
+    if not isinstance(url, str) or not url:
+        raise ValueError("each repository needs a 'url'")
+    return open_repository(url, target.get("ref") or ref, policy=policy, name=target.get("name"))
+
+
+class _StoredProgress:
+    """Forwards progress to the caller's callback and writes it to the request at most once a second."""
+
+    def __init__(self, store: "Store", request_id: int, index: int, count: int, inner: Any):
+        self.store, self.request_id, self.index, self.count, self.inner = store, request_id, index, count, inner
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.inner is not None:
+            self.inner(fraction, message)
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_INTERVAL:
+            self.last = now
+            overall = (self.index + max(0.0, min(1.0, fraction))) / max(1, self.count)
+            self.store.update_request(self.request_id, progress=overall, progress_message=message, expect_status=("running",))
+
+    def close(self) -> None:
+        if self.inner is not None and hasattr(self.inner, "close"):
+            self.inner.close()
+
+
+def _record_request(store: "Store", request_id: int | None, prepared: Sequence[PreparedRepository],
+                    analyzers: Sequence[str] | None, ref: str | None, options: Mapping[str, Any] | None) -> int:
+    """Create the request row for a direct (CLI) analysis, or mark a queued one running."""
+    from .db.store import request_hash
+
+    if request_id is not None:
+        store.update_request(request_id, status="running", expect_status=("queued", "running"))
+        return request_id
+    request, _created = store.create_request(
+        [{"url": p.source.url, "ref": p.ref, "name": p.source.name} for p in prepared],
+        analyzers=analyzers,
+        ref=ref,
+        options=options,
+        status="running",
+        source="cli",
+        request_hash=request_hash([(p.source.url, p.commit) for p in prepared], analyzers, options),
+    )
+    return int(request["id"])
+
+
 def analyze_repositories(
     manager: PluginManager,
-    targets: Sequence[str],
+    targets: Sequence[Target],
     *,
     analyzers: Sequence[str] | None = None,
     ref: str | None = None,
@@ -49,44 +123,134 @@ def analyze_repositories(
     progress_factory: Callable[[str], Any] | None = None,
     cancelled: Callable[[], bool] | None = None,
     analysis_id: Any = None,
+    store: Any = DEFAULT_STORE,
+    request_id: int | None = None,
 ) -> AnalysisReport:
     """Validate everything first, then analyse each target in turn.
 
     Bad input (unknown analyzer, invalid options, a refused or missing source,
-    an unknown ref) raises before any analyzer runs.
+    an unknown ref) raises before any analyzer runs. With a store (the
+    default opens the one the environment names; ``None`` stores nothing)
+    everything is persisted; ``request_id`` names an existing queued request
+    to run instead of creating one. ``report.extra["analysis_id"]`` holds
+    the stored id.
     """
     ordered = plan(manager, analyzers)
     for analyzer in ordered:
         analyzer.parse_options((options or {}).get(analyzer.name))
-    prepared = [open_repository(target, ref, policy=policy) for target in targets]
+    prepared = [_open_target(target, ref, policy) for target in targets]
     names = [a.name for a in ordered]
+    if isinstance(store, _DefaultStore):
+        from .db.store import Store
+
+        store = Store.open()
+    if store is not None:
+        request_id = _record_request(store, request_id, prepared, analyzers, ref, options)
+        if analysis_id is None:
+            analysis_id = request_id
     own_runner = runner is None
-    runner = runner or Runner(manager, workers=workers)
-    payload = _event_payload(analysis_id, prepared, names)
-    manager.call_listeners("coe_analysis_started", analysis=payload)
-    outcomes: list[RepositoryOutcome] = []
+    runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:
-        for repo in prepared:
-            progress = progress_factory(repo.source.name) if progress_factory else None
-            try:
-                outcome = runner.run(
-                    str(repo.git_dir),
-                    repo.commit,
-                    RepositoryInfo(url=repo.source.url, name=repo.source.name, path=str(repo.git_dir)),
-                    names,
-                    options,
-                    ref=repo.ref,
-                    progress=progress,
-                    cancelled=cancelled,
-                )
-            finally:
-                if progress is not None and hasattr(progress, "close"):
-                    progress.close()
-            outcomes.append(outcome)
+        report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id)
+    except BaseException as exc:
+        if store is not None and request_id is not None:
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            store.update_request(request_id, status="failed", error=reason[:2000], expect_status=("queued", "running"))
+        raise
     finally:
         if own_runner:
             runner.close()
+    if store is not None and request_id is not None:
+        errors = "; ".join(f"{o.repository.name}/{n}: {m}" for o in report.repositories for n, m in o.errors.items())
+        store.update_request(request_id, status=report.status, progress=1.0, error=errors[:4000] or None, expect_status=("running",))
+        report.extra["analysis_id"] = request_id
+        from .db.engine import redacted
+
+        report.notes.append(f"stored as analysis {request_id} in {redacted(store.engine.url)}")
+    return report
+
+
+def _run_all(
+    manager: PluginManager,
+    runner: Runner,
+    prepared: Sequence[PreparedRepository],
+    names: Sequence[str],
+    options: Mapping[str, Mapping[str, Any]] | None,
+    progress_factory: Callable[[str], Any] | None,
+    cancelled: Callable[[], bool] | None,
+    analysis_id: Any,
+    store: "Store | None",
+    request_id: int | None,
+) -> AnalysisReport:
+    payload = _event_payload(analysis_id, prepared, names)
+    manager.call_listeners("coe_analysis_started", analysis=payload)
+    outcomes: list[RepositoryOutcome] = []
+    for index, repo in enumerate(prepared):
+        progress = progress_factory(repo.source.name) if progress_factory else None
+        stored_id = None
+        if store is not None and request_id is not None:
+            stored_id = store.start_repository_analysis(request_id, repo)
+            progress = _StoredProgress(store, request_id, index, len(prepared), progress)
+        try:
+            outcome = runner.run(
+                str(repo.git_dir),
+                repo.commit,
+                RepositoryInfo(url=repo.source.url, name=repo.source.name, path=str(repo.git_dir)),
+                names,
+                options,
+                ref=repo.ref,
+                progress=progress,
+                cancelled=cancelled,
+            )
+        finally:
+            if progress is not None and hasattr(progress, "close"):
+                progress.close()
+        if store is not None and stored_id is not None:
+            store.save_repository_outcome(stored_id, outcome, manager)
+        outcomes.append(outcome)
     report = AnalysisReport(outcomes, prepared)
     errors = {f"{o.repository.name}/{name}": msg for o in outcomes for name, msg in o.errors.items()}
     manager.call_listeners("coe_analysis_finished", analysis={**payload, "errors": errors}, status=report.status)
     return report
+
+
+def run_stored_request(
+    manager: PluginManager,
+    store: "Store",
+    request_id: int,
+    *,
+    policy: SourcePolicy | None = None,
+    runner: Runner | None = None,
+    workers: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    progress_factory: Callable[[str], Any] | None = None,
+) -> AnalysisReport:
+    """Run a request recorded in the store (what the job executors call).
+
+    Sources are checked with the server's policy unless another is given;
+    bad input marks the request failed with the one-line reason and raises.
+    """
+    from .db.store import NotFound
+
+    request = store.get_analysis(request_id)
+    if request is None:
+        raise NotFound(f"analysis {request_id} does not exist")
+    try:
+        return analyze_repositories(
+            manager,
+            request["repositories"],
+            analyzers=request["analyzers"],
+            ref=request["ref"],
+            options=request["options"],
+            workers=workers,
+            policy=policy if policy is not None else SourcePolicy.for_server(),
+            runner=runner,
+            progress_factory=progress_factory,
+            cancelled=cancelled,
+            store=store,
+            request_id=request_id,
+        )
+    except Exception as exc:
+        # Failures before the run starts (a refused source, an unknown ref) end the request too.
+        store.update_request(request_id, status="failed", error=str(exc)[:2000] or type(exc).__name__, expect_status=("queued", "running"))
+        raise

@@ -1,0 +1,867 @@
+"""The queries the CLI, the job workers and the web app share.
+
+:class:`Store` wraps one engine and one read cache. Reads return plain
+JSON-ready dictionaries (so they can be cached, serialized and handed across
+threads); writes happen in one unit of work each, so a failure leaves
+nothing half-written. All SQL is built with SQLAlchemy expressions.
+
+Finished analyses and their results never change, so reads of them are
+cached by id; unfinished statuses and lists are always read from the
+database. A deleted analysis is evicted from the cache.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+from sqlalchemy import Engine, Select, delete, func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from ..analyzer import NORMALIZED_TABLES
+from ..cache import TieredCache, default_cache
+from .engine import get_engine, retry_read, unit_of_work
+from .models import (
+    FINISHED_STATUSES,
+    NORMALIZED_MODELS,
+    PRIORITY_INTERACTIVE,
+    REQUEST_STATUSES,
+    AnalysisRequest,
+    AnalysisResult,
+    Base,
+    CorrelationAnalysis,
+    RagDocument,
+    Repository,
+    RepositoryAnalysis,
+    utcnow,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plugins import PluginManager
+    from ..repos import PreparedRepository
+    from ..runner import RepositoryOutcome
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 500
+
+
+class StoreError(ValueError):
+    """A request to the store that cannot be honoured (one line, safe to show)."""
+
+
+class NotFound(StoreError):
+    """The named row does not exist."""
+
+
+class RowsError(StoreError):
+    """An analyzer's ``table_rows`` returned something the normalized tables cannot hold."""
+
+
+# --- small helpers -------------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    """An aware UTC ISO 8601 string (SQLite hands back naive datetimes, stored as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_commit_date(text: str | None) -> datetime | None:
+    """Git's ``%cI`` date as an aware datetime; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def request_hash(pinned: Sequence[tuple[str, str]], analyzers: Sequence[str] | None, options: Mapping[str, Any] | None) -> str:
+    """Identity of an analysis: the same repositories at the same commits, analyzers and options.
+
+    ``pinned`` is ``[(url, commit), ...]``; order does not matter.
+    """
+    canonical = json.dumps(
+        {
+            "repositories": sorted([list(p) for p in pinned]),
+            "analyzers": sorted(analyzers) if analyzers else None,
+            "options": options or {},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def cache_prefix(engine: Engine) -> str:
+    """A shared-cache key prefix unique to one database, so two databases never share entries."""
+    identity = engine.url.render_as_string(hide_password=True)
+    return f"coe:{hashlib.sha256(identity.encode()).hexdigest()[:12]}:"
+
+
+@dataclass
+class Page:
+    """One page of a listing; ``next_cursor`` is None on the last page."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "next_cursor": self.next_cursor}
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor pointing after row ``last_id``."""
+    return base64.urlsafe_b64encode(json.dumps({"after": int(last_id)}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The row id a cursor points after; :class:`StoreError` for a malformed cursor."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise StoreError("invalid cursor") from None
+
+
+def _page_size(limit: int) -> int:
+    if not isinstance(limit, int) or limit < 1:
+        raise StoreError("limit must be a positive integer")
+    return min(limit, MAX_PAGE_SIZE)
+
+
+def _paginate(session: Session, query: Select[Any], id_column: Any, limit: int, cursor: str | None,
+              to_dict: Callable[[Any], dict[str, Any]]) -> Page:
+    """Newest first (descending id), keyset pagination: stable under concurrent inserts."""
+    size = _page_size(limit)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(id_column < after)
+    rows = list(session.scalars(query.order_by(id_column.desc()).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page([to_dict(r) for r in rows], encode_cursor(rows[-1].id) if more and rows else None)
+
+
+# --- row -> dict ---------------------------------------------------------------
+
+
+def repository_dict(repo: Repository) -> dict[str, Any]:
+    return {
+        "id": repo.id,
+        "url": repo.url,
+        "name": repo.name,
+        "default_branch": repo.default_branch,
+        "last_commit_sha": repo.last_commit_sha,
+        "last_analyzed_at": iso(repo.last_analyzed_at),
+        "created_at": iso(repo.created_at),
+    }
+
+
+def repository_analysis_dict(ra: RepositoryAnalysis) -> dict[str, Any]:
+    return {
+        "id": ra.id,
+        "request_id": ra.request_id,
+        "repository": {"id": ra.repository.id, "url": ra.repository.url, "name": ra.repository.name},
+        "ref": ra.ref,
+        "commit": ra.commit_sha,
+        "commit_date": iso(ra.commit_date),
+        "commit_author": ra.commit_author,
+        "commit_message": ra.commit_message,
+        "status": ra.status,
+        "file_count": ra.file_count,
+        "line_count": ra.line_count,
+        "started_at": iso(ra.started_at),
+        "finished_at": iso(ra.finished_at),
+        "duration": ra.duration,
+    }
+
+
+def request_dict(req: AnalysisRequest) -> dict[str, Any]:
+    return {
+        "id": req.id,
+        "status": req.status,
+        "progress": req.progress,
+        "progress_message": req.progress_message,
+        "error": req.error,
+        "repositories": req.repositories,
+        "ref": req.ref,
+        "analyzers": req.analyzers,
+        "options": req.options,
+        "source": req.source,
+        "session_id": req.session_id,
+        "priority": req.priority,
+        "attempts": req.attempts,
+        "max_attempts": req.max_attempts,
+        "cancel_requested": req.cancel_requested,
+        "idempotency_key": req.idempotency_key,
+        "request_hash": req.request_hash,
+        "created_at": iso(req.created_at),
+        "started_at": iso(req.started_at),
+        "finished_at": iso(req.finished_at),
+        "repository_analyses": [repository_analysis_dict(ra) for ra in req.repository_analyses],
+    }
+
+
+def result_dict(result: AnalysisResult) -> dict[str, Any]:
+    ra = result.repository_analysis
+    return {
+        "id": result.id,
+        "repository_analysis_id": ra.id,
+        "request_id": ra.request_id,
+        "repository": {"id": ra.repository.id, "url": ra.repository.url, "name": ra.repository.name},
+        "commit": ra.commit_sha,
+        "analyzer": result.analyzer,
+        "version": result.analyzer_version,
+        "options_hash": result.options_hash,
+        "status": result.status,
+        "data": result.data,
+        "error": result.error,
+        "duration": result.duration,
+        "cache_key": result.cache_key,
+        "cached": result.cached,
+        "stats": result.stats,
+        "created_at": iso(result.created_at),
+    }
+
+
+def detail_row_dict(row: Base) -> dict[str, Any]:
+    """A normalized detail row (code_files, ast_nodes, tech_dependencies) as a dict."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+# --- normalized rows -----------------------------------------------------------
+
+
+def _coercer(column: Any) -> Callable[[Any], Any]:
+    kind = column.type.python_type
+    length = getattr(column.type, "length", None)
+
+    def coerce(value: Any) -> Any:
+        if value is None:
+            return None
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            raise TypeError("expected true or false")
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+                raise TypeError("expected an integer")
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError("expected a number")
+            return float(value)
+        if not isinstance(value, str):
+            raise TypeError("expected a string")
+        return value[:length] if length else value
+
+    return coerce
+
+
+_COERCERS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    table: {key: _coercer(NORMALIZED_MODELS[table].__table__.c[key]) for key in keys}
+    for table, keys in NORMALIZED_TABLES.items()
+}
+
+
+def normalize_rows(analyzer: str, tables: Any) -> dict[str, list[dict[str, Any]]]:
+    """Check and coerce ``table_rows`` output; :class:`RowsError` names the first problem."""
+    if not isinstance(tables, dict):
+        raise RowsError(f"analyzer '{analyzer}' table_rows returned {type(tables).__name__}, expected a dict")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, rows in tables.items():
+        coercers = _COERCERS.get(table)
+        if coercers is None:
+            raise RowsError(f"analyzer '{analyzer}' table_rows named unknown table '{table}' (known: {', '.join(NORMALIZED_TABLES)})")
+        if not isinstance(rows, list):
+            raise RowsError(f"analyzer '{analyzer}' table_rows['{table}'] must be a list of rows")
+        clean: list[dict[str, Any]] = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise RowsError(f"analyzer '{analyzer}' {table} row {index} is not a dict")
+            unknown = sorted(set(row) - set(coercers))
+            if unknown:
+                raise RowsError(f"analyzer '{analyzer}' {table} row {index} has unknown key '{unknown[0]}'")
+            values: dict[str, Any] = {}
+            for key, coerce in coercers.items():
+                try:
+                    values[key] = coerce(row.get(key))
+                except TypeError as exc:
+                    raise RowsError(f"analyzer '{analyzer}' {table} row {index} key '{key}': {exc}") from None
+            required = [c.key for c in NORMALIZED_MODELS[table].__table__.columns if c.key in coercers and not c.nullable]
+            missing = [k for k in required if values[k] is None]
+            if missing:
+                raise RowsError(f"analyzer '{analyzer}' {table} row {index} lacks required key '{missing[0]}'")
+            clean.append(values)
+        out[table] = clean
+    return out
+
+
+# --- the store -----------------------------------------------------------------
+
+
+@dataclass
+class Store:
+    """Shared queries over one database, with a read cache for immutable results."""
+
+    engine: Engine
+    #: Built from the environment when not given (see :func:`coe_framework.cache.default_cache`).
+    cache: TieredCache = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.cache is None:
+            self.cache = default_cache(prefix=cache_prefix(self.engine))
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True, cache: TieredCache | None = None) -> "Store":
+        """The store for ``url`` (default ``COE_DATABASE_URL``), migrating it up first when asked.
+
+        Raises :class:`StoreError` with one line when the database cannot be
+        reached or its migrations do not validate.
+        """
+        from coe_migrate.migrate import MigrationError, ensure_current
+
+        from .engine import DatabaseConfigError, redacted
+
+        try:
+            engine = get_engine(url)
+            if migrate:
+                ensure_current(engine)
+        except (MigrationError, DatabaseConfigError) as exc:
+            raise StoreError(f"database: {exc}") from None
+        except SQLAlchemyError as exc:
+            where = redacted(url) if url else "COE_DATABASE_URL"
+            raise StoreError(f"cannot use the database ({where}): {type(exc.orig or exc).__name__}") from None
+        return cls(engine, cache)
+
+    def session(self) -> Any:
+        """A unit of work: ``with store.session() as s: ...`` commits whole or rolls back whole."""
+        return unit_of_work(self.engine)
+
+    def _read(self, fn: Callable[[Session], T]) -> T:
+        """An idempotent read in its own session, retried after transient disconnects."""
+
+        def attempt() -> T:
+            with unit_of_work(self.engine) as session:
+                return fn(session)
+
+        return retry_read(attempt)
+
+    # -- repositories -----------------------------------------------------------
+
+    @staticmethod
+    def upsert_repository(session: Session, url: str, name: str, default_branch: str | None = None) -> Repository:
+        """The repository row for ``url`` (credential-free), created when new."""
+        repo = session.scalar(select(Repository).where(Repository.url == url))
+        if repo is None:
+            try:
+                with session.begin_nested():
+                    repo = Repository(url=url, name=name, default_branch=default_branch)
+                    session.add(repo)
+            except IntegrityError:  # another writer created it meanwhile
+                repo = session.scalars(select(Repository).where(Repository.url == url)).one()
+        elif default_branch and repo.default_branch != default_branch:
+            repo.default_branch = default_branch
+        return repo
+
+    def get_repository(self, repository_id: int) -> dict[str, Any] | None:
+        """One repository, or None."""
+        return self._read(lambda s: (lambda r: repository_dict(r) if r else None)(s.get(Repository, repository_id)))
+
+    def find_repository(self, url: str) -> dict[str, Any] | None:
+        """The repository with this credential-free URL, or None."""
+        return self._read(lambda s: (lambda r: repository_dict(r) if r else None)(s.scalar(select(Repository).where(Repository.url == url))))
+
+    def list_repositories(self, *, limit: int = 50, cursor: str | None = None, name: str | None = None) -> Page:
+        """Repositories, most recently added first; ``name`` filters exactly."""
+        query = select(Repository)
+        if name:
+            query = query.where(Repository.name == name)
+        return self._read(lambda s: _paginate(s, query, Repository.id, limit, cursor, repository_dict))
+
+    def repository_analyses(self, repository_id: int, *, limit: int = 50, cursor: str | None = None) -> Page:
+        """Every analysis of one repository (one row per request), newest first."""
+        query = (
+            select(RepositoryAnalysis)
+            .where(RepositoryAnalysis.repository_id == repository_id)
+            .options(selectinload(RepositoryAnalysis.repository))
+        )
+        return self._read(lambda s: _paginate(s, query, RepositoryAnalysis.id, limit, cursor, repository_analysis_dict))
+
+    def latest_results(self, repository_id: int) -> list[dict[str, Any]]:
+        """The newest succeeded result of each analyzer for one repository."""
+
+        def read(session: Session) -> list[dict[str, Any]]:
+            newest = (
+                select(func.max(AnalysisResult.id))
+                .join(RepositoryAnalysis, AnalysisResult.repository_analysis_id == RepositoryAnalysis.id)
+                .where(RepositoryAnalysis.repository_id == repository_id, AnalysisResult.status == "succeeded")
+                .group_by(AnalysisResult.analyzer)
+            )
+            rows = session.scalars(select(AnalysisResult).where(AnalysisResult.id.in_(newest)).options(*_RESULT_LOADS).order_by(AnalysisResult.analyzer))
+            return [result_dict(r) for r in rows]
+
+        return self._read(read)
+
+    # -- requests ---------------------------------------------------------------
+
+    def create_request(
+        self,
+        repositories: Sequence[Mapping[str, Any]],
+        *,
+        analyzers: Sequence[str] | None = None,
+        ref: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        priority: int = PRIORITY_INTERACTIVE,
+        source: str = "cli",
+        session_id: int | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        status: str = "queued",
+        max_attempts: int = 3,
+    ) -> tuple[dict[str, Any], bool]:
+        """Record what was asked; returns ``(request, created)``.
+
+        With an ``idempotency_key`` already used, the first request is
+        returned and ``created`` is False.
+        """
+        if status not in REQUEST_STATUSES:
+            raise StoreError(f"unknown status '{status}'")
+        if idempotency_key:
+            existing = self.find_request_by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return existing, False
+        now = utcnow()
+        try:
+            with self.session() as session:
+                req = AnalysisRequest(
+                    repositories=[dict(r) for r in repositories],
+                    analyzers=list(analyzers) if analyzers else None,
+                    ref=ref,
+                    options=dict(options or {}),
+                    priority=priority,
+                    source=source,
+                    session_id=session_id,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    status=status,
+                    max_attempts=max_attempts,
+                    started_at=now if status == "running" else None,
+                )
+                session.add(req)
+                session.flush()
+                request_id = req.id
+        except IntegrityError:
+            if idempotency_key:  # a concurrent submission with the same key won the race
+                existing = self.find_request_by_idempotency_key(idempotency_key)
+                if existing is not None:
+                    return existing, False
+            raise
+        created = self.get_analysis(request_id)
+        assert created is not None
+        return created, True
+
+    def find_request_by_idempotency_key(self, key: str) -> dict[str, Any] | None:
+        """The request submitted with this Idempotency-Key, or None."""
+        return self._read(lambda s: _one_request(s, AnalysisRequest.idempotency_key == key))
+
+    def find_request_by_hash(self, hash_value: str, statuses: Iterable[str] = ("succeeded",)) -> dict[str, Any] | None:
+        """The newest request with this :func:`request_hash` in one of ``statuses``, or None."""
+        wanted = list(statuses)
+
+        def read(session: Session) -> dict[str, Any] | None:
+            req = session.scalars(
+                select(AnalysisRequest)
+                .where(AnalysisRequest.request_hash == hash_value, AnalysisRequest.status.in_(wanted))
+                .options(*_REQUEST_LOADS)
+                .order_by(AnalysisRequest.id.desc())
+                .limit(1)
+            ).first()
+            return request_dict(req) if req else None
+
+        return self._read(read)
+
+    def get_analysis(self, request_id: int) -> dict[str, Any] | None:
+        """One analysis with its per-repository status, or None. Finished ones are cached."""
+        key = f"analysis:{request_id}"
+        cached = self.cache.get_many([key]).get(key)
+        if cached is not None:
+            return cached
+        found = self._read(lambda s: _one_request(s, AnalysisRequest.id == request_id))
+        if found is not None and found["status"] in FINISHED_STATUSES:
+            self.cache.put_many({key: found})
+        return found
+
+    def list_analyses(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        status: str | None = None,
+        repository: int | str | None = None,
+        session_id: int | None = None,
+    ) -> Page:
+        """Analyses, newest first; filter by status, repository (id or URL) and session."""
+        query = select(AnalysisRequest).options(*_REQUEST_LOADS)
+        if status:
+            if status not in REQUEST_STATUSES:
+                raise StoreError(f"unknown status '{status}' (one of {', '.join(REQUEST_STATUSES)})")
+            query = query.where(AnalysisRequest.status == status)
+        if session_id is not None:
+            query = query.where(AnalysisRequest.session_id == session_id)
+        if repository is not None:
+            repo_match = Repository.id == repository if isinstance(repository, int) else Repository.url == repository
+            query = query.where(
+                AnalysisRequest.id.in_(
+                    select(RepositoryAnalysis.request_id).join(Repository).where(repo_match)
+                )
+            )
+        return self._read(lambda s: _paginate(s, query, AnalysisRequest.id, limit, cursor, request_dict))
+
+    def update_request(
+        self,
+        request_id: int,
+        *,
+        status: str | None = None,
+        progress: float | None = None,
+        progress_message: str | None = None,
+        error: str | None = None,
+        expect_status: Iterable[str] | None = None,
+    ) -> bool:
+        """Change status or progress; with ``expect_status`` only from those statuses (a guarded transition).
+
+        Returns False when the request is missing or not in an expected status.
+        Reaching a finished status sets ``finished_at``; ``running`` sets ``started_at``.
+        """
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if status is not None:
+            if status not in REQUEST_STATUSES:
+                raise StoreError(f"unknown status '{status}'")
+            values["status"] = status
+            if status in FINISHED_STATUSES:
+                values["finished_at"] = utcnow()
+                values["lease_owner"] = None
+                values["lease_expires_at"] = None
+            elif status == "running":
+                values["started_at"] = utcnow()
+        if progress is not None:
+            values["progress"] = max(0.0, min(1.0, float(progress)))
+        if progress_message is not None:
+            values["progress_message"] = progress_message[:500]
+        if error is not None:
+            values["error"] = error
+        statement = update(AnalysisRequest).where(AnalysisRequest.id == request_id)
+        if expect_status is not None:
+            statement = statement.where(AnalysisRequest.status.in_(list(expect_status)))
+        with self.session() as session:
+            changed = session.execute(statement.values(**values)).rowcount
+        return bool(changed)
+
+    def request_cancel(self, request_id: int) -> bool:
+        """Ask a queued or running request to stop; a queued one is cancelled at once.
+
+        Returns False when the request is missing or already finished.
+        """
+        with self.session() as session:
+            req = session.get(AnalysisRequest, request_id, with_for_update=True)
+            if req is None or req.status in FINISHED_STATUSES:
+                return False
+            req.cancel_requested = True
+            if req.status == "queued":
+                req.status = "cancelled"
+                req.finished_at = utcnow()
+            return True
+
+    def is_cancel_requested(self, request_id: int) -> bool:
+        """True when cancellation was asked for this request."""
+        return bool(self._read(lambda s: s.scalar(select(AnalysisRequest.cancel_requested).where(AnalysisRequest.id == request_id))))
+
+    def delete_analysis(self, request_id: int) -> bool:
+        """Delete an analysis and everything found in it; False when it did not exist."""
+        with self.session() as session:
+            req = session.get(AnalysisRequest, request_id)
+            if req is None:
+                return False
+            session.delete(req)
+        self.cache.delete_many([f"analysis:{request_id}", f"results:{request_id}"])
+        return True
+
+    # -- repository analyses and results -------------------------------------------
+
+    def start_repository_analysis(self, request_id: int, prepared: "PreparedRepository") -> int:
+        """Record one repository pinned to its commit within a request; returns its id.
+
+        Calling it again for the same request and repository (a redelivered
+        job) returns the existing row.
+        """
+        with self.session() as session:
+            repo = self.upsert_repository(session, prepared.source.url, prepared.source.name, prepared.default_branch)
+            session.flush()
+            ra = session.scalar(
+                select(RepositoryAnalysis).where(
+                    RepositoryAnalysis.request_id == request_id, RepositoryAnalysis.repository_id == repo.id
+                )
+            )
+            if ra is None:
+                ra = RepositoryAnalysis(request_id=request_id, repository_id=repo.id)
+                session.add(ra)
+            ra.ref = prepared.ref
+            ra.commit_sha = prepared.commit
+            ra.commit_date = parse_commit_date(prepared.commit_date)
+            ra.commit_author = prepared.author[:500]
+            ra.commit_message = prepared.message
+            if ra.status not in FINISHED_STATUSES:
+                ra.status = "running"
+                ra.started_at = utcnow()
+            session.flush()
+            return ra.id
+
+    def save_repository_outcome(self, repository_analysis_id: int, outcome: "RepositoryOutcome", manager: "PluginManager | None" = None) -> int:
+        """Store every analyzer outcome and its normalized rows in one unit of work.
+
+        Results already stored for this repository analysis (a redelivered
+        job) are left as they are. A succeeded result whose ``table_rows``
+        is invalid is stored as failed with the reason. Returns how many
+        results were written.
+        """
+        analyzers = manager.analyzers if manager is not None else {}
+        written = 0
+        with self.session() as session:
+            ra = session.get(RepositoryAnalysis, repository_analysis_id)
+            if ra is None:
+                raise NotFound(f"repository analysis {repository_analysis_id} does not exist")
+            existing = set(session.scalars(select(AnalysisResult.analyzer).where(AnalysisResult.repository_analysis_id == ra.id)))
+            line_count = 0
+            for name, result in outcome.outcomes.items():
+                if name in existing:
+                    continue
+                status, error, rows = result.status, result.error, {}
+                if result.ok and result.data is not None and name in analyzers:
+                    try:
+                        rows = normalize_rows(name, analyzers[name].table_rows(result.data))
+                    except RowsError as exc:
+                        status, error = "failed", str(exc)
+                    except Exception as exc:  # noqa: BLE001 - a plugin's table_rows failing fails that result only
+                        status, error = "failed", f"analyzer '{name}' table_rows raised {type(exc).__name__}: {exc}"
+                row = AnalysisResult(
+                    repository_analysis_id=ra.id,
+                    analyzer=name,
+                    analyzer_version=result.version,
+                    options_hash=result.options_hash,
+                    status=status,
+                    data=result.data,
+                    error=error,
+                    duration=result.duration,
+                    cache_key=result.cache_key,
+                    cached=result.cached,
+                    stats=result.stats,
+                )
+                session.add(row)
+                session.flush()
+                for table, values in rows.items():
+                    model = NORMALIZED_MODELS[table]
+                    if values:
+                        session.execute(
+                            model.__table__.insert(),
+                            [{**v, "repository_analysis_id": ra.id, "analysis_result_id": row.id} for v in values],
+                        )
+                    if table == "code_files":
+                        line_count += sum(v["lines"] or 0 for v in values)
+                written += 1
+            ra.status = outcome.status
+            ra.file_count = outcome.file_count
+            ra.line_count = line_count or ra.line_count
+            ra.duration = outcome.duration
+            ra.finished_at = utcnow()
+            repo = session.get(Repository, ra.repository_id)
+            assert repo is not None
+            repo.last_commit_sha = ra.commit_sha
+            repo.last_analyzed_at = utcnow()
+        return written
+
+    def get_results(self, request_id: int, analyzer: str | None = None) -> list[dict[str, Any]]:
+        """Results of an analysis (every repository), optionally one analyzer's. Cached once finished."""
+        key = f"results:{request_id}"
+        results = self.cache.get_many([key]).get(key)
+        if results is None:
+            def read(session: Session) -> tuple[str | None, list[dict[str, Any]]]:
+                state = session.scalar(select(AnalysisRequest.status).where(AnalysisRequest.id == request_id))
+                rows = session.scalars(
+                    select(AnalysisResult)
+                    .join(RepositoryAnalysis, AnalysisResult.repository_analysis_id == RepositoryAnalysis.id)
+                    .where(RepositoryAnalysis.request_id == request_id)
+                    .options(*_RESULT_LOADS)
+                    .order_by(AnalysisResult.id)
+                )
+                return state, [result_dict(r) for r in rows]
+
+            state, results = self._read(read)
+            if state is None:
+                raise NotFound(f"analysis {request_id} does not exist")
+            if state in FINISHED_STATUSES:
+                self.cache.put_many({key: results})
+        return [r for r in results if analyzer is None or r["analyzer"] == analyzer]
+
+    def results_for_commit(self, url: str, commit: str, analyzer: str | None = None) -> list[dict[str, Any]]:
+        """Succeeded results for one repository at one commit, newest first."""
+
+        def read(session: Session) -> list[dict[str, Any]]:
+            query = (
+                select(AnalysisResult)
+                .join(RepositoryAnalysis, AnalysisResult.repository_analysis_id == RepositoryAnalysis.id)
+                .join(Repository, RepositoryAnalysis.repository_id == Repository.id)
+                .where(Repository.url == url, RepositoryAnalysis.commit_sha == commit, AnalysisResult.status == "succeeded")
+                .options(*_RESULT_LOADS)
+                .order_by(AnalysisResult.id.desc())
+            )
+            if analyzer:
+                query = query.where(AnalysisResult.analyzer == analyzer)
+            return [result_dict(r) for r in session.scalars(query)]
+
+        return self._read(read)
+
+    def list_rows(
+        self,
+        table: str,
+        *,
+        repository_analysis_id: int | None = None,
+        request_id: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        """Rows of a normalized table (code_files, ast_nodes, tech_dependencies) with exact-match filters."""
+        model = NORMALIZED_MODELS.get(table)
+        if model is None:
+            raise StoreError(f"unknown table '{table}' (one of {', '.join(NORMALIZED_MODELS)})")
+        query = select(model)
+        if repository_analysis_id is not None:
+            query = query.where(model.repository_analysis_id == repository_analysis_id)  # type: ignore[attr-defined]
+        if request_id is not None:
+            query = query.where(
+                model.repository_analysis_id.in_(  # type: ignore[attr-defined]
+                    select(RepositoryAnalysis.id).where(RepositoryAnalysis.request_id == request_id)
+                )
+            )
+        for key, value in (filters or {}).items():
+            if key not in NORMALIZED_TABLES[table]:
+                raise StoreError(f"cannot filter {table} by '{key}'")
+            query = query.where(model.__table__.c[key] == value)
+        return self._read(lambda s: _paginate(s, query, model.id, limit, cursor, detail_row_dict))  # type: ignore[attr-defined]
+
+    # -- correlations and RAG documents ------------------------------------------
+
+    def save_correlations(self, request_id: int, pairs: Sequence[Mapping[str, Any]]) -> int:
+        """Store repository pairs of one request (by repository URL); existing pairs are replaced.
+
+        Each pair: ``{"a": url, "b": url, "shared_dependencies": [...],
+        "shared_contributors": [...], "scores": {...}, "similarity": float}``.
+        """
+        with self.session() as session:
+            ids = dict(session.execute(select(Repository.url, Repository.id).where(
+                Repository.url.in_({p["a"] for p in pairs} | {p["b"] for p in pairs})
+            )).tuples().all())
+            session.execute(delete(CorrelationAnalysis).where(CorrelationAnalysis.request_id == request_id))
+            for pair in pairs:
+                if pair["a"] not in ids or pair["b"] not in ids:
+                    raise NotFound(f"repository {pair['a'] if pair['a'] not in ids else pair['b']} is not stored")
+                a, b = sorted((ids[pair["a"]], ids[pair["b"]]))
+                session.add(CorrelationAnalysis(
+                    request_id=request_id, repository_a_id=a, repository_b_id=b,
+                    shared_dependencies=list(pair.get("shared_dependencies") or []),
+                    shared_contributors=list(pair.get("shared_contributors") or []),
+                    scores=dict(pair.get("scores") or {}),
+                    similarity=pair.get("similarity"),
+                ))
+        return len(pairs)
+
+    def list_correlations(self, request_id: int) -> list[dict[str, Any]]:
+        """Every stored pair of one request."""
+
+        def read(session: Session) -> list[dict[str, Any]]:
+            rows = session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == request_id).order_by(CorrelationAnalysis.id))
+            return [detail_row_dict(r) for r in rows]
+
+        return self._read(read)
+
+    def save_rag_documents(self, repository_analysis_id: int, documents: Sequence[Mapping[str, Any]]) -> int:
+        """Store documents (``{"id", "kind", "text", "metadata"}``); an existing document id is updated."""
+        with self.session() as session:
+            existing = {
+                d.document_id: d for d in session.scalars(
+                    select(RagDocument).where(RagDocument.document_id.in_([str(d["id"]) for d in documents]))
+                )
+            }
+            for doc in documents:
+                row = existing.get(str(doc["id"]))
+                if row is None:
+                    row = RagDocument(document_id=str(doc["id"]), repository_analysis_id=repository_analysis_id)
+                    session.add(row)
+                row.kind = str(doc.get("kind") or "result")
+                row.text = str(doc["text"])
+                row.meta = dict(doc.get("metadata") or {})
+        return len(documents)
+
+    def list_rag_documents(
+        self, *, request_id: int | None = None, repository_id: int | None = None, kind: str | None = None,
+        limit: int = 100, cursor: str | None = None,
+    ) -> Page:
+        """RAG documents, newest first, filtered by request, repository or kind."""
+        query = select(RagDocument)
+        if kind:
+            query = query.where(RagDocument.kind == kind)
+        if request_id is not None or repository_id is not None:
+            owners = select(RepositoryAnalysis.id)
+            if request_id is not None:
+                owners = owners.where(RepositoryAnalysis.request_id == request_id)
+            if repository_id is not None:
+                owners = owners.where(RepositoryAnalysis.repository_id == repository_id)
+            query = query.where(RagDocument.repository_analysis_id.in_(owners))
+
+        def to_dict(doc: RagDocument) -> dict[str, Any]:
+            return {"id": doc.document_id, "kind": doc.kind, "text": doc.text, "metadata": doc.meta,
+                    "repository_analysis_id": doc.repository_analysis_id, "created_at": iso(doc.created_at)}
+
+        return self._read(lambda s: _paginate(s, query, RagDocument.id, limit, cursor, to_dict))
+
+    # -- the runner's caches -------------------------------------------------------
+
+    def runner_caches(self) -> dict[str, Any]:
+        """``result_cache``, ``blob_cache`` and ``state_store`` backed by this database, as Runner keyword arguments."""
+        from .caches import DatabaseBlobCache, DatabaseResultCache, DatabaseStateStore
+
+        return {
+            "result_cache": DatabaseResultCache(self),
+            "blob_cache": DatabaseBlobCache(self),
+            "state_store": DatabaseStateStore(self),
+        }
+
+    def cache_stats(self) -> dict[str, Any]:
+        """Hit and miss counters of the read cache, for metrics."""
+        return self.cache.stats()
+
+
+_REQUEST_LOADS = (selectinload(AnalysisRequest.repository_analyses).selectinload(RepositoryAnalysis.repository),)
+_RESULT_LOADS = (selectinload(AnalysisResult.repository_analysis).selectinload(RepositoryAnalysis.repository),)
+
+
+def _one_request(session: Session, condition: Any) -> dict[str, Any] | None:
+    req = session.scalars(select(AnalysisRequest).where(condition).options(*_REQUEST_LOADS)).first()
+    return request_dict(req) if req else None
