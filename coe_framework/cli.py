@@ -241,6 +241,10 @@ def analyze_command(
         ctx.exit(EXIT_FAILED)
 
 
+from .db.commands import db_group, results_group  # noqa: E402 - persistence commands: coe db, coe results
+for _group in (db_group, results_group): cli.add_command(_group)  # noqa: E701
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
     try:
