@@ -243,6 +243,8 @@ def analyze_command(
 
 from .db.commands import db_group, results_group  # noqa: E402 - persistence commands: coe db, coe results
 for _group in (db_group, results_group): cli.add_command(_group)  # noqa: E701
+from .scaffold import plugin_group  # noqa: E402 - plugin authoring: coe plugin new, coe plugin check
+cli.add_command(plugin_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
