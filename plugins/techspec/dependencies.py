@@ -1,0 +1,148 @@
+"""Run every matching manifest parser over the tree and fold lock files in.
+
+Never first-match-wins: every file that any parser matches is parsed, each
+by every parser that matches it. Declared dependencies keep their constraint;
+a lock file in the same directory or above fills in the locked version (and
+a license when the lock records one). Locked packages nobody declares are
+kept as transitive (``direct: false``) entries of the lock file.
+"""
+from __future__ import annotations
+
+import logging
+import posixpath
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .manifests import ManifestParser, ManifestSource
+from .models import Dependency, Finding, ManifestFacts, Runtime
+from .patterns import PatternIndex
+from .repofiles import RepoView
+from .safeload import ManifestError
+
+log = logging.getLogger(__name__)
+
+#: Folders that hold other projects' installed or vendored copies, not this
+#: project's manifests.
+SKIPPED_DIRS = frozenset({
+    "node_modules", "bower_components", "jspm_packages", "vendor", ".venv", "venv", "site-packages",
+    "__pypackages__", ".tox", ".nox", ".git", ".bundle", "Pods", "Carthage", ".gradle", ".m2",
+})
+
+
+class ParserIndex:
+    """Finds the parsers for a path without trying every pattern on every file."""
+
+    def __init__(self, parsers: Iterable[ManifestParser]):
+        self._index: PatternIndex[ManifestParser] = PatternIndex()
+        for parser in parsers:
+            self._index.add(parser.patterns, parser)
+
+    def for_path(self, path: str) -> list[ManifestParser]:
+        return self._index.match(path)
+
+
+def skipped(path: str) -> bool:
+    """True for paths inside vendored or installed-package folders."""
+    return any(part in SKIPPED_DIRS for part in path.split("/")[:-1])
+
+
+@dataclass
+class ManifestScan:
+    """Everything the manifest parsers found in one tree."""
+
+    dependencies: list[Dependency] = field(default_factory=list)
+    runtimes: list[Runtime] = field(default_factory=list)
+    #: (manifest path, declared license) pairs.
+    licenses: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    #: Every manifest parsed: {"path", "parser", "ecosystem", "lock", "dependencies"}.
+    manifests: list[dict[str, object]] = field(default_factory=list)
+
+
+def scan_manifests(repo: RepoView, parsers: Iterable[ManifestParser]) -> ManifestScan:
+    """Parse every manifest in ``repo``; failures become findings."""
+    index = ParserIndex(parsers)
+    scan = ManifestScan()
+    declared: list[Dependency] = []
+    locks: list[tuple[str, ManifestFacts]] = []
+    for path in sorted(repo.paths()):
+        matching = index.for_path(path)
+        if not matching or skipped(path):
+            continue
+        text = repo.read_text(path)
+        if text is None:
+            continue  # missing, binary or over the cap: RepoView recorded why
+        for parser in matching:
+            facts = _run_parser(parser, ManifestSource(path, text, repo), scan)
+            if facts is None:
+                continue
+            scan.manifests.append({
+                "path": path, "parser": parser.name, "ecosystem": parser.ecosystem,
+                "lock": parser.lock, "dependencies": len(facts.dependencies),
+            })
+            scan.runtimes += facts.runtimes
+            scan.licenses += [(path, text_) for text_ in facts.licenses]
+            scan.findings += facts.findings
+            if parser.lock:
+                locks.append((path, facts))
+            else:
+                declared += facts.dependencies
+    scan.dependencies = fold_locks(_unique(declared), locks)
+    return scan
+
+
+def _run_parser(parser: ManifestParser, source: ManifestSource, scan: ManifestScan) -> ManifestFacts | None:
+    try:
+        facts = parser.parse(source)
+    except ManifestError as exc:
+        scan.findings.append(Finding(source.path, "malformed", f"{parser.name}: {exc}"))
+        return None
+    except RecursionError:
+        scan.findings.append(Finding(source.path, "malformed", f"{parser.name}: nested too deeply"))
+        return None
+    except Exception as exc:  # noqa: BLE001 - a (third-party) parser bug must not fail the analysis
+        log.debug("manifest parser %s failed on %s", parser.name, source.path, exc_info=True)
+        scan.findings.append(Finding(source.path, "parser_error", f"{parser.name} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"))
+        return None
+    if not isinstance(facts, ManifestFacts):
+        scan.findings.append(Finding(source.path, "parser_error", f"{parser.name} returned {type(facts).__name__}, expected ManifestFacts"))
+        return None
+    return facts
+
+
+def _unique(dependencies: Iterable[Dependency]) -> list[Dependency]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for dep in dependencies:
+        marker = (dep.manifest, dep.ecosystem, dep.key, dep.scope, dep.constraint, dep.direct)
+        if marker not in seen:
+            seen.add(marker)
+            out.append(dep)
+    return out
+
+
+def _within(path: str, directory: str) -> bool:
+    return not directory or path.startswith(directory + "/")
+
+
+def fold_locks(declared: list[Dependency], locks: list[tuple[str, ManifestFacts]]) -> list[Dependency]:
+    """Declared dependencies with locked versions filled in, then lock-only ones."""
+    by_key: dict[tuple[str, str], list[Dependency]] = {}
+    for dep in declared:
+        by_key.setdefault((dep.ecosystem, dep.key), []).append(dep)
+    locked: set[int] = set()
+    transitive: list[Dependency] = []
+    for lock_path, facts in locks:
+        directory = posixpath.dirname(lock_path)
+        for entry in facts.dependencies:
+            owners = [d for d in by_key.get((entry.ecosystem, entry.key), ()) if _within(d.manifest, directory)]
+            if not owners:
+                transitive.append(entry)
+                continue
+            for dep in owners:
+                if id(dep) in locked:
+                    continue  # the first (top-level) locked copy wins
+                locked.add(id(dep))
+                dep.version = entry.version or dep.version
+                dep.license = dep.license or entry.license
+    return declared + _unique(transitive)

@@ -1,0 +1,301 @@
+"""Python manifests: requirements files, pyproject (PEP 621, PEP 735, Poetry,
+PDM, uv), setup.cfg, Pipfile, and the poetry, uv, pdm and Pipfile lock files."""
+from __future__ import annotations
+
+import configparser
+import os
+import tempfile
+from typing import Any, Iterable
+
+from packaging.requirements import InvalidRequirement, Requirement
+from pip_requirements_parser import RequirementsFile
+
+from ..models import Dependency, Finding, ManifestFacts, Runtime, normalize_name, pinned_version, scope_from_label
+from ..safeload import ManifestError, load_json, load_toml
+from .base import ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, text_or_none
+
+ECOSYSTEM = "pypi"
+#: How deep ``-r``/``-c`` includes are followed.
+MAX_INCLUDE_DEPTH = 8
+
+
+# --- PEP 508 strings ---------------------------------------------------------
+
+
+def pep508(text: str, *, manifest: str, scope: str, facts: ManifestFacts) -> Dependency | None:
+    """One PEP 508 requirement string as a dependency; a bad one becomes a finding."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        facts.findings.append(Finding(manifest, "malformed", f"invalid requirement {text!r}: {' '.join(str(exc).split())[:200]}"))
+        return None
+    constraint = req.url or (str(req.specifier) or None)
+    return Dependency(ECOSYSTEM, req.name, constraint=constraint, scope=scope, manifest=manifest)
+
+
+def pep508_list(items: Any, *, manifest: str, scope: str, facts: ManifestFacts) -> list[Dependency]:
+    found = []
+    for item in listing(items):
+        if isinstance(item, str):
+            dep = pep508(item, manifest=manifest, scope=scope, facts=facts)
+            if dep is not None:
+                found.append(dep)
+    return found
+
+
+def _license_value(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return text_or_none(value.get("text"))
+    return text_or_none(value)
+
+
+# --- requirements files ------------------------------------------------------
+
+
+def _parse_requirements_text(text: str) -> RequirementsFile:
+    """pip-requirements-parser over text, nested files off.
+
+    The library reads from a file name, so the text goes to a private
+    temporary file; includes are followed by :func:`parse_requirements`
+    itself, from the repository's own blobs only.
+    """
+    with tempfile.TemporaryDirectory(prefix="coe-techspec-") as tmp:
+        name = os.path.join(tmp, "requirements.txt")
+        with open(name, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return RequirementsFile.from_file(name, include_nested=False)
+
+
+def parse_requirements(src: ManifestSource) -> ManifestFacts:
+    """A requirements file with its ``-r`` includes and ``-c`` constraints.
+
+    Each dependency is attributed to the file whose line declares it, with the
+    scope that file's name implies; exact pins in constraint files fill in the
+    locked version of matching dependencies.
+    """
+    facts = ManifestFacts()
+    pins: dict[str, str] = {}
+    seen: set[str] = set()
+    found: dict[tuple[str, str], Dependency] = {}
+
+    def walk(path: str, text: str, constraints_only: bool, depth: int) -> None:
+        seen.add(path)
+        scope = scope_from_label(path)
+        try:
+            parsed = _parse_requirements_text(text)
+        except Exception as exc:  # noqa: BLE001 - the library may raise anything on hostile text
+            raise ManifestError(f"unreadable requirements file: {' '.join(str(exc).split())[:200]}") from None
+        for bad in parsed.invalid_lines:
+            facts.findings.append(Finding(path, "malformed", f"line {bad.line_number}: {' '.join(str(bad.error_message).split())[:200]}"))
+        for req in parsed.requirements:
+            if not req.name:
+                facts.findings.append(Finding(path, "skipped", f"line {req.line_number}: requirement without a name ({req.line.strip()[:100]})"))
+                continue
+            if req.link is not None:
+                constraint = req.link.url
+            else:
+                constraint = str(req.specifier) if req.specifier else None
+            if constraints_only:
+                version = pinned_version(ECOSYSTEM, constraint)
+                if version:
+                    pins[normalize_name(ECOSYSTEM, req.name)] = version
+                continue
+            dep = Dependency(ECOSYSTEM, req.name, constraint=constraint, scope=scope, manifest=path)
+            found.setdefault((path, dep.key), dep)
+        for option in parsed.options:
+            for key, as_constraints in (("requirements", False), ("constraints", True)):
+                for ref in option.options.get(key) or ():
+                    follow(path, ref, as_constraints or constraints_only, depth)
+
+    def follow(path: str, ref: str, constraints_only: bool, depth: int) -> None:
+        target = src.repo.resolve(path, ref)
+        if target is None:
+            facts.findings.append(Finding(path, "unresolved", f"include {ref!r} is outside the repository or remote; not followed"))
+            return
+        if target in seen:
+            return
+        if depth >= MAX_INCLUDE_DEPTH:
+            facts.findings.append(Finding(path, "unresolved", f"include {ref!r} is nested deeper than {MAX_INCLUDE_DEPTH}; not followed"))
+            return
+        text = src.repo.read_text(target)
+        if text is None:
+            facts.findings.append(Finding(path, "unresolved", f"include {ref!r} not found in the repository"))
+            return
+        facts.included.append(target)
+        walk(target, text, constraints_only, depth + 1)
+
+    walk(src.path, src.text, False, 0)
+    for dep in found.values():
+        if dep.version is None and dep.key in pins:
+            dep.version = pins[dep.key]
+        facts.dependencies.append(dep)
+    return facts
+
+
+# --- pyproject.toml ----------------------------------------------------------
+
+
+def _poetry_table(table: Any, manifest: str, scope: str, facts: ManifestFacts) -> list[Dependency]:
+    deps = deps_from_mapping(table, ecosystem=ECOSYSTEM, manifest=manifest, scope=scope, skip=("python",))
+    for dep in deps:
+        spec = mapping(table).get(dep.name)
+        if isinstance(spec, dict) and spec.get("optional") is True and scope == "runtime":
+            dep.scope = "optional"
+    python = text_or_none(mapping(table).get("python"))
+    if python:
+        facts.runtimes.append(Runtime("python", python, manifest))
+    return deps
+
+
+def parse_pyproject(src: ManifestSource) -> ManifestFacts:
+    """PEP 621 ``[project]``, PEP 735 ``[dependency-groups]``, build requirements,
+    ``[tool.poetry]``, ``[tool.pdm]`` and ``[tool.uv]`` development groups."""
+    data = load_toml(src.text)
+    facts = ManifestFacts()
+    path = src.path
+    deps = facts.dependencies
+    project = mapping(data.get("project"))
+    deps += pep508_list(project.get("dependencies"), manifest=path, scope="runtime", facts=facts)
+    for group, items in mapping(project.get("optional-dependencies")).items():
+        deps += pep508_list(items, manifest=path, scope=scope_from_label(group, "optional"), facts=facts)
+    for group, items in mapping(data.get("dependency-groups")).items():
+        deps += pep508_list(items, manifest=path, scope=scope_from_label(group, "dev"), facts=facts)
+    deps += pep508_list(mapping(data.get("build-system")).get("requires"), manifest=path, scope="build", facts=facts)
+    if text_or_none(project.get("requires-python")):
+        facts.runtimes.append(Runtime("python", str(project["requires-python"]).strip(), path))
+    license_text = _license_value(project.get("license"))
+    tool = mapping(data.get("tool"))
+    poetry = mapping(tool.get("poetry"))
+    if poetry:
+        deps += _poetry_table(poetry.get("dependencies"), path, "runtime", facts)
+        deps += _poetry_table(poetry.get("dev-dependencies"), path, "dev", facts)
+        for group, body in mapping(poetry.get("group")).items():
+            default = "runtime" if group == "main" else "dev"
+            deps += _poetry_table(mapping(body).get("dependencies"), path, scope_from_label(group, default), facts)
+        license_text = license_text or _license_value(poetry.get("license"))
+    for group, items in mapping(mapping(tool.get("pdm")).get("dev-dependencies")).items():
+        deps += pep508_list(items, manifest=path, scope=scope_from_label(group, "dev"), facts=facts)
+    deps += pep508_list(mapping(tool.get("uv")).get("dev-dependencies"), manifest=path, scope="dev", facts=facts)
+    if license_text:
+        facts.licenses.append(license_text)
+    return facts
+
+
+# --- setup.cfg ----------------------------------------------------------------
+
+
+def _cfg_lines(value: str) -> Iterable[str]:
+    for line in value.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith(("file:", "attr:")):
+            yield line
+
+
+def parse_setup_cfg(src: ManifestSource) -> ManifestFacts:
+    """``[options]`` install, setup and tests requirements, extras, python_requires."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(src.text, source=src.path)
+    except configparser.Error as exc:
+        raise ManifestError(f"invalid setup.cfg: {' '.join(str(exc).split())[:200]}") from None
+    facts = ManifestFacts()
+    if parser.has_section("options"):
+        options = parser["options"]
+        for key, scope in (("install_requires", "runtime"), ("setup_requires", "build"), ("tests_require", "test")):
+            facts.dependencies += pep508_list(list(_cfg_lines(options.get(key, ""))), manifest=src.path, scope=scope, facts=facts)
+        if options.get("python_requires", "").strip():
+            facts.runtimes.append(Runtime("python", options["python_requires"].strip(), src.path))
+    if parser.has_section("options.extras_require"):
+        for group, value in parser["options.extras_require"].items():
+            facts.dependencies += pep508_list(list(_cfg_lines(value)), manifest=src.path, scope=scope_from_label(group, "optional"), facts=facts)
+    if parser.has_section("metadata") and parser["metadata"].get("license", "").strip():
+        facts.licenses.append(parser["metadata"]["license"].strip())
+    return facts
+
+
+# --- Pipfile ------------------------------------------------------------------
+
+
+def parse_pipfile(src: ManifestSource) -> ManifestFacts:
+    """``[packages]``, ``[dev-packages]``, other categories and ``[requires]``."""
+    data = load_toml(src.text)
+    facts = ManifestFacts()
+    for section, body in data.items():
+        if section == "packages":
+            scope = "runtime"
+        elif section == "dev-packages":
+            scope = "dev"
+        elif section in ("source", "requires", "scripts", "pipenv") or not isinstance(body, dict):
+            continue
+        else:
+            scope = scope_from_label(section, "optional")
+        facts.dependencies += deps_from_mapping(body, ecosystem=ECOSYSTEM, manifest=src.path, scope=scope)
+    requires = mapping(data.get("requires"))
+    python = text_or_none(requires.get("python_full_version")) or text_or_none(requires.get("python_version"))
+    if python:
+        facts.runtimes.append(Runtime("python", python, src.path))
+    return facts
+
+
+# --- lock files -----------------------------------------------------------------
+
+
+def _lock_scope(groups: Any) -> str:
+    names = [groups] if isinstance(groups, str) else [g for g in listing(groups) if isinstance(g, str)]
+    if not names or any(g in ("main", "default") for g in names):
+        return "runtime"
+    return scope_from_label(" ".join(names), "dev")
+
+
+def _toml_lock(src: ManifestSource, group_key: str | None) -> ManifestFacts:
+    data = load_toml(src.text)
+    facts = ManifestFacts()
+    for package in listing(data.get("package")):
+        package = mapping(package)
+        name, version = text_or_none(package.get("name")), text_or_none(package.get("version"))
+        source = mapping(package.get("source"))
+        if not name or "virtual" in source or source.get("editable") == ".":
+            continue  # the project itself (uv records it as a package)
+        groups = package.get(group_key) if group_key else None
+        if group_key == "category" and groups is None:
+            groups = package.get("groups")
+        facts.dependencies.append(
+            Dependency(ECOSYSTEM, name, version=version, scope=_lock_scope(groups), manifest=src.path, direct=False)
+        )
+    return facts
+
+
+def parse_poetry_lock(src: ManifestSource) -> ManifestFacts:
+    return _toml_lock(src, "category")
+
+
+def parse_uv_lock(src: ManifestSource) -> ManifestFacts:
+    return _toml_lock(src, None)
+
+
+def parse_pdm_lock(src: ManifestSource) -> ManifestFacts:
+    return _toml_lock(src, "groups")
+
+
+def parse_pipfile_lock(src: ManifestSource) -> ManifestFacts:
+    data = mapping(load_json(src.text))
+    facts = ManifestFacts()
+    for section, scope in (("default", "runtime"), ("develop", "dev")):
+        for name, spec in mapping(data.get(section)).items():
+            version = text_or_none(mapping(spec).get("version"))
+            if version:
+                version = version.lstrip("=")
+            facts.dependencies.append(Dependency(ECOSYSTEM, name, version=version, scope=scope, manifest=src.path, direct=False))
+    return facts
+
+
+PARSERS = [
+    ManifestParser("requirements", ECOSYSTEM, ("*requirements*.txt", "*requirements*.in", "*requirements/*.txt", "*requirements/*.in"), parse_requirements),
+    ManifestParser("pyproject", ECOSYSTEM, ("pyproject.toml",), parse_pyproject),
+    ManifestParser("setup.cfg", ECOSYSTEM, ("setup.cfg",), parse_setup_cfg),
+    ManifestParser("pipfile", ECOSYSTEM, ("Pipfile",), parse_pipfile),
+    ManifestParser("poetry.lock", ECOSYSTEM, ("poetry.lock",), parse_poetry_lock, lock=True),
+    ManifestParser("uv.lock", ECOSYSTEM, ("uv.lock",), parse_uv_lock, lock=True),
+    ManifestParser("pdm.lock", ECOSYSTEM, ("pdm.lock",), parse_pdm_lock, lock=True),
+    ManifestParser("pipfile.lock", ECOSYSTEM, ("Pipfile.lock",), parse_pipfile_lock, lock=True),
+]

@@ -1,0 +1,28 @@
+"""Entry point of the built-in ``techspec`` plugin (group ``coe``).
+
+Registers the analyzer and the ``coe sbom`` command, and defines the hooks
+other plugins implement to add manifest parsers and technology rules
+(:mod:`coe_plugins.techspec.hookspecs`).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from coe_framework.hookspecs import hookimpl
+
+from . import hookspecs
+from .analyzer import TechSpecAnalyzer
+from .cli import sbom_command
+
+#: Hooks of techspec's own; the plugin manager adds them before registering.
+COE_HOOKSPECS = hookspecs
+
+
+@hookimpl
+def coe_register_analyzers(register: Callable[[Any], None]) -> None:
+    register(TechSpecAnalyzer())
+
+
+@hookimpl
+def coe_register_commands(register: Callable[[Any], None]) -> None:
+    register(sbom_command)
