@@ -1,0 +1,225 @@
+"""Everything the ``ast`` analyzer reports for one Python file.
+
+One ``ast.parse`` feeds the cyclomatic complexity, cognitive complexity,
+Halstead and symbol passes; one tokenize pass feeds the raw counts. The
+maintainability index combines them by radon's formula.
+"""
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from .python_cognitive import cognitive_complexity
+from .python_complexity import body_decision_points, cc_rank, class_complexity
+from .python_halstead import halstead_report
+from .python_raw import RawMetricsError, raw_metrics
+from .python_source import SourceDecodeError, decode_python_source
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def maintainability_index(volume: float, complexity: int, lloc: int, comment_percent: float) -> float:
+    """radon's maintainability index (``mi_compute``), 0..100.
+
+    radon passes the *logical* line count where the formula names SLOC, and
+    the share of comment and multi-line string lines in SLOC as percent.
+    """
+    if volume <= 0 or lloc <= 0:
+        return 100.0
+    comments_scale = math.sqrt(2.46 * math.radians(comment_percent))
+    raw = 171 - 5.2 * math.log(volume) - 0.23 * complexity - 16.2 * math.log(lloc) + 50 * math.sin(comments_scale)
+    return min(max(0.0, raw * 100 / 171.0), 100.0)
+
+
+def mi_rank(score: float) -> str:
+    """radon's maintainability rank: A (> 19), B (10-19), C (<= 9)."""
+    return chr(65 + (9 - score >= 0) + (19 - score >= 0))
+
+
+def _dotted(node: ast.AST) -> str:
+    """``a.b.c`` for a name or attribute chain (a decorator call's callee too)."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    else:
+        parts.append("...")
+    return ".".join(reversed(parts))
+
+
+def _parameters(args: ast.arguments) -> list[str]:
+    names = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if args.vararg:
+        names.append("*" + args.vararg.arg)
+    names.extend(a.arg for a in args.kwonlyargs)
+    if args.kwarg:
+        names.append("**" + args.kwarg.arg)
+    return names
+
+
+def _has_docstring(node: ast.AST) -> bool:
+    body = getattr(node, "body", None)
+    if not body:
+        return False
+    first = body[0]
+    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+
+
+def _import_records(node: ast.Import | ast.ImportFrom) -> list[dict[str, Any]]:
+    if isinstance(node, ast.Import):
+        return [{"module": alias.name, "names": [], "alias": alias.asname, "level": 0, "line": node.lineno} for alias in node.names]
+    return [{
+        "module": node.module or "",
+        "names": [alias.name for alias in node.names],
+        "alias": None,
+        "level": node.level,
+        "line": node.lineno,
+    }]
+
+
+class _SymbolCollector:
+    """Builds symbols (with radon's complexity) and imports from scope nodes."""
+
+    def __init__(self) -> None:
+        self.symbols: list[dict[str, Any]] = []
+        self.imports: list[dict[str, Any]] = []
+
+    def take(self, found: list[ast.AST], parent: dict[str, Any] | None) -> tuple[list[int], list[int]]:
+        """Record ``found`` nodes; return (function complexities, class real complexities)."""
+        functions: list[int] = []
+        classes: list[int] = []
+        for node in found:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.imports.extend(_import_records(node))
+            elif isinstance(node, ast.ClassDef):
+                classes.append(self._class(node, parent))
+            else:
+                functions.append(self._function(node, parent))
+        return functions, classes
+
+    def _base(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, kind: str, parent: dict[str, Any] | None) -> dict[str, Any]:
+        qualified = f"{parent['qualified_name']}.{node.name}" if parent else node.name
+        first_line = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        symbol = {
+            "kind": kind,
+            "name": node.name,
+            "qualified_name": qualified,
+            "line_start": first_line,
+            "line_end": node.end_lineno or node.lineno,
+            "def_line": node.lineno,
+            "column": node.col_offset,
+            "parent": parent["qualified_name"] if parent else None,
+            "complexity": 0,
+            "rank": "A",
+            "cognitive_complexity": 0,
+            "decorators": [_dotted(d) for d in node.decorator_list],
+            "docstring": _has_docstring(node),
+        }
+        self.symbols.append(symbol)
+        return symbol
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: dict[str, Any] | None) -> int:
+        in_class = parent is not None and parent["kind"] == "class"
+        symbol = self._base(node, "method" if in_class else "function", parent)
+        symbol["parameters"] = _parameters(node.args)
+        symbol["is_async"] = isinstance(node, ast.AsyncFunctionDef)
+        nested: list[ast.AST] = []
+        score = 1 + body_decision_points(node.body, nested)
+        symbol["complexity"] = score
+        symbol["rank"] = cc_rank(score)
+        symbol["cognitive_complexity"] = cognitive_complexity(node, parent["name"] if in_class else None)
+        self.take(nested, symbol)
+        return score
+
+    def _class(self, node: ast.ClassDef, parent: dict[str, Any] | None) -> int:
+        symbol = self._base(node, "class", parent)
+        symbol["bases"] = [_dotted(b) for b in node.bases]
+        nested: list[ast.AST] = []
+        points = body_decision_points(node.body, nested)
+        start = len(self.symbols)
+        methods, _inner = self.take(nested, symbol)
+        real = 1 + points + sum(methods)
+        score = class_complexity(real, len(methods))
+        symbol["complexity"] = score
+        symbol["rank"] = cc_rank(score)
+        symbol["methods"] = len(methods)
+        symbol["cognitive_complexity"] = sum(
+            s["cognitive_complexity"] for s in self.symbols[start:] if s["parent"] == symbol["qualified_name"] and s["kind"] == "method"
+        )
+        return real
+
+
+def _line_count(source: str) -> int:
+    return len(source.splitlines())
+
+
+def analyze_python(data: bytes) -> dict[str, Any]:
+    """The ``ast`` analyzer's result for one Python file's bytes; never raises for bad input."""
+    try:
+        source = decode_python_source(data)
+    except SourceDecodeError as exc:
+        return {"language": "python", "error": str(exc), "loc": data.count(b"\n")}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return {"language": "python", "error": f"syntax error at line {exc.lineno}: {exc.msg}", "loc": _line_count(source)}
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return {"language": "python", "error": f"cannot parse: {exc}", "loc": _line_count(source)}
+
+    collector = _SymbolCollector()
+    found: list[ast.AST] = []
+    module_points = body_decision_points(tree.body, found)
+    functions, classes = collector.take(found, None)
+    total_complexity = 1 + module_points + sum(f - 1 for f in functions) + sum(c - 1 for c in classes)
+    halstead = halstead_report(tree)
+
+    result: dict[str, Any] = {"language": "python"}
+    try:
+        raw = raw_metrics(source)
+    except RawMetricsError as exc:
+        result.update(loc=_line_count(source), lloc=None, sloc=None, comments=None, multi=None, blank=None,
+                      single_comments=None, maintainability=None, maintainability_rank=None,
+                      warning=f"raw metrics unavailable: {exc}")
+    else:
+        result.update(raw.as_dict())
+        comment_percent = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0
+        mi = maintainability_index(halstead["volume"], total_complexity, raw.lloc, comment_percent)
+        result.update(maintainability=mi, maintainability_rank=mi_rank(mi))
+
+    symbols = collector.symbols
+    callables = [s["complexity"] for s in symbols if s["kind"] != "class"]
+    result.update(
+        complexity=sum(callables),
+        max_complexity=max(callables, default=0),
+        total_complexity=total_complexity,
+        cognitive_complexity=_outermost_cognitive(symbols),
+        functions=len(callables),
+        classes=len(symbols) - len(callables),
+        halstead=halstead,
+        symbols=symbols,
+        imports=sorted(collector.imports, key=lambda i: i["line"]),
+    )
+    return result
+
+
+def _outermost_cognitive(symbols: list[dict[str, Any]]) -> int:
+    """Sum of cognitive complexity over callables not nested in another callable.
+
+    A nested function's increments already count toward its enclosing one.
+    """
+    by_name = {s["qualified_name"]: s for s in symbols}
+    total = 0
+    for symbol in symbols:
+        if symbol["kind"] == "class":
+            continue
+        parent = by_name.get(symbol["parent"]) if symbol["parent"] else None
+        while parent is not None and parent["kind"] == "class":
+            parent = by_name.get(parent["parent"]) if parent["parent"] else None
+        if parent is None:
+            total += symbol["cognitive_complexity"]
+    return total
