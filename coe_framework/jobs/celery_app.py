@@ -1,0 +1,186 @@
+"""The Celery application: analysis requests on workers across machines.
+
+The task carries only the request id; the worker claims the job's lease in
+the database before running it, so a redelivered message (a worker died, a
+visibility timeout passed) finds the job finished or held and does nothing.
+
+Configuration follows the settings in :mod:`coe_framework.jobs.settings`:
+
+* late acknowledgement and ``reject_on_worker_lost``: a message is removed
+  from the broker only once its job ended, and a killed worker's messages
+  go back to the queue;
+* prefetch 1: a worker process holds one message at a time, so a busy
+  worker never sits on jobs an idle one could run;
+* time limits below the broker's redelivery timeouts (Redis visibility
+  timeout, RabbitMQ ``consumer_timeout``), checked at start-up;
+* priorities: interactive requests are published with a higher broker
+  priority than bulk re-analysis (RabbitMQ: higher number first, on a queue
+  declared with ``x-max-priority``; Redis: lower number first).
+
+Each worker process also runs a reaper thread that returns jobs of dead
+workers to the queue and publishes them again.
+
+``coe worker`` starts a worker; ``celery -A coe_framework.jobs.celery_app
+worker`` works too.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+from kombu import Queue
+
+from ..db.models import PRIORITY_INTERACTIVE
+from .settings import JobSettings
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "coe.run_analysis"
+#: Broker priority levels used (RabbitMQ x-max-priority; Redis priority steps).
+MAX_BROKER_PRIORITY = 9
+
+_runtime: Any = None
+_runtime_lock = threading.Lock()
+
+
+def broker_priority(priority: int, broker_kind: str | None) -> int:
+    """The message priority for a job priority (interactive 100 -> top level, bulk 0 -> bottom)."""
+    level = max(0, min(MAX_BROKER_PRIORITY, round(priority * MAX_BROKER_PRIORITY / PRIORITY_INTERACTIVE)))
+    # Redis (kombu) serves lower numbers first; AMQP serves higher numbers first.
+    return MAX_BROKER_PRIORITY - level if broker_kind == "redis" else level
+
+
+def celery_config(settings: JobSettings) -> dict[str, Any]:
+    """The Celery settings for ``settings`` (broker, queue, acknowledgement, limits)."""
+    queue_arguments = {"x-max-priority": MAX_BROKER_PRIORITY} if settings.broker_kind == "amqp" else None
+    config: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": settings.queue,
+        "task_queues": [Queue(settings.queue, routing_key=settings.queue, queue_arguments=queue_arguments)],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": settings.time_limit,
+        "task_soft_time_limit": settings.soft_time_limit,
+        # Results and status live in the database; no result backend.
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        # A job still running when the connection drops is redelivered elsewhere;
+        # the lease keeps the second delivery from running it again.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "worker_hijack_root_logger": False,
+    }
+    if settings.broker_kind == "redis":
+        config["broker_transport_options"] = {
+            "visibility_timeout": settings.visibility_timeout,
+            "priority_steps": list(range(MAX_BROKER_PRIORITY + 1)),
+            "sep": ":",
+            "queue_order_strategy": "priority",
+            # Messages of a dead worker come back after the visibility timeout;
+            # sweep often enough that they do not wait much longer than that.
+            "unacked_restore_interval": max(1, min(60, settings.visibility_timeout // 10)),
+            "unacked_restore_throttle": 1,
+        }
+    return config
+
+
+def worker_runtime(settings: JobSettings) -> Any:
+    """The job runtime of this worker process (created on first use, after the fork)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            from celery.exceptions import SoftTimeLimitExceeded
+
+            from .executors import JobRuntime
+
+            _runtime = JobRuntime(settings, final_errors=(SoftTimeLimitExceeded,))
+        return _runtime
+
+
+def publish(app: Celery, settings: JobSettings, request_id: int, priority: int) -> None:
+    """Send the job's id to the queue, retrying a briefly unreachable broker."""
+    app.send_task(
+        TASK_NAME,
+        args=[int(request_id)],
+        queue=settings.queue,
+        routing_key=settings.queue,
+        priority=broker_priority(priority, settings.broker_kind),
+        retry=True,
+        retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0},
+    )
+
+
+def create_app(settings: JobSettings | None = None) -> Celery:
+    """A Celery app configured from ``settings`` (default: the environment, executor celery)."""
+    if settings is None:
+        settings = JobSettings.from_env()
+    if settings.executor != "celery":
+        from dataclasses import replace
+
+        settings = replace(settings, executor="celery")
+    settings.validate()
+    app = Celery("coe", set_as_current=False)
+    app.conf.update(celery_config(settings))
+
+    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+    def run_analysis(self: Any, request_id: Any) -> str:
+        """Claim the job's lease and run it; a job not free to run is acknowledged and skipped."""
+        from .leases import JobNotFound
+
+        try:
+            job_id = int(request_id)
+        except (TypeError, ValueError):
+            log.error("ignoring a task with a malformed request id: %r", request_id)
+            return "rejected"
+        try:
+            result = worker_runtime(settings).run_request(job_id, "celery")
+        except JobNotFound:
+            log.warning("ignoring a task for request %s, which does not exist", job_id)
+            return "missing"
+        return result.status
+
+    _install_reaper(app, settings)
+    return app
+
+
+def _install_reaper(app: Celery, settings: JobSettings) -> None:
+    """Run a reaper in the worker's main process; it republishes the jobs it requeues."""
+    from .executors import Reaper
+
+    state: dict[str, Reaper] = {}
+
+    def started(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app or "reaper" in state:
+            return
+        runtime = worker_runtime(settings)
+
+        def republish(ids: list[int]) -> None:
+            for request_id in ids:
+                try:
+                    publish(app, settings, request_id, runtime.queue.priority(request_id))
+                except Exception:  # noqa: BLE001 - the next reaper pass will not see it; log loudly
+                    log.exception("could not republish requeued job %s", request_id)
+
+        reaper = state["reaper"] = Reaper(lambda: runtime.queue, settings.reap_seconds, republish)
+        reaper.start()
+
+    def stopped(sender: Any = None, **_: Any) -> None:
+        reaper = state.pop("reaper", None)
+        if reaper is not None:
+            reaper.stop()
+
+    worker_ready.connect(started, weak=False)
+    worker_shutdown.connect(stopped, weak=False)
+
+
+def __getattr__(name: str) -> Any:
+    # ``celery -A coe_framework.jobs.celery_app`` looks up ``app``: build it on demand,
+    # so importing this module never needs a broker.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)
