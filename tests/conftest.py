@@ -58,3 +58,55 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     plugins.reset_manager()
     yield
     plugins.reset_manager()
+
+
+# --- persistence fixtures ---------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fresh, empty database URL: a SQLite file, and PostgreSQL when COE_TEST_DATABASE_URL is set.
+
+    Each PostgreSQL test gets a schema of its own (dropped afterwards), so
+    parallel runs never clash. ``COE_DATABASE_URL`` points at it too.
+    """
+    import os
+    import uuid
+
+    from coe_framework.db.engine import dispose_engines
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        monkeypatch.setenv("COE_DATABASE_URL", url)
+        yield url
+        dispose_engines()
+        return
+    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
+    if not base:
+        pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    schema = f"coe_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    monkeypatch.setenv("COE_DATABASE_URL", url)
+    try:
+        yield url
+    finally:
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Any:
+    """A migrated :class:`coe_framework.db.store.Store` on ``database_url`` with a memory-only cache."""
+    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.db.store import Store
+
+    return Store.open(database_url, cache=TieredCache(MemoryCache(10_000)))

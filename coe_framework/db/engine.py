@@ -112,6 +112,9 @@ def is_sqlite(engine_or_url: Engine | URL | str) -> bool:
 
 def _sqlite_pragmas(busy_timeout_ms: int, memory: bool) -> Callable[..., None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own implicit transactions break SAVEPOINT and rollback;
+        # SQLAlchemy emits BEGIN instead (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             if not memory:
@@ -124,6 +127,13 @@ def _sqlite_pragmas(busy_timeout_ms: int, memory: bool) -> Callable[..., None]:
             cursor.close()
 
     return on_connect
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for units that write (taking the write lock up front avoids
+    SQLITE_BUSY when a reading transaction later tries to write)."""
+    mode = conn.get_execution_options().get("sqlite_begin")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN")
 
 
 def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) -> Engine:
@@ -150,6 +160,7 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
             )
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(settings.busy_timeout_ms, memory))
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         kwargs.update(
             pool_size=settings.pool_size,
@@ -206,9 +217,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextlib.contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits whole at the end or rolls back whole on any error."""
-    session = session_factory(engine)()
+def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session whose work commits whole at the end or rolls back whole on any error.
+
+    ``write=True`` takes SQLite's write lock when the unit begins (other
+    writers wait up to the busy timeout); no effect on PostgreSQL.
+    """
+    bind = engine.execution_options(sqlite_begin="immediate") if write and engine.dialect.name == "sqlite" else engine
+    session = session_factory(engine)(bind=bind)
     try:
         yield session
         session.commit()

@@ -352,8 +352,8 @@ class Store:
         return cls(engine, cache)
 
     def session(self) -> Any:
-        """A unit of work: ``with store.session() as s: ...`` commits whole or rolls back whole."""
-        return unit_of_work(self.engine)
+        """A writing unit of work: ``with store.session() as s: ...`` commits whole or rolls back whole."""
+        return unit_of_work(self.engine, write=True)
 
     def _read(self, fn: Callable[[Session], T]) -> T:
         """An idempotent read in its own session, retried after transient disconnects."""
@@ -777,7 +777,7 @@ class Store:
         with self.session() as session:
             ids = dict(session.execute(select(Repository.url, Repository.id).where(
                 Repository.url.in_({p["a"] for p in pairs} | {p["b"] for p in pairs})
-            )).tuples().all())
+            )).all())
             session.execute(delete(CorrelationAnalysis).where(CorrelationAnalysis.request_id == request_id))
             for pair in pairs:
                 if pair["a"] not in ids or pair["b"] not in ids:
