@@ -20,7 +20,7 @@ from coe_framework.gitutil import GitError
 
 from .ledger import Filters, Ledger
 from .metrics import build_report
-from .mining import count_commits, is_ancestor, log_command, run_text, stream_commits
+from .mining import count_commits, git_status, is_ancestor, log_command, run_text, stream_commits
 from .options import GitOptions
 from .schema import GitResult
 
@@ -117,8 +117,8 @@ class GitAnalyzer(Analyzer):
     def _resolve_head(self, ctx: AnalysisContext, options: GitOptions) -> str:
         """The commit to mine up to: the analysed commit, or ``options.ref``."""
         target = options.ref or ctx.commit
-        sha = run_text(ctx.git(), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{target}^{{commit}}")
-        if not sha:
+        status, sha, _ = git_status(ctx.git(), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{target}^{{commit}}")
+        if status != 0 or not sha:
             raise AnalyzerError(f"no commit named {target!r} in the repository")
         return sha
 

@@ -22,7 +22,6 @@ LOG_FORMAT = "%x01" + "%x00".join(
     ("%H", "%P", "%aN", "%aE", "%an", "%ae", "%at", "%cN", "%cE", "%cn", "%ce", "%ct")
 )
 HEADER_FIELDS = 12
-COMMIT_MARK = 0x01
 
 
 @dataclass(slots=True)
@@ -59,11 +58,7 @@ class Commit:
         return len(self.parents) > 1
 
 
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
-def _int(raw: bytes) -> int:
+def _int(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:  # a corrupt date field must not stop the walk
@@ -71,20 +66,11 @@ def _int(raw: bytes) -> int:
 
 
 def _commit_from_header(fields: list[bytes]) -> Commit:
-    return Commit(
-        sha=fields[0].decode("ascii", "replace"),
-        parents=tuple(fields[1].decode("ascii", "replace").split()),
-        author_name=_text(fields[2]),
-        author_email=_text(fields[3]),
-        author_name_raw=_text(fields[4]),
-        author_email_raw=_text(fields[5]),
-        author_time=_int(fields[6]),
-        committer_name=_text(fields[7]),
-        committer_email=_text(fields[8]),
-        committer_name_raw=_text(fields[9]),
-        committer_email_raw=_text(fields[10]),
-        commit_time=_int(fields[11]),
+    # One decode for all fields is markedly cheaper than twelve.
+    sha, parents, an, ae, an_raw, ae_raw, at, cn, ce, cn_raw, ce_raw, ct = (
+        b"\0".join(fields).decode("utf-8", "replace").split("\0")
     )
+    return Commit(sha, tuple(parents.split()), an, ae, an_raw, ae_raw, _int(at), cn, ce, cn_raw, ce_raw, _int(ct))
 
 
 class LogParser:
@@ -121,35 +107,45 @@ class LogParser:
         """Consume ``chunk`` and yield the commits it completes."""
         tokens = (self._tail + chunk).split(b"\0")
         self._tail = tokens.pop()
-        header = self._header
-        rename = self._rename
-        commit = self._commit
-        for token in tokens:
-            if header is not None:
-                header.append(token)
+        header, rename, commit = self._header, self._rename, self._commit
+        changes = commit.changes if commit is not None else None
+        i, count = 0, len(tokens)
+        while i < count:
+            if header is not None:  # a header cut by the previous chunk's end
+                take = tokens[i : i + HEADER_FIELDS - len(header)]
+                header.extend(take)
+                i += len(take)
                 if len(header) == HEADER_FIELDS:
                     commit = _commit_from_header(header)
-                    header = None
-            elif rename is not None:
+                    changes, header = commit.changes, None
+                continue
+            token = tokens[i]
+            i += 1
+            if rename is not None:
                 if len(rename) == 2:
                     rename.append(token)
                 else:
-                    if commit is not None:
-                        commit.changes.append(self._change(rename[0], rename[1], token, rename[2]))
+                    if changes is not None:
+                        changes.append(self._change(rename[0], rename[1], token, rename[2]))
                     rename = None
-            elif token and token[0] == COMMIT_MARK:
+            elif token[:1] == b"\x01":
                 if commit is not None:
                     yield commit
-                    commit = None
-                header = [token[1:]]
-            else:
+                    commit = changes = None
+                header = tokens[i - 1 : i - 1 + HEADER_FIELDS]
+                header[0] = token[1:]
+                i += len(header) - 1
+                if len(header) == HEADER_FIELDS:
+                    commit = _commit_from_header(header)
+                    changes, header = commit.changes, None
+            elif changes is not None:
                 if token[:1] == b"\n":
                     token = token[1:]
-                if not token or commit is None:
+                if not token:
                     continue
                 added, removed, path = token.split(b"\t", 2)
                 if path:
-                    commit.changes.append(self._change(added, removed, path, None))
+                    changes.append(self._change(added, removed, path, None))
                 else:
                     rename = [added, removed]
         self._header, self._rename, self._commit = header, rename, commit
