@@ -245,6 +245,10 @@ from .db.commands import db_group, results_group  # noqa: E402 - persistence com
 for _group in (db_group, results_group): cli.add_command(_group)  # noqa: E701
 from .scaffold import plugin_group  # noqa: E402 - plugin authoring: coe plugin new, coe plugin check
 cli.add_command(plugin_group)
+from .jobs.commands import cancel_command, jobs_group, worker_command  # noqa: E402 - jobs: coe worker, coe cancel, coe jobs
+cli.add_command(worker_command)
+cli.add_command(cancel_command)
+cli.add_command(jobs_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

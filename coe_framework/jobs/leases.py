@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
-from ..db.models import FINISHED_STATUSES, AnalysisRequest, utcnow
+from ..db.models import FINISHED_STATUSES, REQUEST_STATUSES, AnalysisRequest, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -309,6 +309,26 @@ class JobQueue:
                 return "cancelled"
             conn.execute(update(T).where(T.c.id == request_id).values(cancel_requested=True, updated_at=now))
             return row.status
+
+    def overview(self, running_limit: int = 50) -> dict[str, Any]:
+        """Counts by status, the oldest queued job's creation time and the running leases."""
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).tuples().all())
+            oldest = conn.execute(select(func.min(T.c.created_at)).where(T.c.status == "queued")).scalar()
+            running = conn.execute(
+                select(T.c.id, T.c.attempts, T.c.max_attempts, T.c.lease_owner, T.c.lease_expires_at)
+                .where(T.c.status == "running").order_by(T.c.id).limit(running_limit)
+            ).all()
+        iso = lambda value: _aware(value).isoformat() if value else None  # noqa: E731
+        return {
+            "counts": {status: int(counts[status]) for status in REQUEST_STATUSES if status in counts},
+            "oldest_queued": iso(oldest),
+            "running": [
+                {"id": r.id, "attempts": r.attempts, "max_attempts": r.max_attempts,
+                 "lease_owner": r.lease_owner, "lease_expires_at": iso(r.lease_expires_at)}
+                for r in running
+            ],
+        }
 
     def priority(self, request_id: int) -> int:
         """The request's priority (higher runs first)."""
