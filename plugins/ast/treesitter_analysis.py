@@ -1,0 +1,281 @@
+"""Symbols, complexity, imports and line counts for tree-sitter languages.
+
+A function's cyclomatic complexity is 1 plus its decision points: the
+grammar's branch nodes (``if``, loops, ``catch``, ternaries), each case that
+is not the default or a wildcard arm, and each short-circuit boolean
+operator. Decision points inside a nested named function count toward that
+function only; anonymous functions and lambdas count toward the function
+that contains them.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import tree_sitter
+
+from .treesitter_grammars import GRAMMARS, TYPE_KINDS, GrammarSpec, parser_for
+
+#: Declarator wrappers C and C++ put around a function's name.
+_DECLARATOR_WRAPPERS = frozenset({
+    "function_declarator", "pointer_declarator", "reference_declarator", "parenthesized_declarator",
+    "attributed_declarator",
+})
+#: Parents that give an anonymous function its name.
+_NAMING_PARENTS = frozenset({"variable_declarator", "public_field_definition", "field_definition", "pair", "assignment_expression"})
+_READ_CHUNK = 64 * 1024
+
+
+class ParseTimeout(Exception):
+    """tree-sitter did not finish within the time allowed."""
+
+
+def _text(node: tree_sitter.Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _c_function_name(node: tree_sitter.Node) -> str:
+    declarator = node.child_by_field_name("declarator")
+    while declarator is not None and declarator.type in _DECLARATOR_WRAPPERS:
+        declarator = declarator.child_by_field_name("declarator")
+    return _text(declarator) or "<anonymous>"
+
+
+def _go_receiver(node: tree_sitter.Node) -> str | None:
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return None
+    for parameter in receiver.named_children:
+        kind = parameter.child_by_field_name("type")
+        if kind is not None:
+            return _text(kind).lstrip("*").split("[", 1)[0]
+    return None
+
+
+def _function_name(language: str, node: tree_sitter.Node) -> str | None:
+    """The function's name, or None for an anonymous function nothing names."""
+    if language in ("c", "cpp"):
+        return _c_function_name(node)
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return _text(name)
+    parent = node.parent
+    if parent is not None and parent.type in _NAMING_PARENTS:
+        target = parent.child_by_field_name("name") or parent.child_by_field_name("key") or parent.child_by_field_name("left")
+        if target is not None:
+            return _text(target)
+    return None
+
+
+def _type_symbol(language: str, node: tree_sitter.Node, spec: GrammarSpec) -> tuple[str, str] | None:
+    """``(kind, name)`` of a type definition, or None when the node only mentions a type."""
+    kind = spec.types[node.type]
+    if language == "go":
+        shape = node.child_by_field_name("type")
+        if shape is None or shape.type not in ("struct_type", "interface_type"):
+            return None
+        kind = "struct" if shape.type == "struct_type" else "interface"
+    if language == "rust" and node.type == "impl_item":
+        target = node.child_by_field_name("type")
+        return (kind, _text(target)) if target is not None else None
+    name = node.child_by_field_name("name")
+    if name is None:
+        return None
+    if language in ("c", "cpp") and node.child_by_field_name("body") is None:
+        return None  # ``struct point *p``: a use, not a definition
+    return kind, _text(name)
+
+
+def _is_default_arm(node: tree_sitter.Node) -> bool:
+    for child in node.children:
+        if child.type in ("default", "discard"):
+            return True
+    pattern = node.child_by_field_name("pattern")
+    return pattern is not None and _text(pattern).strip() == "_"
+
+
+def _import_names(language: str, node: tree_sitter.Node, spec: GrammarSpec) -> list[str]:
+    """Module names an import node brings in (empty when it is not one)."""
+    if node.type in spec.import_calls:
+        method = node.child_by_field_name("method")
+        if _text(method) not in spec.import_calls[node.type]:
+            return []
+        arguments = node.child_by_field_name("arguments")
+        first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+        return [_text(first).strip("'\"")] if first is not None else []
+    if language in ("javascript", "typescript", "tsx"):
+        return [_text(node.child_by_field_name("source")).strip("'\"`")]
+    if language == "go":
+        return [_text(node.child_by_field_name("path")).strip('"`')]
+    if language in ("c", "cpp"):
+        return [_text(node.child_by_field_name("path")).strip('"<>')]
+    if language == "java":
+        body = [c for c in node.named_children if c.type in ("scoped_identifier", "identifier")]
+        suffix = ".*" if any(c.type == "asterisk" for c in node.named_children) else ""
+        return [_text(body[0]) + suffix] if body else []
+    if language == "rust":
+        return [_text(node.child_by_field_name("argument"))]
+    if language == "csharp":
+        names = [c for c in node.named_children if c.type in ("qualified_name", "identifier")]
+        return [_text(names[-1])] if names else []
+    if language == "php":
+        if node.type == "namespace_use_clause":
+            return [_text(node.named_children[0])] if node.named_children else []
+        strings = [c for c in node.named_children if c.type in ("string", "encapsed_string")]
+        return [_text(strings[0]).strip("'\"")] if strings else []
+    return []
+
+
+def parse_bytes(language: str, data: bytes, timeout: float) -> tree_sitter.Tree:
+    """Parse ``data``; raise :class:`ParseTimeout` after ``timeout`` seconds."""
+    parser = parser_for(language)
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+
+    def read(offset: int, _point: object) -> bytes:
+        return data[offset:offset + _READ_CHUNK]
+
+    def halt(*_state: object) -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
+    parser.reset()
+    tree = parser.parse(read, progress_callback=halt)
+    if tree is None:
+        raise ParseTimeout(f"parsing took longer than {timeout:g}s")
+    return tree
+
+
+def _line_counts(data: bytes, code_lines: set[int], comment_lines: set[int]) -> dict[str, int]:
+    lines = data.splitlines()
+    blank = sum(1 for line in lines if not line.strip())
+    comment_only = len(comment_lines - code_lines)
+    return {"loc": len(lines), "sloc": len(code_lines), "comments": comment_only, "blank": blank}
+
+
+def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[str, Any]:
+    """The ``ast`` analyzer's result for one file in a tree-sitter language."""
+    spec = GRAMMARS[language]
+    try:
+        tree = parse_bytes(language, data, timeout)
+    except ParseTimeout as exc:
+        return {"language": language, "error": str(exc), "capped": True, "loc": data.count(b"\n")}
+    symbols: list[dict[str, Any]] = []
+    imports: list[dict[str, Any]] = []
+    code_lines: set[int] = set()
+    comment_lines: set[int] = set()
+    top_level_points = 0
+    error_lines: list[int] = []
+
+    # (node, index of the owning function symbol or -1, qualified name of the container, its kind)
+    stack: list[tuple[tree_sitter.Node, int, str | None, str | None]] = [(tree.root_node, -1, None, None)]
+    while stack:
+        node, owner, container, container_kind = stack.pop()
+        kind = node.type
+        if node.child_count == 0:
+            start_row, end_row = node.start_point[0] + 1, node.end_point[0] + 1
+            if kind in spec.comments:
+                comment_lines.update(range(start_row, end_row + 1))
+            elif node.end_byte > node.start_byte:
+                code_lines.update(range(start_row, end_row + 1))
+            if node.is_missing:
+                error_lines.append(start_row)
+            continue
+        if node.is_error:
+            error_lines.append(node.start_point[0] + 1)
+        if kind in spec.comments:
+            comment_lines.update(range(node.start_point[0] + 1, node.end_point[0] + 2))
+            continue
+
+        points = 0
+        if kind in spec.branches:
+            points = 1
+        elif kind in spec.cases:
+            points = 0 if _is_default_arm(node) else 1
+        elif kind in spec.binary:
+            operator = node.child_by_field_name("operator")
+            if operator is not None and operator.type in spec.logical_operators:
+                points = 1
+        if points:
+            if owner >= 0:
+                symbols[owner]["complexity"] += points
+            else:
+                top_level_points += points
+
+        if kind in spec.imports or kind in spec.import_calls:
+            for name in _import_names(language, node, spec):
+                if name:
+                    imports.append({"module": name, "line": node.start_point[0] + 1})
+
+        child_owner, child_container, child_kind = owner, container, container_kind
+        symbol: dict[str, Any] | None = None
+        if kind in spec.functions:
+            name = _function_name(language, node)
+            if name is not None or kind not in spec.anonymous_functions:
+                name = name or "<anonymous>"
+                if language == "go" and kind == "method_declaration":
+                    receiver = _go_receiver(node)
+                    parent_name, parent_kind = (receiver, "struct") if receiver else (container, container_kind)
+                else:
+                    parent_name, parent_kind = container, container_kind
+                symbol = {
+                    "kind": "method" if parent_kind in TYPE_KINDS else "function",
+                    "name": name,
+                    "parent": parent_name,
+                    "complexity": 1,
+                }
+                child_owner = len(symbols)
+        elif kind in spec.types:
+            found = _type_symbol(language, node, spec)
+            if found is not None:
+                symbol = {"kind": found[0], "name": found[1], "parent": container, "complexity": 0}
+        elif kind in spec.namespaces:
+            name = node.child_by_field_name("name")
+            if name is not None:
+                child_container = f"{container}.{_text(name)}" if container else _text(name)
+                child_kind = "namespace"
+        if symbol is not None:
+            qualified = f"{symbol['parent']}.{symbol['name']}" if symbol["parent"] else symbol["name"]
+            symbol.update(
+                qualified_name=qualified,
+                line_start=node.start_point[0] + 1,
+                line_end=node.end_point[0] + 1,
+            )
+            symbols.append(symbol)
+            if symbol["kind"] not in ("function", "method"):
+                child_container, child_kind = qualified, symbol["kind"]
+            else:
+                child_container, child_kind = qualified, symbol["kind"]
+        children = node.children
+        stack.extend((child, child_owner, child_container, child_kind) for child in reversed(children))
+
+    _finish_types(symbols)
+    symbols.sort(key=lambda s: (s["line_start"], -s["line_end"]))
+    callables = [s["complexity"] for s in symbols if s["kind"] in ("function", "method")]
+    result: dict[str, Any] = {"language": language}
+    result.update(_line_counts(data, code_lines, comment_lines))
+    result.update(
+        complexity=sum(callables),
+        max_complexity=max(callables, default=0),
+        top_level_complexity=top_level_points,
+        maintainability=None,
+        functions=len(callables),
+        classes=len(symbols) - len(callables),
+        symbols=symbols,
+        imports=imports,
+    )
+    if error_lines:
+        result["syntax_errors"] = len(error_lines)
+        result["warning"] = f"tree-sitter recovered from {len(error_lines)} syntax error(s), first at line {min(error_lines)}"
+    return result
+
+
+def _finish_types(symbols: list[dict[str, Any]]) -> None:
+    """A type's complexity is the sum of its methods' (it has no code of its own)."""
+    totals: dict[str, int] = {}
+    for symbol in symbols:
+        if symbol["kind"] == "method" and symbol["parent"]:
+            totals[symbol["parent"]] = totals.get(symbol["parent"], 0) + symbol["complexity"]
+    for symbol in symbols:
+        if symbol["kind"] not in ("function", "method"):
+            symbol["complexity"] = totals.get(symbol["qualified_name"], 0)
