@@ -1,0 +1,63 @@
+"""Helpers the resource blueprints share."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Response, current_app, json, request
+
+from coe_framework.db.store import Store
+
+from ..problems import Problem
+
+
+def coe() -> Any:
+    """The app's shared state (:class:`coe_webapp.app.CoeWeb`)."""
+    return current_app.extensions["coe"]
+
+
+def store() -> Store:
+    return coe().store
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"{what} does not exist")
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def etag_matches(etag: str) -> bool:
+    """If-None-Match against ``etag`` (weak comparison, as RFC 9110 asks for this header)."""
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in candidates
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def cached_json_response(body: bytes, etag: str | None) -> Response:
+    """A JSON response; with an ETag, 304 when the client already has it."""
+    if etag is not None and etag_matches(etag):
+        response = Response(status=304)
+        response.headers["ETag"] = etag
+        return response
+    response = Response(body, status=200, mimetype="application/json")
+    if etag is not None:
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response
+
+
+def result_out(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result as the API shows it (internal keys such as cache keys left out)."""
+    from ..schemas import ResultOut
+
+    return {key: result.get(key) for key in ResultOut.model_fields}

@@ -1,0 +1,211 @@
+"""The application factory: ``flask --app coe_webapp:create_app run`` or ``coe serve``."""
+from __future__ import annotations
+
+import atexit
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from apiflask import APIFlask
+from flask import Response, current_app, g, request
+from flask_limiter import Limiter
+from sqlalchemy import Engine
+
+from coe_framework.cache import MemoryCache
+from coe_framework.db.engine import redacted
+from coe_framework.db.store import Store
+from coe_framework.db.models import utcnow
+from coe_framework.plugins import PluginManager, get_manager
+
+from . import openapi, problems
+from .apilog import ApiLogBuffer
+from .auth import TokenVerifier, rate_limit_key
+from .config import WebSettings
+from .database import db
+from .metrics import Metrics, pool_gauges
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: Media types a JSON body may carry.
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+class StartupError(RuntimeError):
+    """The app cannot start (bad settings, database not migrated); one line."""
+
+
+@dataclass
+class CoeWeb:
+    """Everything the views share, in ``app.extensions["coe"]``."""
+
+    settings: WebSettings
+    engine: Engine
+    store: Store
+    verifier: TokenVerifier
+    api_log: ApiLogBuffer | None
+    results: MemoryCache
+    metrics: Metrics
+    limiter: Limiter
+    manager_factory: Callable[[], PluginManager] = get_manager
+    submit: Callable[[int], Any] | None = None
+    cancel: Callable[[int], Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def manager(self) -> PluginManager:
+        return self.manager_factory()
+
+    def shutdown(self) -> None:
+        """Flush the API log buffer (graceful shutdown)."""
+        if self.api_log is not None:
+            self.api_log.close()
+
+
+def _check_migrations(engine: Engine) -> None:
+    from coe_migrate.migrate import MigrationError, check_startup
+
+    try:
+        check_startup(engine)
+    except MigrationError as exc:
+        raise StartupError(f"database {redacted(engine.url)} is not ready: {exc}") from None
+
+
+def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlask:
+    """Build the app from the environment; ``overrides`` replace settings fields.
+
+    Refuses to start (:class:`StartupError`) when the database's migrations do
+    not validate or are not applied.
+    """
+    settings = settings or WebSettings.from_env(**overrides)
+    app = APIFlask("coe_webapp", title="CoE API", version=_version(), docs_path="/docs", spec_path="/openapi.json")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_url or _default_url(),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer", "description": "A CoE token (coe_...)"}},
+        DESCRIPTION=openapi.DESCRIPTION,
+        RATELIMIT_ENABLED=settings.rate_limit_enabled,
+        RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=bool(settings.redis_url),
+        AUTO_404_RESPONSE=True,
+        VALIDATION_ERROR_STATUS_CODE=422,
+    )
+    app.request_class = problems.JsonRequest
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+    if settings.check_migrations:
+        _check_migrations(engine)
+    # Request ids and problem responses first, so the limiter's 429 carries them too.
+    problems.install(app, settings.retry_after_seconds)
+    _install_request_hooks(app)
+    limiter = Limiter(rate_limit_key, app=app, default_limits=[settings.rate_limit], default_limits_exempt_when=_exempt_from_limits)
+    api_log = (
+        ApiLogBuffer(engine, capacity=settings.api_log_buffer, batch_size=settings.api_log_batch, interval=settings.api_log_interval)
+        if settings.api_log_enabled
+        else None
+    )
+    results = MemoryCache(max_entries=settings.result_cache_entries)
+    verifier = TokenVerifier(settings.auth_cache_ttl)
+
+    def gauges() -> list[tuple[str, str, dict[str, str], float]]:
+        out = pool_gauges(engine)
+        out.append(("coe_result_cache_hit_ratio", "Hit ratio of the finished-result cache", {"cache": "web_results"}, results.hit_ratio))
+        if verifier.cache is not None:
+            out.append(("coe_result_cache_hit_ratio", "Hit ratio of the finished-result cache", {"cache": "tokens"}, verifier.cache.hit_ratio))
+        if api_log is not None:
+            for key, value in api_log.stats().items():
+                out.append(("coe_api_log_rows", "API log buffer counters", {"state": key}, float(value)))
+        return out
+
+    coe = CoeWeb(settings, engine, Store(engine), verifier, api_log, results, Metrics(engine, gauges), limiter)
+    _default_executor(coe)
+    app.extensions["coe"] = coe
+    openapi.install(app)
+    from .api import register_blueprints
+
+    register_blueprints(app)
+    if api_log is not None:
+        atexit.register(api_log.close)
+    return app
+
+
+def _default_executor(coe: CoeWeb) -> None:
+    """Hand queued requests to the job executor configured for this process."""
+    try:
+        from coe_framework import jobs
+    except ImportError:  # the jobs module ships with the same distribution; guard for partial installs
+        log.warning("coe_framework.jobs is not available: analyses stay queued until a worker claims them")
+        return
+    coe.submit = getattr(jobs, "submit", None)
+    coe.cancel = getattr(jobs, "cancel", None)
+
+
+def _version() -> str:
+    from coe_framework import __version__
+
+    return __version__
+
+
+def _default_url() -> str:
+    from coe_framework.db.engine import EngineSettings
+
+    return EngineSettings.from_env().url
+
+
+def _exempt_from_limits() -> bool:
+    # Probes and scrapes must work even when a client is throttled.
+    return request.path in ("/health", "/ready", "/metrics") or not request.path.startswith("/api/")
+
+
+def _install_request_hooks(app: APIFlask) -> None:
+    @app.before_request
+    def _start() -> Response | None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        return _check_content_type()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        coe: CoeWeb = current_app.extensions["coe"]
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        coe.metrics.observe(route, request.method, response.status_code, elapsed)
+        if coe.api_log is not None and route not in ("/metrics", "/health", "/ready"):
+            principal = g.get("principal")
+            coe.api_log.add(
+                {
+                    "request_id": g.get("request_id", "-"),
+                    "session_id": principal.session_id if principal is not None else None,
+                    "method": request.method[:10],
+                    "route": route[:255],
+                    "path": request.path[:2048],
+                    "status_code": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client_ip": (request.remote_addr or "")[:64] or None,
+                    "user_agent": (request.user_agent.string or "")[:512] or None,
+                    "error": (g.get("problem_detail") or "")[:500] or None,
+                    "created_at": utcnow(),
+                }
+            )
+        return response
+
+
+def _check_content_type() -> Response | None:
+    """415 for a request body that is not JSON on an endpoint that takes JSON."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or not getattr(view, "_spec", {}).get("body"):
+        return None
+    if request.mimetype in _JSON_TYPES or request.mimetype.endswith("+json"):
+        return None
+    return problems.problem_response(415, "the request body must be JSON (Content-Type: application/json)")

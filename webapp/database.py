@@ -1,0 +1,32 @@
+"""Flask-SQLAlchemy bound to the one shared model set.
+
+``db.metadata`` is :data:`coe_framework.db.models.Base.metadata`, and the
+engine comes from :func:`coe_framework.db.engine.make_engine`, so the web app
+gets the same pool settings and SQLite pragmas as the CLI and the workers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from coe_framework.db.engine import make_engine
+from coe_framework.db.models import Base
+
+
+class CoeSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose engines are built by the framework's engine factory."""
+
+    def _apply_driver_defaults(self, options: dict[str, Any], app: Flask) -> None:
+        # The framework's factory owns driver defaults (pools, pragmas, paths).
+        return None
+
+    def _make_engine(self, bind_key: str | None, options: dict[str, Any], app: Flask) -> sa.Engine:
+        url = options["url"]
+        text = url.render_as_string(hide_password=False) if isinstance(url, sa.URL) else str(url)
+        return make_engine(text)
+
+
+db = CoeSQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})

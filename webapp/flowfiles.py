@@ -1,0 +1,120 @@
+"""The flows directory: each live LangFlow flow mirrored as ``<name>.json``.
+
+Tools that still read flow files see every change the API makes. Writes are
+atomic (a temporary file renamed into place). Importing reads ``*.json``
+files from a directory, never following symlinks and skipping files over
+:data:`MAX_FLOW_FILE_BYTES`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coe_framework.db.models import LangFlow, utcnow
+
+from .schemas import FLOW_NAME_PATTERN
+
+MAX_FLOW_FILE_BYTES = 16 * 1024 * 1024
+_NAME = re.compile(FLOW_NAME_PATTERN)
+
+
+def flow_document(flow: LangFlow) -> dict[str, Any]:
+    """What a flow file holds (LangFlow's export shape: id, name, description, data)."""
+    return {"id": flow.flow_id, "name": flow.name, "description": flow.description, "data": flow.data, "is_active": flow.is_active}
+
+
+def flow_path(directory: Path, name: str) -> Path:
+    if not _NAME.match(name) or name in (".", ".."):
+        raise ValueError(f"'{name}' is not a valid flow name")
+    return directory / f"{name}.json"
+
+
+def write_flow(directory: Path, flow: LangFlow) -> None:
+    """Write (or replace) ``<name>.json`` atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = flow_path(directory, flow.name)
+    fd, tmp = tempfile.mkstemp(prefix=".flow-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(flow_document(flow), handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def remove_flow(directory: Path, name: str) -> None:
+    """Remove ``<name>.json`` if present (a regular file only)."""
+    target = flow_path(directory, name)
+    if target.is_file() and not target.is_symlink():
+        target.unlink()
+
+
+@dataclass
+class ImportReport:
+    """What ``coe flows import`` did."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _read_flow_file(path: Path) -> dict[str, Any]:
+    info = path.lstat()
+    if not path.is_file() or path.is_symlink():
+        raise ValueError("not a regular file")
+    if info.st_size > MAX_FLOW_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FLOW_FILE_BYTES // (1024 * 1024)} MiB")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        raw = handle.read(MAX_FLOW_FILE_BYTES + 1)
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
+
+
+def import_directory(session: Session, directory: Path) -> ImportReport:
+    """Load every ``*.json`` flow in ``directory``: new names are created, live ones updated."""
+    if not directory.is_dir():
+        raise ValueError(f"'{directory}' is not a directory")
+    report = ImportReport()
+    for path in sorted(directory.glob("*.json")):
+        try:
+            document = _read_flow_file(path)
+            name = str(document.get("name") or path.stem)
+            flow_path(directory, name)
+            data = document.get("data", {})
+            if not isinstance(data, dict):
+                raise ValueError("'data' must be a JSON object")
+            description = document.get("description")
+        except (ValueError, OSError) as exc:
+            report.skipped[path.name] = str(exc)
+            continue
+        flow = session.scalar(select(LangFlow).where(LangFlow.name == name, LangFlow.deleted_at.is_(None)))
+        if flow is None:
+            flow_id = str(document.get("id") or "")
+            if not flow_id or len(flow_id) > 64 or session.scalar(select(LangFlow.id).where(LangFlow.flow_id == flow_id)):
+                flow_id = str(uuid.uuid4())
+            session.add(LangFlow(flow_id=flow_id, name=name, description=description if isinstance(description, str) else None, data=data))
+            report.created.append(name)
+        else:
+            flow.data = data
+            flow.description = description if isinstance(description, str) else flow.description
+            flow.updated_at = utcnow()
+            report.updated.append(name)
+        session.flush()
+    return report
