@@ -183,8 +183,13 @@ def _inspect(conn: Connection, scripts: ScriptDirectory) -> tuple[list[RevisionS
         problems.append(f"the revisions have more than one head ({', '.join(sorted(heads))}); merge them")
     rows = _ledger_rows(conn)
     applied_rows = {r.applied_key: r for r in rows if r.applied_key is not None}
-    chain = set(_applied_chain(scripts, _applied_heads(conn))) if len(heads) <= 1 else set()
+    current = _applied_heads(conn)
     known = {s.revision: s for s in _ordered_revisions(scripts)}
+    unknown_current = [rev for rev in current if rev not in known]
+    chain = set(_applied_chain(scripts, current)) if len(heads) <= 1 and not unknown_current else set()
+    for rev in unknown_current:
+        if rev not in applied_rows:  # otherwise reported below with its file and checksum
+            problems.append(f"the database is at revision {rev}, which none of the revision files define")
     out: list[RevisionStatus] = []
     for script in known.values():
         name = _script_name(script)

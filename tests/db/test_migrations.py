@@ -1,0 +1,193 @@
+"""Migrations and the checksum ledger: schema equality, tampering, repair, failures, heads, concurrency."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+from coe_framework.db.engine import make_engine
+from coe_framework.db.models import Base
+from coe_migrate import migrate
+
+REVISION_FILE = "versions/0001_initial_schema.py"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Any:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the revision folder, so tests can edit revisions without touching the tree."""
+    copy = tmp_path / "migrate"
+    shutil.copytree(migrate.SCRIPT_LOCATION, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", copy)
+    return copy
+
+
+def add_revision(folder: Path, rev: str, down: str, body: str = "pass") -> Path:
+    path = folder / "versions" / f"{rev}_extra.py"
+    path.write_text(
+        f'"""Extra revision {rev}."""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
+        f"def upgrade() -> None:\n    {body}\n\n\ndef downgrade() -> None:\n    pass\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_migrated_schema_equals_the_models(engine: Engine) -> None:
+    assert migrate.upgrade(engine) == ["0001"]
+    assert migrate.compare_schema(engine) == []
+    assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
+    migrate.check_startup(engine)
+    assert migrate.upgrade(engine) == [], "a second upgrade applies nothing"
+
+
+def test_ledger_records_checksum_who_when_and_time(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    [row] = migrate.history(engine)
+    assert row["version"] == "0001" and row["success"] and row["kind"] == "migrate"
+    assert row["script"] == REVISION_FILE and row["checksum_algorithm"] == "sha256"
+    assert row["checksum"] == migrate.checksum(migrate.SCRIPT_LOCATION / REVISION_FILE)
+    assert "@" in row["installed_by"] and row["installed_on"] is not None and row["execution_time_ms"] >= 0
+
+
+def test_checksum_ignores_line_endings(tmp_path: Path) -> None:
+    unix, windows = tmp_path / "a.py", tmp_path / "b.py"
+    unix.write_bytes(b"x = 1\ny = 2\n")
+    windows.write_bytes(b"x = 1\r\ny = 2\r\n")
+    assert migrate.checksum(unix) == migrate.checksum(windows)
+
+
+def test_edited_revision_stops_validate_and_startup_until_repair(engine: Engine, revisions: Path) -> None:
+    migrate.upgrade(engine)
+    path = revisions / REVISION_FILE
+    recorded = migrate.checksum(path)
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited after it was applied\n", encoding="utf-8")
+    edited = migrate.checksum(path)
+    for check in (migrate.validate, migrate.check_startup, migrate.upgrade):
+        with pytest.raises(migrate.MigrationError) as info:
+            check(engine)
+        message = str(info.value)
+        assert REVISION_FILE in message and recorded in message and edited in message
+    changes = migrate.repair(engine)
+    assert changes == [f"0001: checksum {recorded} -> {edited}"]
+    migrate.check_startup(engine)
+    audit = [r for r in migrate.history(engine) if r["kind"] == "repair"]
+    assert len(audit) == 1 and recorded in audit[0]["description"]
+    assert migrate.repair(engine) == [], "nothing left to repair, no second audit row"
+
+
+def test_missing_revision_file_is_reported(engine: Engine, revisions: Path) -> None:
+    extra = add_revision(revisions, "0002", "0001")
+    migrate.upgrade(engine)
+    extra.unlink()
+    with pytest.raises(migrate.MigrationError, match=r"0002 \(versions/0002_extra.py\) was applied but its file is missing"):
+        migrate.validate(engine)
+
+
+def test_failed_revision_is_recorded_and_blocks_until_repaired(engine: Engine, revisions: Path) -> None:
+    broken = add_revision(revisions, "0002", "0001", body='op.execute("SELECT * FROM no_such_table")')
+    with pytest.raises(migrate.MigrationError, match="revision 0002 .*failed"):
+        migrate.upgrade(engine)
+    rows = migrate.history(engine)
+    assert [(r["version"], r["success"]) for r in rows] == [("0002", False)], "the run rolled back; only the failure is recorded"
+    with pytest.raises(migrate.MigrationError, match=r"0002 \(versions/0002_extra.py\) failed"):
+        migrate.validate(engine)
+    assert migrate.repair(engine) == ["cleared failed entry of 0002"]
+    add_revision(revisions, "0002", "0001")  # fixed
+    assert broken.exists()
+    assert migrate.upgrade(engine) == ["0001", "0002"]
+    migrate.check_startup(engine)
+
+
+def test_more_than_one_head_stops_upgrade(engine: Engine, revisions: Path) -> None:
+    add_revision(revisions, "0002", "0001")
+    add_revision(revisions, "0003", "0001")
+    with pytest.raises(migrate.MigrationError, match="more than one head"):
+        migrate.upgrade(engine)
+
+
+def test_pending_revision_fails_startup_but_not_validate(engine: Engine, revisions: Path) -> None:
+    migrate.upgrade(engine)
+    add_revision(revisions, "0002", "0001")
+    migrate.validate(engine)
+    with pytest.raises(migrate.MigrationError, match="not up to date.*0002"):
+        migrate.check_startup(engine)
+    assert migrate.pending(engine) == ["0002"]
+
+
+def test_downgrade_and_upgrade_again(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    assert migrate.downgrade(engine, "base") == ["0001"]
+    assert "repositories" not in inspect(engine).get_table_names()
+    assert migrate.pending(engine) == ["0001"]
+    assert migrate.upgrade(engine) == ["0001"]
+    kinds = [(r["kind"], r["applied_key"]) for r in migrate.history(engine)]
+    assert kinds == [("migrate", None), ("downgrade", None), ("migrate", "0001")]
+
+
+def test_baseline_marks_an_existing_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+    assert migrate.baseline(engine) == ["0001"]
+    migrate.check_startup(engine)
+    assert migrate.upgrade(engine) == []
+    with pytest.raises(migrate.MigrationError, match="already has applied migrations"):
+        migrate.baseline(engine)
+
+
+def test_unrecorded_revision_is_found_and_repaired(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(Base.metadata.tables["schema_history"].delete())
+    with pytest.raises(migrate.MigrationError, match="missing from the ledger"):
+        migrate.validate(engine)
+    assert migrate.repair(engine) == ["recorded applied revision 0001"]
+    migrate.check_startup(engine)
+
+
+def test_two_upgrades_at_once_apply_each_revision_once(database_url: str) -> None:
+    script = (
+        "import sys\n"
+        "from coe_framework.db.engine import make_engine\n"
+        "from coe_migrate.migrate import upgrade\n"
+        "print(','.join(upgrade(make_engine(sys.argv[1]))))\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, database_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sorted(out.strip() for out, _ in outputs) == ["", "0001"], "exactly one process applied the revision"
+    engine = make_engine(database_url)
+    try:
+        rows = migrate.history(engine)
+        assert [(r["version"], r["kind"]) for r in rows] == [("0001", "migrate")]
+        assert migrate.compare_schema(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_cli_db_commands(database_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from coe_framework.cli import cli
+
+    runner = CliRunner()
+    status = runner.invoke(cli, ["db", "--url", database_url, "status"])
+    assert status.exit_code == 0 and "0001     pending" in status.output
+    assert "applied 0001" in runner.invoke(cli, ["db", "--url", database_url, "upgrade"]).output
+    assert runner.invoke(cli, ["db", "--url", database_url, "validate"]).output.strip() == "migrations are valid"
+    assert "nothing to repair" in runner.invoke(cli, ["db", "--url", database_url, "repair"]).output
+    failed = runner.invoke(cli, ["db", "--url", "mysql://x/y", "status"])
+    assert failed.exit_code == 2 and "unsupported database 'mysql'" in failed.output
