@@ -91,7 +91,7 @@ def circleci(text: str) -> dict[str, Any]:
             if image:
                 images.add(image)
         jobs.append({"id": str(name)})
-    orbs = [{"uses": k, **{kk: vv for kk, vv in _split_uses(str(v)).items() if kk == "version"}} for k, v in mapping(data.get("orbs")).items()]
+    orbs = [{"name": str(k), **_split_uses(str(v))} for k, v in mapping(data.get("orbs")).items() if isinstance(v, str)]
     return {"jobs": jobs, "workflows": sorted(str(w) for w in mapping(data.get("workflows")) if w != "version"), "orbs": orbs, "images": sorted(images)}
 
 

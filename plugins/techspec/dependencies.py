@@ -111,14 +111,16 @@ def _run_parser(parser: ManifestParser, source: ManifestSource, scan: ManifestSc
 
 
 def _unique(dependencies: Iterable[Dependency]) -> list[Dependency]:
-    seen: set[tuple[object, ...]] = set()
-    out = []
+    """One entry per (manifest, package, scope, constraint); a second sighting
+    (a file reached both directly and through an include) only fills gaps."""
+    kept: dict[tuple[object, ...], Dependency] = {}
     for dep in dependencies:
-        marker = (dep.manifest, dep.ecosystem, dep.key, dep.scope, dep.constraint, dep.direct)
-        if marker not in seen:
-            seen.add(marker)
-            out.append(dep)
-    return out
+        marker = (dep.manifest, dep.ecosystem, dep.key, dep.scope, dep.constraint, dep.direct, None if dep.direct else dep.version)
+        first = kept.setdefault(marker, dep)
+        if first is not dep:
+            first.version = first.version or dep.version
+            first.license = first.license or dep.license
+    return list(kept.values())
 
 
 def _within(path: str, directory: str) -> bool:
