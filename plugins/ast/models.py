@@ -1,0 +1,82 @@
+"""Options and result schemas of the ``ast`` analyzer."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .languages import LANGUAGES
+
+
+class AstOptions(BaseModel):
+    """What the ``ast`` analyzer looks at and how hard it may try."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: Optional[list[str]] = Field(
+        None, description="Languages to analyze (default: every supported language)."
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Glob patterns of paths to skip (fnmatch, matched against the repository-relative path).",
+    )
+    max_file_size: int = Field(1024 * 1024, ge=1, le=64 * 1024 * 1024, description="Files larger than this many bytes are reported as capped.")
+    file_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one file may take before it is reported as capped.")
+    top_n: int = Field(20, ge=1, le=1000, description="How many functions and files the summary's rankings hold.")
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        if value is None:
+            return None
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language '{unknown[0]}' (supported: {', '.join(LANGUAGES)})")
+        return sorted(set(value))
+
+
+class Symbol(BaseModel):
+    """A function, method, class or other type definition."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    name: str
+    qualified_name: str
+    line_start: int
+    line_end: int
+    parent: Optional[str] = None
+    complexity: int
+
+
+class FileResult(BaseModel):
+    """One file's metrics; ``error`` (and ``capped``) when it could not be analyzed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    language: Optional[str] = None
+    loc: Optional[int] = None
+    sloc: Optional[int] = None
+    complexity: Optional[int] = None
+    max_complexity: Optional[int] = None
+    maintainability: Optional[float] = None
+    functions: Optional[int] = None
+    symbols: list[Symbol] = Field(default_factory=list)
+    imports: list[dict[str, Any]] = Field(default_factory=list)
+    error: Optional[str] = None
+    capped: Optional[bool] = None
+
+
+class AstResult(BaseModel):
+    """Per-file metrics and the repository summary."""
+
+    model_config = ConfigDict(extra="allow")
+
+    files: dict[str, FileResult]
+    totals: dict[str, Any]
+    languages: dict[str, dict[str, Any]]
+    top_functions: list[dict[str, Any]]
+    least_maintainable: list[dict[str, Any]]
+    complexity_percentiles: dict[str, Any]
+    rank_distribution: dict[str, int]
+    errors: list[dict[str, Any]]
