@@ -249,6 +249,15 @@ from .jobs.commands import cancel_command, jobs_group, worker_command  # noqa: E
 cli.add_command(worker_command)
 cli.add_command(cancel_command)
 cli.add_command(jobs_group)
+from .exports_cli import correlate_command, rag_group, report_command, sarif_command  # noqa: E402 - exports: coe rag, report, sarif, correlate
+cli.add_command(rag_group)
+cli.add_command(report_command)
+cli.add_command(sarif_command)
+cli.add_command(correlate_command)
+from coe_webapp.commands import flows_group, serve_command, session_group  # noqa: E402 - web: coe serve, coe session, coe flows
+cli.add_command(serve_command)
+cli.add_command(session_group)
+cli.add_command(flows_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

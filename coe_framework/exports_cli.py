@@ -1,0 +1,172 @@
+"""``coe rag``, ``coe report``, ``coe sarif`` and ``coe correlate``: exports of a stored analysis.
+
+ANALYSIS is the id ``coe analyze`` printed ("stored as analysis N").
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from typing import IO, Any, Iterator
+
+import click
+
+from .export import DEFAULT_THRESHOLD, report_for, sarif_for
+from .rag import RECORD_LAYOUTS, write_jsonl
+
+
+def _store() -> Any:
+    from .db.store import Store
+
+    return Store.open()
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    """The file to write (stdout without ``--output``); a file is replaced only when complete."""
+    if not path:
+        yield sys.stdout
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".coe-export-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _manager(ctx: click.Context) -> Any:
+    from .cli import _manager as root_manager
+
+    return root_manager(ctx)
+
+
+def _echo_notes(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+
+
+threshold_option = click.option(
+    "--threshold", type=click.FloatRange(min=0), default=DEFAULT_THRESHOLD, show_default=True,
+    help="Cyclomatic complexity above which a function is a finding.",
+)
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write here instead of stdout.")
+analysis_argument = click.argument("analysis", type=click.IntRange(min=1), metavar="ANALYSIS")
+
+
+@click.group("rag")
+def rag_group() -> None:
+    """Retrieval (RAG) documents made from an analysis."""
+
+
+@rag_group.command("build")
+@analysis_argument
+@click.option("--no-embed", is_flag=True, help="Do not call embedding plugins.")
+@click.pass_context
+def rag_build(ctx: click.Context, analysis: int, no_embed: bool) -> None:
+    """Build (again) and store the documents and correlations of ANALYSIS."""
+    from .insights import store_insights
+
+    summary = store_insights(_store(), analysis, _manager(ctx), embed=not no_embed)
+    for line in summary.notes():
+        click.echo(line)
+
+
+@rag_group.command("export")
+@analysis_argument
+@click.option("--format", "layout", type=click.Choice(RECORD_LAYOUTS), default="jsonl", show_default=True,
+              help="jsonl: records LangChain's Document and LlamaIndex's TextNode both load; or one of them only.")
+@click.option("--kind", default=None, help="Only documents of this kind (overview, techspec, git_summary, code, docs, ...).")
+@click.option("--path", "path_filter", default=None, help="Only documents about this file.")
+@output_option
+@click.pass_context
+def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None, path_filter: str | None, output: str | None) -> None:
+    """Write the documents of ANALYSIS as JSON Lines (built first if none are stored)."""
+    from .db.engine import unit_of_work
+    from .insights import load, store_documents
+    from .rag_store import iter_documents
+
+    store = _store()
+    with unit_of_work(store.engine) as session:
+        empty = next(iter_documents(session, analysis), None) is None
+    if empty:
+        _echo_notes(store_documents(store, load(store, analysis), _manager(ctx)).notes())
+    with unit_of_work(store.engine) as session, _output(output) as handle:
+        count = write_jsonl(iter_documents(session, analysis, kind, path_filter), handle, layout)
+    if output:
+        click.echo(f"{count} documents written to {output}", err=True)
+
+
+@click.command("report")
+@analysis_argument
+@threshold_option
+@output_option
+def report_command(analysis: int, threshold: float, output: str | None) -> None:
+    """Print a Markdown report of ANALYSIS."""
+    from .db.engine import unit_of_work
+
+    store = _store()
+    with unit_of_work(store.engine) as session:
+        text = report_for(session, analysis, threshold)
+    with _output(output) as handle:
+        handle.write(text)
+
+
+@click.command("sarif")
+@analysis_argument
+@threshold_option
+@click.option("--error-threshold", type=click.FloatRange(min=0), default=None, help="Complexity above which a finding is an error (default: twice the threshold).")
+@output_option
+def sarif_command(analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
+    """Write the complexity findings of ANALYSIS as SARIF 2.1.0."""
+    from .db.engine import unit_of_work
+
+    store = _store()
+    with unit_of_work(store.engine) as session:
+        log = sarif_for(session, analysis, threshold, error_threshold)
+    with _output(output) as handle:
+        handle.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+@click.command("correlate")
+@analysis_argument
+@click.option("--recompute", is_flag=True, help="Compute the correlations again from the stored results.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def correlate_command(analysis: int, recompute: bool, as_json: bool) -> None:
+    """Show what the repositories of ANALYSIS share: dependencies, contributors, stack."""
+    from .db.engine import unit_of_work
+    from .insights import correlations_for, load, store_correlations
+
+    store = _store()
+    with unit_of_work(store.engine) as session:
+        found = correlations_for(session, analysis)
+    if recompute or not found:
+        store_correlations(store, load(store, analysis))
+        with unit_of_work(store.engine) as session:
+            found = correlations_for(session, analysis)
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("nothing to correlate: the analysis has fewer than two repositories with results")
+        return
+    for pair in found:
+        scores = pair["scores"]
+        click.echo(f"{pair['repository_a']['name']} ~ {pair['repository_b']['name']}: overall {_pct(scores.get('overall'))}, "
+                   f"stack {_pct(scores.get('stack'))} (languages {_pct(scores.get('languages'))}, frameworks {_pct(scores.get('frameworks'))}, "
+                   f"dependencies {_pct(scores.get('dependencies'))}), contributors {_pct(scores.get('contributors'))}")
+        for dep in pair["shared_dependencies"]:
+            drift = {True: "  (drift)", False: "", None: "  (versions unknown)"}[dep.get("drift")]
+            click.echo(f"  dependency {dep['ecosystem']} {dep['name']}: {', '.join(dep['versions']['a']) or '?'} / {', '.join(dep['versions']['b']) or '?'}{drift}")
+        for person in pair["shared_contributors"]:
+            click.echo(f"  contributor {person['name']} <{person['email']}>: {person['commits']['a']} / {person['commits']['b']} commits")

@@ -1,0 +1,150 @@
+"""After an analysis is stored: build its RAG documents and its correlations.
+
+:func:`store_insights` is what the main job calls once every repository's
+results are saved, and what ``coe rag export`` calls for an analysis stored
+without documents. It reads the stored results, asks the plugins for
+documents (reading files from each repository's git directory at the
+analysed commit), replaces the stored documents of each repository
+analysis, and for two or more repositories computes and stores every
+pair's correlation.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .correlate import correlate, facts_from_results
+from .db.engine import unit_of_work
+from .db.models import CorrelationAnalysis, Repository
+from .db.store import iso
+from .rag import build_documents
+from .rag_store import replace_documents
+from .stored_analysis import StoredAnalysis, StoredRepository, load_analysis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InsightsSummary:
+    """What :func:`store_insights` did, and what went wrong without stopping it."""
+
+    documents: dict[str, int] = field(default_factory=dict)
+    correlations: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """One line per fact, for the CLI and the job log."""
+        lines = [f"{name}: {count} RAG documents" for name, count in self.documents.items()]
+        if self.correlations:
+            lines.append(f"{self.correlations} repository pairs correlated")
+        return lines + self.problems
+
+
+def locate_git_dir(repository: StoredRepository) -> str | None:
+    """The git directory to read ``repository`` from, or None when it is not at hand.
+
+    A local source is opened where it is; a remote one through its mirror
+    (cloned again when the workspace no longer has it), never fetched.
+    """
+    from .repos import SourceError, SourcePolicy, parse_source, prepare
+
+    if not repository.commit:
+        return None
+    try:
+        return str(prepare(parse_source(repository.url, SourcePolicy()), repository.commit, fetch=False).git_dir)
+    except (SourceError, OSError) as exc:
+        log.info("cannot open %s for documents: %s", repository.url, exc)
+        return None
+
+
+def store_documents(
+    store: Any,
+    analysis: StoredAnalysis,
+    manager: Any,
+    git_dirs: Mapping[str, str] | None = None,
+    *,
+    embed: bool = True,
+    summary: InsightsSummary | None = None,
+) -> InsightsSummary:
+    """Build every repository's documents and replace the stored ones.
+
+    ``git_dirs`` maps a repository URL to its git directory (the main job
+    knows them); any other repository is located with :func:`locate_git_dir`.
+    """
+    summary = summary or InsightsSummary()
+    for repo in analysis.repositories:
+        git_dir = (git_dirs or {}).get(repo.url) or locate_git_dir(repo)
+        if git_dir is None:
+            summary.problems.append(f"{repo.name}: repository not readable; documents made from results only")
+        built = build_documents(manager, repo.descriptor(git_dir), repo.results, embed=embed)
+        for plugin, error in built.errors.items():
+            summary.problems.append(f"{repo.name}: plugin {plugin} made no documents: {error}")
+        with store.session() as session:
+            summary.documents[repo.name] = replace_documents(session, repo.repository_analysis_id, built.documents)
+    return summary
+
+
+def store_correlations(store: Any, analysis: StoredAnalysis) -> int:
+    """Correlate every pair of repositories with results and store the pairs; returns how many."""
+    # Ordered by repository id: the stored pair's side "a" is the smaller id.
+    analysed = sorted((r for r in analysis.repositories if r.results), key=lambda r: r.repository_id)
+    if len(analysed) < 2:
+        return 0
+    facts = [facts_from_results(r.name, r.url, r.results) for r in analysed]
+    pairs = [{**pair.to_dict(), "a": analysed[i].url, "b": analysed[j].url} for i, j, pair in correlate(facts)]
+    return int(store.save_correlations(analysis.id, pairs))
+
+
+def load(store: Any, analysis_id: int) -> StoredAnalysis:
+    """Analysis ``analysis_id`` with its results, read in its own unit of work."""
+    with unit_of_work(store.engine) as session:
+        return load_analysis(session, analysis_id)
+
+
+def store_insights(
+    store: Any,
+    analysis_id: int,
+    manager: Any,
+    git_dirs: Mapping[str, str] | None = None,
+    *,
+    embed: bool = True,
+) -> InsightsSummary:
+    """Build and store the documents and the correlations of analysis ``analysis_id``."""
+    analysis = load(store, analysis_id)
+    summary = store_documents(store, analysis, manager, git_dirs, embed=embed)
+    summary.correlations = store_correlations(store, analysis)
+    return summary
+
+
+def correlations_for(session: Session, analysis_id: int) -> list[dict[str, Any]]:
+    """The stored correlations of an analysis, each with both repositories named, most similar first."""
+    from .rag_store import require_analysis
+
+    require_analysis(session, analysis_id)
+    rows = session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == analysis_id))
+    repos = {r.id: r for r in session.scalars(select(Repository).where(Repository.id.in_(
+        select(CorrelationAnalysis.repository_a_id).where(CorrelationAnalysis.request_id == analysis_id).union(
+            select(CorrelationAnalysis.repository_b_id).where(CorrelationAnalysis.request_id == analysis_id))
+    )))}
+
+    def named(repository_id: int) -> dict[str, Any]:
+        repo = repos.get(repository_id)
+        return {"id": repository_id, "url": repo.url if repo else None, "name": repo.name if repo else None}
+
+    found = [
+        {
+            "repository_a": named(row.repository_a_id),
+            "repository_b": named(row.repository_b_id),
+            "shared_dependencies": row.shared_dependencies,
+            "shared_contributors": row.shared_contributors,
+            "scores": row.scores,
+            "similarity": row.similarity,
+            "created_at": iso(row.created_at),
+        }
+        for row in rows
+    ]
+    return sorted(found, key=lambda c: (-(c["similarity"] or 0.0), c["repository_a"]["id"], c["repository_b"]["id"]))
