@@ -313,7 +313,7 @@ class JobQueue:
     def overview(self, running_limit: int = 50) -> dict[str, Any]:
         """Counts by status, the oldest queued job's creation time and the running leases."""
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).tuples().all())
+            counts = {row[0]: row[1] for row in conn.execute(select(T.c.status, func.count()).group_by(T.c.status))}
             oldest = conn.execute(select(func.min(T.c.created_at)).where(T.c.status == "queued")).scalar()
             running = conn.execute(
                 select(T.c.id, T.c.attempts, T.c.max_attempts, T.c.lease_owner, T.c.lease_expires_at)
