@@ -21,6 +21,8 @@ from defusedxml.ElementTree import fromstring as _xml_fromstring
 MAX_DEPTH = 64
 #: Most YAML aliases accepted in one stream (alias bombs expand exponentially).
 MAX_ALIASES = 200
+#: Most nodes a YAML document may hold once its aliases are expanded.
+MAX_EXPANDED_NODES = 1_000_000
 #: Most YAML documents read from one multi-document stream.
 MAX_DOCUMENTS = 200
 
@@ -110,15 +112,39 @@ class _CappedLoader(yaml.SafeLoader):
             self._level -= 1
 
 
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes a document holds once aliases are expanded (memoized, so cheap
+    even for a billion-laughs document; depth is already capped)."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, memo) for child in node.value)
+    else:
+        size = 1
+    memo[id(node)] = size
+    return size
+
+
 def load_yaml_all(text: str) -> list[Any]:
-    """Every document of a YAML stream (safe types only), capped as documented."""
+    """Every document of a YAML stream (safe types only), capped as documented.
+
+    Aliases are allowed (CI files use anchors) but a document whose expanded
+    size passes :data:`MAX_EXPANDED_NODES` is refused, so consumers walking
+    the data can never be made to loop over billions of shared nodes.
+    """
     loader = _CappedLoader(text)
     documents: list[Any] = []
     try:
-        while loader.check_data():
+        while loader.check_node():
             if len(documents) >= MAX_DOCUMENTS:
                 raise ManifestError(f"more than {MAX_DOCUMENTS} YAML documents")
-            documents.append(loader.get_data())
+            node = loader.get_node()
+            if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                raise ManifestError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes")
+            documents.append(loader.construct_document(node) if node is not None else None)
     except ManifestError:
         raise
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:

@@ -136,11 +136,13 @@ def parse_yarn_lock(src: ManifestSource) -> ManifestFacts:
 def _pnpm_key(key: str) -> tuple[str, str | None]:
     """A pnpm ``packages`` key in any lockfile version -> (name, version)."""
     key = key.lstrip("/").split("(", 1)[0]
+    head, _, last = key.rpartition("/")
+    if head and last[:1].isdigit():  # lockfile v5: /name/1.2.3_peer@1
+        return head, last.split("_", 1)[0]
     at = key.find("@", 1)
     if at > 0:
         return key[:at], key[at + 1:]
-    name, _, version = key.rpartition("/")  # lockfile v5: /name/1.2.3_peer@1
-    return name, version.split("_", 1)[0] or None
+    return key, None
 
 
 def parse_pnpm_lock(src: ManifestSource) -> ManifestFacts:
