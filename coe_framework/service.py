@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 from .context import RepositoryInfo
 from .plugins import PluginManager
 from .repos import PreparedRepository, SourcePolicy, open_repository
-from .runner import RepositoryOutcome, Runner, overall_status, plan
+from .runner import RepositoryOutcome, Runner, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db.store import Store
@@ -49,7 +49,13 @@ class AnalysisReport:
 
     @property
     def status(self) -> str:
-        return overall_status([o.status for o in self.repositories])
+        """succeeded, cancelled, failed (every repository failed) or partial (anything in between)."""
+        statuses = [o.status for o in self.repositories]
+        if "cancelled" in statuses:
+            return "cancelled"
+        if all(s == "succeeded" for s in statuses):
+            return "succeeded"
+        return "failed" if all(s == "failed" for s in statuses) else "partial"
 
 
 def _event_payload(analysis_id: Any, prepared: Sequence[PreparedRepository], analyzers: Sequence[str]) -> dict[str, Any]:
