@@ -135,7 +135,8 @@ class Builder:
 
     def build(self) -> None:
         mailmap = "".join(f"{AUTHORS[i][0]} <{AUTHORS[i][1]}> {n} <{e}>\n" for i, (n, e) in ALIASES.items())
-        ops = [self._put(".mailmap", mailmap.splitlines())]
+        # Kept out of the tree model so random edits never touch it.
+        ops = [f"M 100644 :{self._blob(mailmap.encode())} .mailmap\n".encode()]
         ops += [self._put(self._new_path(), [self._line() for _ in range(self.rng.randint(10, 60))]) for _ in range(150)]
         main = self._commit("refs/heads/main", ops)
         while self.count < self.total:
