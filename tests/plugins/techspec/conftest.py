@@ -1,7 +1,6 @@
 """Run techspec end to end through the framework's Runner."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -9,7 +8,7 @@ import pytest
 from coe_framework.context import RepositoryInfo
 from coe_framework.plugins import PluginManager
 from coe_framework.runner import Runner
-from coe_framework.testing.gitrepo import GitRepo
+from coe_framework.testing.gitrepo import GitRepo, init_repo
 
 
 def techspec_manager(*extra: tuple[str, Any]) -> PluginManager:
@@ -46,6 +45,17 @@ def analyze(make_repo: Callable[..., GitRepo]) -> Callable[..., dict[str, Any]]:
     return factory
 
 
-@pytest.fixture(scope="module")
-def module_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("techspec")
+@pytest.fixture(scope="session")
+def polyglot_repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    """The polyglot fixture repository (built once per test session)."""
+    from . import polyglot
+
+    return init_repo(tmp_path_factory.mktemp("techspec") / "polyglot", files=polyglot.FILES)
+
+
+@pytest.fixture(scope="session")
+def polyglot_data(polyglot_repo: GitRepo) -> dict[str, Any]:
+    """techspec's result for the polyglot repository."""
+    outcome = run_techspec(polyglot_repo)
+    assert outcome.status == "succeeded", outcome.error
+    return outcome.data

@@ -1,25 +1,19 @@
 """End to end over a polyglot repository with hand-written expectations."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from coe_framework.analyzer import NORMALIZED_TABLES
-from coe_framework.testing.gitrepo import init_repo
 from coe_plugins.techspec.analyzer import TechSpecAnalyzer
 
 from . import polyglot
-from .conftest import run_techspec
 
 
 @pytest.fixture(scope="module")
-def data(module_tmp: Path) -> dict[str, Any]:
-    repo = init_repo(module_tmp / "polyglot", files=polyglot.FILES)
-    outcome = run_techspec(repo)
-    assert outcome.status == "succeeded", outcome.error
-    return outcome.data
+def data(polyglot_data: dict[str, Any]) -> dict[str, Any]:
+    return polyglot_data
 
 
 def _key(row: dict[str, Any]) -> tuple[str, ...]:
