@@ -137,13 +137,23 @@ class CoeEnv:
         self.limits = limits or Limits()
         self.runner = Runner(self.manager, workers=workers, isolation=isolation, limits=self.limits)
         self.database_url = f"sqlite:///{self.root / 'coe.sqlite3'}"
+        self._engine: Any = None
+        self._apps: list[Any] = []
         reset_manager(self.manager)
 
     # -- lifecycle -----------------------------------------------------------
 
     def close(self) -> None:
-        """Stop worker processes and forget the process-wide manager."""
+        """Stop worker processes, web apps and the database; forget the process-wide manager."""
         self.runner.close()
+        for app in self._apps:
+            app.extensions["coe"].shutdown()
+            with app.app_context():
+                app.extensions["sqlalchemy"].engine.dispose()
+        self._apps.clear()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
         reset_manager()
 
     def __enter__(self) -> "CoeEnv":
@@ -166,6 +176,61 @@ class CoeEnv:
     def analyzers(self) -> dict[str, Analyzer]:
         """The analyzers this environment can run, by name."""
         return self.manager.analyzers
+
+    # -- database and web app ----------------------------------------------------
+
+    @property
+    def engine(self) -> Any:
+        """A SQLAlchemy engine on this environment's own SQLite database, migrated to the latest revision."""
+        if self._engine is None:
+            from coe_migrate.migrate import ensure_current
+
+            from ..db.engine import make_engine
+
+            engine = make_engine(self.database_url)
+            ensure_current(engine)
+            self._engine = engine
+        return self._engine
+
+    @property
+    def store(self) -> Any:
+        """The shared queries (:class:`coe_framework.db.store.Store`) on this environment's database."""
+        from ..db.store import Store
+
+        return Store(self.engine)
+
+    def api_client(self, scopes: Sequence[str] = ("admin",)) -> Any:
+        """A Flask test client of the web app, authenticated with a fresh token.
+
+        The app uses this environment's database and plugins (routes that
+        plugins contribute included). Every request carries ``Authorization:
+        Bearer <token>``; the clear token is ``client.token``.
+        """
+        from coe_webapp.app import create_app
+        from coe_webapp.tokens import issue_token
+
+        from ..db.engine import unit_of_work
+
+        self.engine  # noqa: B018 - migrate first; the app refuses an unmigrated database
+        app = create_app(database_url=self.database_url, flows_dir=str(self.root / "flows"), rate_limit_enabled=False)
+        app.config["TESTING"] = True
+        self._apps.append(app)
+        self._run_jobs_inline(app.extensions["coe"])
+        with unit_of_work(self.engine, write=True) as session:
+            issued = issue_token(session, label="coe test kit", scopes=list(scopes))
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issued.token}"
+        client.token = issued.token  # type: ignore[attr-defined]
+        return client
+
+    def _run_jobs_inline(self, web: Any) -> None:
+        """Analyses submitted through the API run before the request returns, on this environment."""
+        from ..jobs.executors import JobRuntime
+        from ..jobs.settings import JobSettings
+
+        runtime = JobRuntime(JobSettings.from_env({"COE_EXECUTOR": "inline"}), store=self.store, manager=self.manager)
+        web.submit = runtime.run_request
+        web.cancel = runtime.queue.request_cancel
 
     # -- running -------------------------------------------------------------
 

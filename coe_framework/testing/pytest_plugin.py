@@ -11,6 +11,8 @@ Fixtures:
 ``run_analyzer``      ``run_analyzer(name, repo, **options)`` -> the validated result
 ``analyzer_conforms`` ``analyzer_conforms(name_or_instance, **kwargs)`` runs the
                       conformance suite inside ``coe_env``
+``api_client``        the web app's Flask test client on ``coe_env`` (its database and
+                      plugins), every request authenticated with an admin token
 
 Which plugins ``coe_env`` loads comes from the ini options ``coe_plugins`` and
 ``coe_builtins`` (entry point names, space separated or a TOML list), or per test
@@ -71,6 +73,8 @@ def coe_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     env = CoeEnv(root, plugins=plugins, builtins=builtins)
     monkeypatch.setenv("COE_DATABASE_URL", env.database_url)
     monkeypatch.setenv("COE_WORKSPACE", str(root / "mirrors"))
+    # The web app analyses local paths only below allowed directories: the test's own.
+    monkeypatch.setenv("COE_ALLOWED_DIRS", str(tmp_path))
     try:
         yield env
     finally:
@@ -93,3 +97,9 @@ def analyzer_conforms(coe_env: "CoeEnv", tmp_path: Path) -> Callable[..., None]:
         assert_analyzer_conforms(analyzer, env=coe_env, **kwargs)
 
     return check
+
+
+@pytest.fixture
+def api_client(coe_env: "CoeEnv") -> Any:
+    """The web app's test client on ``coe_env``'s database and plugins, authenticated (admin scope)."""
+    return coe_env.api_client()

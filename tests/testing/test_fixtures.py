@@ -75,3 +75,17 @@ def test_unknown_plugins_are_refused_with_how_to_install_them(tmp_path):
         CoeEnv(tmp_path, plugins=["nope"])
     with pytest.raises(KitSetupError, match="'nope' is not a built-in plugin"):
         CoeEnv(tmp_path, builtins=["nope"])
+
+
+@pytest.mark.coe_env(plugins=[], builtins=[])
+def test_api_client_is_authenticated_and_runs_analyses_on_the_environment(coe_env, api_client, git_repo_factory):
+    coe_env.add_analyzers(ka.ByteCounter())
+    assert api_client.get("/api/v1/plugins", headers={"Authorization": "Bearer coe_wrong"}).status_code == 401
+    assert [a["name"] for a in api_client.get("/api/v1/plugins").get_json()["analyzers"]] == ["bytes"]
+    repo = git_repo_factory(files={"a.py": "x = 1\n"})
+    created = api_client.post("/api/v1/analyses", json={"repositories": [{"url": str(repo.path)}], "analyzers": ["bytes"]})
+    assert created.status_code == 202, created.get_json()
+    results = api_client.get(created.headers["Location"] + "/results/bytes").get_json()
+    assert results["results"][0]["data"] == {"files": 1, "bytes": 6, "largest": ["a.py"]}
+    stored = coe_env.store.get_analysis(created.get_json()["id"])
+    assert stored["status"] == "succeeded"

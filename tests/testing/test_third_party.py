@@ -86,11 +86,13 @@ def test_plugins_run_through_the_cli(third_party, sample_repo, tmp_path):
     assert hello.stdout.strip() == "hello tests from the sample plugin"
 
 
-def test_sample_plugin_passes_the_conformance_suite(third_party):
+def test_sample_plugin_passes_the_conformance_suite_and_works_through_the_api(third_party):
+    """Its own kit-based tests: conformance, RAG documents with embeddings, and the REST API
+    (plugin listing, an analysis submitted and its result read back, the plugin's own route)."""
     venv, source = third_party["venv"], third_party["sources"]["sample_plugin"]
     own_tests = run_own_tests(venv, source)
     assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
-    assert "2 passed" in own_tests.stdout
+    assert "4 passed" in own_tests.stdout
 
 
 def test_broken_plugin_fails_the_suite_with_what_to_fix(third_party):

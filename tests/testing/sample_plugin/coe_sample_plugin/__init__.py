@@ -92,7 +92,7 @@ def coe_rag_documents(repository: dict[str, Any], results: dict[str, Any], regis
     register(
         text=f"{repository['name']} tracks {data['files']} files: {mix}.",
         metadata={"analyzer": "extensions", "commit": repository.get("commit")},
-        kind="file-mix",
+        kind="file_mix",
         key="file-mix",
     )
 
