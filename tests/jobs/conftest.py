@@ -1,9 +1,12 @@
 """Fixtures for job tests: a plugin manager with the job test analyzers, queued requests, runtimes."""
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -13,6 +16,101 @@ from coe_framework.jobs.settings import JobSettings
 from coe_framework.plugins import PluginManager
 
 PLUGIN_FILE = Path(__file__).with_name("job_plugin.py")
+
+
+# --- databases: migrated once per session, emptied per test --------------------------
+# (The shared database_url fixture migrates a new database for every test; job
+# tests need many databases, so they migrate once and start each test empty.)
+
+#: Tables that keep their rows between tests: the migration ledger.
+LEDGER_TABLES = ("schema_history", "alembic_version")
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from coe_framework.db.engine import make_engine
+    from coe_migrate.migrate import ensure_current
+
+    path = tmp_path_factory.mktemp("jobs-db") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    ensure_current(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[str | None]:
+    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
+    if not base:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from coe_framework.db.engine import make_engine
+    from coe_migrate.migrate import ensure_current
+
+    schema = f"coe_jobs_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    try:
+        engine = make_engine(url)
+        ensure_current(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from coe_framework.db.engine import make_engine
+    from coe_framework.db.models import Base
+
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in LEDGER_TABLES)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 _sqlite_template: Path, _postgres_schema: str | None) -> Iterator[str]:
+    """An empty, migrated database: SQLite, and PostgreSQL when COE_TEST_DATABASE_URL is set."""
+    from coe_framework.db.engine import dispose_engines
+
+    if request.param == "sqlite":
+        path = tmp_path / "jobs.sqlite3"
+        shutil.copyfile(_sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        if _postgres_schema is None:
+            pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
+        _empty_postgres(_postgres_schema)
+        url = _postgres_schema
+    monkeypatch.setenv("COE_DATABASE_URL", url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def store(database_url: str) -> Any:
+    """A store on the test database with a memory-only cache."""
+    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.db.store import Store
+
+    return Store.open(database_url, migrate=False, cache=TieredCache(MemoryCache(10_000)))
+
+
+#: Apply to tests whose subject does not depend on the database engine.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 class FakeClock:
