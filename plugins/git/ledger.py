@@ -52,6 +52,7 @@ class FileTotals:
     binary_changes: int = 0
     first: int = 0
     last: int = 0
+    #: Author of the earliest change (the file's creator for degree of authorship).
     creator: AuthorKey | None = None
     #: author -> [commits, added, removed]
     by_author: dict[AuthorKey, list[int]] = field(default_factory=dict)
@@ -175,9 +176,10 @@ class Ledger:
             totals.added += added
             totals.removed += removed
             totals.binary_changes += binary
-            totals.first = min(totals.first, when)
+            if when <= totals.first:  # earliest change; on a tie the older in log order
+                totals.first = when
+                totals.creator = key
             totals.last = max(totals.last, when)
-            totals.creator = key  # newest first: the last one booked is the oldest
             mine = totals.by_author.get(key)
             if mine is None:
                 totals.by_author[key] = [1, added, removed]
@@ -236,16 +238,15 @@ class Ledger:
             name = resolve(path, path)
             mine = self.files.get(name)
             if mine is None:
-                mine = self.files[name] = FileTotals(first=theirs.first, last=theirs.last)
+                mine = self.files[name] = FileTotals(first=theirs.first, last=theirs.last, creator=theirs.creator)
             else:
-                mine.first = min(mine.first, theirs.first)
+                if theirs.first <= mine.first:  # older history wins a tie, as in one walk
+                    mine.first, mine.creator = theirs.first, theirs.creator
                 mine.last = max(mine.last, theirs.last)
             mine.revisions += theirs.revisions
             mine.added += theirs.added
             mine.removed += theirs.removed
             mine.binary_changes += theirs.binary_changes
-            if theirs.creator is not None:
-                mine.creator = theirs.creator
             for key, (commits, added, removed) in theirs.by_author.items():
                 counts = mine.by_author.setdefault(key, [0, 0, 0])
                 counts[0] += commits

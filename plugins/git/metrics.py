@@ -35,21 +35,27 @@ def author_id(key: AuthorKey) -> str:
     return f"{key[0]} <{key[1]}>"
 
 
-def main_author(totals: FileTotals) -> tuple[AuthorKey, float]:
+def ranked_contributors(totals: FileTotals) -> list[tuple[AuthorKey, list[int]]]:
+    """Authors of a file, most added lines first (then most commits, then id)."""
+    return sorted(totals.by_author.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
+
+
+def main_author(totals: FileTotals, ranked: list[tuple[AuthorKey, list[int]]]) -> tuple[AuthorKey, float]:
     """The author who added most lines, and their share of the added lines.
 
     Files with no added lines (binary only, or emptied) fall back to commits.
     """
     if totals.added > 0:
-        key = min(totals.by_author, key=lambda a: (-totals.by_author[a][1], -totals.by_author[a][0], a))
-        return key, totals.by_author[key][1] / totals.added
-    key = min(totals.by_author, key=lambda a: (-totals.by_author[a][0], a))
-    return key, totals.by_author[key][0] / max(1, totals.revisions)
+        key, counts = ranked[0]
+        return key, counts[1] / totals.added
+    key, counts = min(ranked, key=lambda item: (-item[1][0], item[0]))
+    return key, counts[0] / max(1, totals.revisions)
 
 
 def file_report(totals: FileTotals, reference: int, top_authors: int) -> dict[str, Any]:
-    owner, share = main_author(totals)
-    ranked = sorted(totals.by_author.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    """One current file's history figures."""
+    ranked = ranked_contributors(totals)
+    owner, share = main_author(totals, ranked)
     return {
         "revisions": totals.revisions,
         "lines_added": totals.added,
@@ -179,10 +185,7 @@ def build_report(
     """The analyzer's result (without ``mining``) from the ledger."""
     current = {path: ledger.files[path] for path in sorted(set(current_paths)) if path in ledger.files}
     files = {path: file_report(t, reference, options.top_file_authors) for path, t in current.items()}
-    tf = truck_factor(
-        (file_authors(t.creator, {a: c[0] for a, c in t.by_author.items()}) for t in current.values()),
-        order_key=lambda a: a,
-    )
+    tf = truck_factor((file_authors(t.creator, t.by_author) for t in current.values()), order_key=lambda a: a)
     basis, spots = hotspots(current, ast_files, options.top_hotspots)
     firsts = [t.first for t in ledger.authors.values()]
     lasts = [t.last for t in ledger.authors.values()]

@@ -54,7 +54,7 @@ class GitOptions(BaseModel):
     top_authors: int = Field(100, ge=1, le=100_000, description="Authors listed.")
     top_hotspots: int = Field(25, ge=1, le=10_000, description="Hotspots listed.")
     top_coupling: int = Field(50, ge=1, le=10_000, description="Coupled pairs listed.")
-    top_file_authors: int = Field(5, ge=1, le=1000, description="Contributors listed per file.")
+    top_file_authors: int = Field(3, ge=1, le=1000, description="Contributors listed per file.")
 
     @field_validator("ref")
     @classmethod

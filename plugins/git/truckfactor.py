@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Hashable, Iterable, Mapping, TypeVar
+from typing import Hashable, Iterable, Mapping, Sequence, TypeVar
 
 A = TypeVar("A", bound=Hashable)
 
@@ -38,16 +38,22 @@ def degree_of_authorship(created: bool, own_changes: int, others_changes: int) -
     )
 
 
-def file_authors(creator: A | None, changes: Mapping[A, int]) -> list[A]:
-    """Who authors a file, given its creator and changes per author."""
-    total = sum(changes.values())
-    scores = {a: degree_of_authorship(a == creator, n, total - n) for a, n in changes.items()}
+def file_authors(creator: A | None, changes: Mapping[A, Sequence[int]]) -> list[A]:
+    """Who authors a file, given its creator and per author ``[changes, ...]``."""
+    total = 0
+    for counts in changes.values():
+        total += counts[0]
+    log1p = math.log1p
+    scores = [
+        (a, DOA_BASE + DOA_FIRST_AUTHORSHIP * (a == creator) + DOA_DELIVERIES * counts[0] - DOA_ACCEPTANCES * log1p(total - counts[0]))
+        for a, counts in changes.items()
+    ]
     if not scores:
         return []
-    best = max(scores.values())
+    best = max(score for _, score in scores)
     if best <= 0:
         return []
-    return [a for a, s in scores.items() if s >= DOA_BASE and s / best > NORMALIZED_THRESHOLD]
+    return [a for a, score in scores if score >= DOA_BASE and score / best > NORMALIZED_THRESHOLD]
 
 
 @dataclass(frozen=True)
