@@ -167,7 +167,8 @@ def analyze_python(data: bytes) -> dict[str, Any]:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        return {"language": "python", "error": f"syntax error at line {exc.lineno}: {exc.msg}", "loc": _line_count(source)}
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        return {"language": "python", "error": f"syntax error{where}: {exc.msg}", "loc": _line_count(source)}
     except (ValueError, MemoryError, RecursionError) as exc:
         return {"language": "python", "error": f"cannot parse: {exc}", "loc": _line_count(source)}
 

@@ -140,7 +140,10 @@ def parse_bytes(language: str, data: bytes, timeout: float) -> tree_sitter.Tree:
         return deadline is not None and time.monotonic() > deadline
 
     parser.reset()
-    tree = parser.parse(read, progress_callback=halt)
+    try:
+        tree = parser.parse(read, progress_callback=halt)
+    except ValueError:  # py-tree-sitter reports a halted parse as a failure
+        tree = None
     if tree is None:
         raise ParseTimeout(f"parsing took longer than {timeout:g}s")
     return tree
