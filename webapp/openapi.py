@@ -100,6 +100,8 @@ def complete_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 codes.add("404")
             for code in codes:
                 responses[code] = _problem(code)
+            if "304" in responses:
+                responses["304"].pop("content", None)
             ok = responses.get("200")
             if ok is not None and method == "get" and _is_page(ok):
                 ok.setdefault("headers", {}).update(_LINK)

@@ -271,7 +271,11 @@ def analysis_events(analysis_id: int) -> Response:
 
 @bp.post("/analyses/<int:analysis_id>/cancel")
 @require("write")
-@bp.doc(summary="Cancel an analysis", description="A queued analysis is cancelled at once; a running one stops between analyzers or file batches.")
+@bp.doc(
+    summary="Cancel an analysis",
+    description="A queued analysis is cancelled at once; a running one stops between analyzers or file batches.",
+    responses={409: "The analysis already finished"},
+)
 @bp.output(AnalysisOut, status_code=202)
 def cancel_analysis(analysis_id: int) -> Any:
     the_store = store()
@@ -291,7 +295,11 @@ def cancel_analysis(analysis_id: int) -> Any:
 
 @bp.delete("/analyses/<int:analysis_id>")
 @require("write")
-@bp.doc(summary="Delete an analysis", description="Deletes a finished analysis and everything found in it; cancel a running one first.")
+@bp.doc(
+    summary="Delete an analysis",
+    description="Deletes a finished analysis and everything found in it; cancel a running one first.",
+    responses={409: "The analysis has not finished"},
+)
 @bp.output({}, status_code=204)
 def delete_analysis(analysis_id: int) -> Any:
     current = _get(analysis_id)

@@ -81,7 +81,7 @@ def _commit_and_mirror(flow: LangFlow, old_name: str | None = None) -> None:
 
 @bp.post("/flows")
 @require("write")
-@bp.doc(summary="Create a flow")
+@bp.doc(summary="Create a flow", responses={409: "A live flow has this name"})
 @bp.input(FlowCreate, location="json", arg_name="body")
 @bp.output(FlowOut, status_code=201)
 def create_flow(body: FlowCreate) -> Any:
@@ -119,7 +119,7 @@ def get_flow(ref: str) -> Any:
 
 @bp.put("/flows/<string:ref>")
 @require("write")
-@bp.doc(summary="Replace a flow", description="Every field is replaced; omitted optional fields take their defaults.")
+@bp.doc(summary="Replace a flow", description="Every field is replaced; omitted optional fields take their defaults.", responses={409: "Another live flow has this name"})
 @bp.input(FlowCreate, location="json", arg_name="body")
 @bp.output(FlowOut)
 def replace_flow(ref: str, body: FlowCreate) -> Any:
@@ -135,7 +135,7 @@ def replace_flow(ref: str, body: FlowCreate) -> Any:
 
 @bp.patch("/flows/<string:ref>")
 @require("write")
-@bp.doc(summary="Update part of a flow", description="Only the fields given change.")
+@bp.doc(summary="Update part of a flow", description="Only the fields given change.", responses={409: "Another live flow has this name"})
 @bp.input(FlowPatch, location="json", arg_name="body")
 @bp.output(FlowOut)
 def patch_flow(ref: str, body: FlowPatch) -> Any:
