@@ -19,8 +19,10 @@ def test_rag_documents_and_embeddings(coe_env, run_analyzer, git_repo_factory):
     documents = build_documents(coe_env.manager, repository, results)
     assert documents.errors == {}
     mine = [d for d in documents.documents if d.plugin == "sample"]
-    assert [d.text for d in mine] == ["demo tracks 2 files: 1 .md, 1 .py."]
-    assert mine[0].embedding == [33.0, 4 / 33] and mine[0].metadata["embedding_model"] == "sample-toy"
+    text = "demo tracks 2 files: 1 .md, 1 .py."
+    assert [d.text for d in mine] == [text]
+    assert mine[0].embedding == [34.0, 5 / 34], "the toy embedding: length and vowel share"
+    assert mine[0].metadata["embedding_model"] == "sample-toy"
 
 
 def test_through_the_api(api_client, git_repo_factory):
