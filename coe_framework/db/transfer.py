@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import DateTime, Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import __version__
@@ -33,6 +33,7 @@ from .models import (
     Repository,
     RepositoryAnalysis,
     SchemaHistory,
+    UTCDateTime,
 )
 from .store import Store, StoreError, detail_row_dict, iso, request_dict, result_dict
 
@@ -88,7 +89,8 @@ def _analysis_document(session: Session, req: AnalysisRequest) -> dict[str, Any]
         out_results.append(item)
     ra_ids = [ra.id for ra in req.repository_analyses]
     documents = [
-        {"id": d.document_id, "repository": d.repository_analysis_id, "kind": d.kind, "text": d.text, "metadata": d.meta}
+        {"id": d.document_id, "repository": d.repository_analysis_id, "kind": d.kind, "text": d.text, "metadata": d.meta,
+         "created_at": iso(d.created_at)}
         for d in session.scalars(select(RagDocument).where(RagDocument.repository_analysis_id.in_(ra_ids)).order_by(RagDocument.id))
     ]
     urls = {ra.id: ra.repository.url for ra in req.repository_analyses}
@@ -243,6 +245,7 @@ def _import_document(session: Session, document: dict[str, Any], key: str) -> No
             session.add(RagDocument(
                 document_id=str(doc["id"]), repository_analysis_id=by_url[doc["repository"]].id,
                 kind=doc.get("kind") or "result", text=doc["text"], meta=doc.get("metadata") or {},
+                created_at=_parse_time(doc.get("created_at")),
             ))
     for pair in document.get("correlations") or []:
         if pair.get("a") in by_url and pair.get("b") in by_url:
@@ -345,7 +348,7 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
                 column = table.columns.get(name)
                 if column is None:
                     continue
-                row[name] = _parse_time(value) if isinstance(column.type, DateTime) else value
+                row[name] = _parse_time(value) if isinstance(column.type, UTCDateTime) else value
             batch.append(row)
             counts[table.name] += 1
             if len(batch) >= _BATCH:
