@@ -14,8 +14,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Callable
 
+import yaml
+
 from .gitattributes import LinguistAttributes
-from .safeload import load_yaml
 
 if TYPE_CHECKING:  # pragma: no cover
     from coe_framework.context import FileEntry
@@ -26,10 +27,15 @@ _SHEBANG = re.compile(rb"^#!\s*(\S+)(?:\s+(\S+))?")
 SHEBANG_READ = 256
 
 
+#: libyaml's safe loader when available: the data files are our own, trusted
+#: and read once per process; repository YAML always goes through safeload.
+_DATA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_data_file(name: str) -> Any:
     """A YAML file shipped in this package's ``data`` folder."""
     text = resources.files("coe_plugins.techspec").joinpath("data", name).read_text(encoding="utf-8")
-    return load_yaml(text)
+    return yaml.load(text, Loader=_DATA_LOADER)  # noqa: S506 - a safe loader, on package data
 
 
 @dataclass(frozen=True)

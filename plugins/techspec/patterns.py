@@ -27,21 +27,38 @@ def pattern_matches(pattern: str, regex: re.Pattern[str], path: str) -> bool:
 
 class PatternIndex(Generic[T]):
     """Owners (parsers, rules) by pattern, found for a path without trying every
-    pattern: exact names are a dict lookup, only wildcards are matched."""
+    pattern: exact names are a dict lookup, and the wildcard patterns are
+    first tried together as one case-insensitive alternation, so a path that
+    matches none of them (nearly every path) costs one regex search."""
 
     def __init__(self) -> None:
         self._exact: dict[str, list[T]] = {}
         self._folded: dict[str, list[T]] = {}
         self._wild: list[tuple[str, re.Pattern[str], T]] = []
+        self._prefilter: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
 
     def add(self, patterns: Iterable[str], owner: T) -> None:
         for pattern in patterns:
             if _WILDCARDS & set(pattern) or "/" in pattern:
                 self._wild.append((pattern, compile_pattern(pattern), owner))
+                self._prefilter = None
             elif pattern.islower():
                 self._folded.setdefault(pattern, []).append(owner)
             else:
                 self._exact.setdefault(pattern, []).append(owner)
+
+    def _prefilters(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self._prefilter is None:
+            def union(items: list[str]) -> re.Pattern[str] | None:
+                if not items:
+                    return None
+                return re.compile("|".join(f"(?:{fnmatch.translate(p.lstrip('/'))})" for p in items), re.IGNORECASE)
+
+            self._prefilter = (
+                union([p for p, _, _ in self._wild if "/" not in p]),
+                union([p for p, _, _ in self._wild if "/" in p]),
+            )
+        return self._prefilter
 
     def match(self, path: str) -> list[T]:
         """Every owner with a pattern matching ``path``, each once, in the order added."""
@@ -50,7 +67,9 @@ class PatternIndex(Generic[T]):
         for owner in (*self._exact.get(base, ()), *self._folded.get(base.lower(), ())):
             if owner not in found:
                 found.append(owner)
-        for pattern, regex, owner in self._wild:
-            if owner not in found and pattern_matches(pattern, regex, path):
-                found.append(owner)
+        by_base, by_path = self._prefilters()
+        if (by_base is not None and by_base.match(base)) or (by_path is not None and by_path.match(path)):
+            for pattern, regex, owner in self._wild:
+                if owner not in found and pattern_matches(pattern, regex, path):
+                    found.append(owner)
         return found

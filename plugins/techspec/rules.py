@@ -7,6 +7,7 @@ README); other plugins add rules through the ``coe_techspec_rules`` hook.
 from __future__ import annotations
 
 import fnmatch
+from functools import lru_cache
 from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -53,8 +54,14 @@ def parse_rules(raw: Any, origin: str) -> list[Rule]:
     return rules
 
 
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[Rule, ...]:
+    return tuple(parse_rules(load_data_file("rules.yaml"), "rules.yaml"))
+
+
 def builtin_rules() -> list[Rule]:
-    return parse_rules(load_data_file("rules.yaml"), "rules.yaml")
+    """The rules shipped in ``data/rules.yaml`` (parsed once per process)."""
+    return list(_builtin_rules())
 
 
 class RuleSet:
