@@ -160,17 +160,23 @@ def _shared_contributors(a: RepositoryFacts, b: RepositoryFacts) -> list[dict[st
 def _score(component: str, a: RepositoryFacts, b: RepositoryFacts) -> float | None:
     if SOURCES[component] not in a.available or SOURCES[component] not in b.available:
         return None
-    value = jaccard(set(getattr(a, component)), set(getattr(b, component)))
+    return jaccard(set(getattr(a, component)), set(getattr(b, component)))
+
+
+def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
 def correlate_pair(a: RepositoryFacts, b: RepositoryFacts) -> PairCorrelation:
-    """Shared dependencies and contributors, and the similarity scores of ``a`` and ``b``."""
-    scores: dict[str, float | None] = {name: _score(name, a, b) for name in WEIGHTS}
-    stack = weighted_mean({k: scores[k] for k in STACK_COMPONENTS}, dict.fromkeys(STACK_COMPONENTS, 1.0))
-    overall = weighted_mean(scores, WEIGHTS)
-    scores["stack"] = None if stack is None else round(stack, 4)
-    scores["overall"] = None if overall is None else round(overall, 4)
+    """Shared dependencies and contributors, and the similarity scores of ``a`` and ``b``.
+
+    Scores are rounded to four decimals after the means are taken.
+    """
+    exact: dict[str, float | None] = {name: _score(name, a, b) for name in WEIGHTS}
+    stack = weighted_mean({k: exact[k] for k in STACK_COMPONENTS}, dict.fromkeys(STACK_COMPONENTS, 1.0))
+    scores = {name: _rounded(value) for name, value in exact.items()}
+    scores["stack"] = _rounded(stack)
+    scores["overall"] = _rounded(weighted_mean(exact, WEIGHTS))
     return PairCorrelation(a.name, b.name, _shared_dependencies(a, b), _shared_contributors(a, b), scores)
 
 

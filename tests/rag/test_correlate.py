@@ -1,0 +1,125 @@
+"""Correlation: exact shared sets and scores, by hand on result dicts and end to end."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from coe_framework.correlate import correlate, correlate_pair, facts_from_results, jaccard, normalize_dependency, weighted_mean
+from coe_framework.db.engine import unit_of_work
+from coe_framework.insights import correlations_for
+
+
+def _results(languages=(), frameworks=(), deps=(), authors=(), git=True, techspec=True) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    if techspec:
+        results["techspec"] = {
+            "languages": {name: {"bytes": 10, "files": 1, "share_bytes": 0.5, "share_files": 0.5} for name in languages},
+            "frameworks": [{"name": name, "category": "framework", "evidence": []} for name in frameworks],
+            "dependencies": [
+                {"ecosystem": eco, "name": name, "constraint": constraint, "version": version, "scope": "runtime",
+                 "manifest": "m", "license": None, "direct": direct}
+                for eco, name, constraint, version, direct in deps
+            ],
+        }
+    if git:
+        results["git"] = {"authors": [{"name": n, "email": e, "commits": c} for n, e, c in authors]}
+    return results
+
+
+def test_jaccard_and_weighted_mean_edge_cases() -> None:
+    assert jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3)
+    assert jaccard(set(), set()) is None
+    assert jaccard({1}, set()) == 0.0
+    assert weighted_mean({"a": 1.0, "b": None}, {"a": 1.0, "b": 3.0}) == 1.0
+    assert weighted_mean({"a": None}, {"a": 1.0}) is None
+
+
+def test_dependency_names_are_normalized_per_ecosystem() -> None:
+    assert normalize_dependency("pypi", "Flask_SQLAlchemy") == normalize_dependency("PyPI", "flask-sqlalchemy")
+    assert normalize_dependency("maven", "Org.Foo:Bar") == ("maven", "org.foo:bar")
+    # npm names are case-sensitive in the registry's history: kept as written.
+    assert normalize_dependency("npm", "JSONStream") == ("npm", "JSONStream")
+
+
+def test_pair_by_hand() -> None:
+    a = facts_from_results("a", "https://x/a", _results(
+        languages=("Python", "Shell"), frameworks=("Django", "pytest"),
+        deps=[("pypi", "Django", ">=4", "4.2.1", True), ("pypi", "requests", "==2.31.0", "2.31.0", True),
+              ("pypi", "urllib3", None, "2.0.0", False), ("pypi", "rich", None, None, True)],
+        authors=[("Ada", "ADA@example.com", 3), ("Bob", "bob@example.com", 1)],
+    ))
+    b = facts_from_results("b", "https://x/b", _results(
+        languages=("Python",), frameworks=("django",),
+        deps=[("pypi", "django", ">=4", "4.2.1", True), ("pypi", "Requests", "==2.32.0", "2.32.0", True),
+              ("pypi", "urllib3", None, "2.0.0", False), ("pypi", "Rich", ">=13", None, True), ("npm", "react", "^18", None, True)],
+        authors=[("Ada L.", "ada@example.com", 5)],
+    ))
+    pair = correlate_pair(a, b)
+    assert pair.shared_dependencies == [
+        {"ecosystem": "pypi", "name": "django", "versions": {"a": ["4.2.1"], "b": ["4.2.1"]}, "drift": False},
+        {"ecosystem": "pypi", "name": "requests", "versions": {"a": ["2.31.0"], "b": ["2.32.0"]}, "drift": True},
+        # a does not say which rich it uses: drift unknown. urllib3 is transitive: left out.
+        {"ecosystem": "pypi", "name": "rich", "versions": {"a": [], "b": [">=13"]}, "drift": None},
+    ]
+    assert pair.shared_contributors == [{"email": "ada@example.com", "name": "Ada", "commits": {"a": 3, "b": 5}}]
+    assert pair.scores["languages"] == 0.5
+    assert pair.scores["frameworks"] == 0.5  # {django, pytest} vs {django}
+    assert pair.scores["dependencies"] == 0.75  # 3 shared of {django, requests, rich, react}
+    assert pair.scores["contributors"] == 0.5
+    assert pair.scores["stack"] == pytest.approx(round((0.5 + 0.5 + 0.75) / 3, 4))
+    assert pair.scores["overall"] == round(0.2 * 0.5 + 0.2 * 0.5 + 0.35 * 0.75 + 0.25 * 0.5, 4)
+
+
+def test_a_missing_analyzer_is_not_read_as_nothing_in_common() -> None:
+    a = facts_from_results("a", "u", _results(languages=("Go",), authors=[("A", "a@x", 1)]))
+    b = facts_from_results("b", "v", _results(languages=("Go",), git=False))
+    pair = correlate_pair(a, b)
+    assert pair.scores["contributors"] is None
+    assert pair.scores["frameworks"] is None and pair.scores["dependencies"] is None  # empty on both sides
+    assert pair.scores["languages"] == 1.0
+    assert pair.scores["overall"] == 1.0 and pair.scores["stack"] == 1.0
+
+
+def test_pairs_cover_every_combination_once() -> None:
+    facts = [facts_from_results(n, n, _results(languages=(n,))) for n in "abcd"]
+    assert [(i, j) for i, j, _ in correlate(facts)] == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+
+
+# Hand-derived from tests/rag/conftest.py:build_three.
+EXPECTED = {
+    ("alpha", "beta"): {
+        "dependencies": [("pypi", "flask", ["3.0.0"], ["3.0.0"], False), ("pypi", "requests", ["2.31.0"], ["2.32.0"], True)],
+        "contributors": [("ada@example.com", 1, 1)],
+        # languages {Python} / {Python, JavaScript}; frameworks {flask} both; deps 2 of 4; people 1 of 3
+        "scores": {"languages": 0.5, "frameworks": 1.0, "dependencies": 0.5, "contributors": 0.3333,
+                   "stack": 0.6667, "overall": round(0.2 * 0.5 + 0.2 * 1.0 + 0.35 * 0.5 + 0.25 / 3, 4)},
+    },
+    ("beta", "gamma"): {
+        "dependencies": [("npm", "left-pad", ["1.3.0"], ["1.3.0"], False)],
+        "contributors": [("linus@example.com", 1, 1)],
+        # languages 1 of 2; frameworks {flask} / {express}; deps 1 of 4; people 1 of 2
+        "scores": {"languages": 0.5, "frameworks": 0.0, "dependencies": 0.25, "contributors": 0.5,
+                   "stack": 0.25, "overall": round(0.2 * 0.5 + 0.35 * 0.25 + 0.25 * 0.5, 4)},
+    },
+    ("alpha", "gamma"): {
+        "dependencies": [],
+        "contributors": [],
+        "scores": {"languages": 0.0, "frameworks": 0.0, "dependencies": 0.0, "contributors": 0.0, "stack": 0.0, "overall": 0.0},
+    },
+}
+
+
+def test_three_generated_repositories_end_to_end(stored_three) -> None:
+    with unit_of_work(stored_three.store.engine) as session:
+        found = correlations_for(session, stored_three.analysis_id)
+    by_pair = {(c["repository_a"]["name"], c["repository_b"]["name"]): c for c in found}
+    assert set(by_pair) == set(EXPECTED)
+    for pair, expected in EXPECTED.items():
+        got = by_pair[pair]
+        assert [(d["ecosystem"], d["name"], d["versions"]["a"], d["versions"]["b"], d["drift"]) for d in got["shared_dependencies"]] == expected["dependencies"], pair
+        assert [(c["email"], c["commits"]["a"], c["commits"]["b"]) for c in got["shared_contributors"]] == expected["contributors"], pair
+        assert got["scores"] == expected["scores"], pair
+        assert got["similarity"] == expected["scores"]["overall"]
+    # Most similar pair first.
+    assert [(c["repository_a"]["name"], c["repository_b"]["name"]) for c in found] == [("alpha", "beta"), ("beta", "gamma"), ("alpha", "gamma")]
