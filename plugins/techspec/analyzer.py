@@ -14,7 +14,7 @@ from .infrastructure import scan_infrastructure
 from .languages import SHEBANG_READ, language_stats
 from .licenses import dependency_license_counts, is_license_file, repository_licenses
 from .manifests import builtin_parsers
-from .models import Finding, Runtime
+from .models import Finding, first_of_each
 from .repofiles import RepoView
 from .result import TechSpecOptions, TechSpecResult
 from .rules import RuleSet, builtin_rules
@@ -86,14 +86,14 @@ class TechSpecAnalyzer(Analyzer):
             "manifests": manifests.manifests,
             "frameworks": frameworks,
             "infrastructure": infra.to_dict(),
-            "runtimes": [r.to_dict() for r in _unique_runtimes(manifests.runtimes + infra.runtimes)],
+            "runtimes": [r.to_dict() for r in first_of_each(manifests.runtimes + infra.runtimes) if r.version],
             "licenses": {
                 "repository": licenses["expression"],
                 "sources": licenses["sources"],
                 "dependencies": dependency_license_counts(d.license for d in dependencies),
             },
             "docs": docs,
-            "findings": [f.to_dict() for f in _unique_findings(findings)],
+            "findings": [f.to_dict() for f in first_of_each(findings)],
         }
 
     @staticmethod
@@ -138,25 +138,3 @@ class TechSpecAnalyzer(Analyzer):
     def table_rows(self, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         keys = NORMALIZED_TABLES["tech_dependencies"]
         return {"tech_dependencies": [{key: dep.get(key) for key in keys} for dep in data.get("dependencies") or []]}
-
-
-def _unique_runtimes(runtimes: list[Runtime]) -> list[Runtime]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for runtime in runtimes:
-        marker = (runtime.name, runtime.version, runtime.source)
-        if runtime.version and marker not in seen:
-            seen.add(marker)
-            out.append(runtime)
-    return out
-
-
-def _unique_findings(findings: list[Finding]) -> list[Finding]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for finding in findings:
-        marker = (finding.path, finding.kind, finding.message)
-        if marker not in seen:
-            seen.add(marker)
-            out.append(finding)
-    return out

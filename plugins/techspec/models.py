@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Hashable, Iterable, TypeVar
+
+H = TypeVar("H", bound=Hashable)
 
 #: Scopes a dependency can have. ``optional`` is an extra/optional feature,
 #: ``peer`` a peer dependency, ``build`` a build-time-only dependency,
@@ -100,7 +102,7 @@ class Dependency:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     """A language runtime or toolchain version the repository asks for."""
 
@@ -112,7 +114,7 @@ class Runtime:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """Something worth telling the user that is not a result: a malformed,
     oversized or refused file, or a reference that could not be followed."""
@@ -137,3 +139,8 @@ class ManifestFacts:
     findings: list[Finding] = field(default_factory=list)
     #: Other files this parse read (``-r`` includes, parent POMs).
     included: list[str] = field(default_factory=list)
+
+
+def first_of_each(items: Iterable[H]) -> list[H]:
+    """Equal items once each, in first-seen order (records are frozen, so hashable)."""
+    return list(dict.fromkeys(items))
