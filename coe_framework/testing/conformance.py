@@ -22,9 +22,12 @@ Checks (names usable in ``skip=``):
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import inspect
 import json
 import pickle
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from ..analyzer import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyze
 from ..context import Limits
 from ..runner import PlanError, Runner
 from .environment import AnalyzerPlugin, CoeEnv, build_manager, prepare_target
-from .gitrepo import GitRepoFactory
+from .gitrepo import GitRepo, GitRepoFactory
 from .sandbox import Sandbox, changes, snapshot
 
 CHECKS = ("contract", "schemas", "sample", "deterministic", "empty_tree", "cancellation", "sandbox")
@@ -258,7 +261,7 @@ class _Suite:
         return targets
 
     def check_sample_and_sandbox(self, factory: GitRepoFactory) -> dict[str, Any] | None:
-        repo = factory.sample("first/sample", oversized_bytes=OVERSIZED_FILE_BYTES)
+        repo = factory.clone(_sample_template(OVERSIZED_FILE_BYTES), "first/sample")
         sandbox = Sandbox(self.workdir / "sandbox")
         watched = {"the repository": repo.path, **self.sandbox_targets()}
         before_dirs = {label: snapshot(path, ignore_dirs=frozenset({"__pycache__"})) for label, path in watched.items()}
@@ -287,7 +290,7 @@ class _Suite:
         return data
 
     def check_deterministic(self, factory: GitRepoFactory, first: dict[str, Any]) -> None:
-        copy = factory.sample("second/sample", oversized_bytes=OVERSIZED_FILE_BYTES)
+        copy = factory.clone(_sample_template(OVERSIZED_FILE_BYTES), "second/sample")
         runner = self.runner()
         try:
             outcome = self.run(copy, runner)
@@ -314,7 +317,7 @@ class _Suite:
         self.check_result("empty_tree", "a commit with no files", outcome)
 
     def check_cancellation(self, factory: GitRepoFactory, sample_ok: bool) -> None:
-        repo = factory.sample("cancel/sample")
+        repo = factory.clone(_sample_template(OVERSIZED_FILE_BYTES), "cancel/sample")
         cancel = _CancelWhenStarted(self.name)
         # Thread isolation: unlike a forked process, a thread cannot be killed,
         # so this shows whether the analyzer itself stops when asked.
@@ -337,6 +340,14 @@ class _Suite:
         elif outcome.status != "cancelled" and sample_ok:
             self.fail("cancellation", f"ended '{outcome.status}' instead of 'cancelled' when the analysis was cancelled "
                       f"({outcome.error}); let the Cancelled exception from ctx.check_cancelled() propagate unchanged")
+
+
+@functools.lru_cache(maxsize=None)
+def _sample_template(oversized_bytes: int) -> GitRepo:
+    """The sample history, built once per process; each suite works on fresh clones of it."""
+    root = Path(tempfile.mkdtemp(prefix="coe-conformance-template-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return GitRepoFactory(root).sample("sample", oversized_bytes=oversized_bytes)
 
 
 def _first_difference(a: Any, b: Any, path: str = "result") -> str:

@@ -247,6 +247,13 @@ class GitRepoFactory:
     ) -> GitRepo:
         return init_repo(self._path(name), branch=branch, files=files, commits=commits)
 
+    def clone(self, source: GitRepo, name: str | None = None) -> GitRepo:
+        """A full, independent copy of ``source`` (same commits, objects copied, not linked)."""
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        source.git("clone", "-q", "--no-hardlinks", "--", str(source.path), str(path))
+        return GitRepo(path, source.branch, source._clock, source._count)
+
     def sample(self, name: str | None = None, *, oversized_bytes: int = 0) -> GitRepo:
         """The mixed-history repository of :func:`build_sample`."""
         return build_sample(self(name), oversized_bytes=oversized_bytes)
