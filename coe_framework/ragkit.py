@@ -30,7 +30,7 @@ DEFAULT_MAX_CHARS = 6000
 MAX_FILE_BYTES = 1024 * 1024
 #: Symbol kinds that are executable code: never split, only truncated.
 FUNCTION_KINDS = frozenset({"function", "method", "async_function", "async_method", "lambda", "constructor", "getter", "setter"})
-TRUNCATION_MARKER = "\n… [truncated: {omitted} more line(s) of {what}]\n"
+TRUNCATION_MARKER = "… [truncated: {omitted} more line(s) of {what}]\n"
 
 
 def truncate(text: str, max_chars: int, what: str = "text") -> tuple[str, bool]:
@@ -41,11 +41,10 @@ def truncate(text: str, max_chars: int, what: str = "text") -> tuple[str, bool]:
     if len(text) <= max_chars:
         return text, False
     cut = text.rfind("\n", 0, max_chars)
-    if cut <= 0:
-        cut = max_chars
-    kept = text[:cut]
-    omitted = text[cut:].count("\n") + (0 if text.endswith("\n") else 1)
-    return kept + TRUNCATION_MARKER.format(omitted=max(omitted, 1), what=what), True
+    # Keep whole lines when one fits; otherwise cut the first line itself.
+    kept, rest = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (text[:max_chars] + "\n", text[max_chars:])
+    omitted = rest.count("\n") + (0 if rest.endswith("\n") else 1)
+    return kept + TRUNCATION_MARKER.format(omitted=omitted, what=what), True
 
 
 # --- reading files at the commit -----------------------------------------------
