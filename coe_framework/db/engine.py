@@ -145,6 +145,8 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
     url = parse_url(settings.url)
     kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": settings.pool_pre_ping}
     if url.get_backend_name() == "sqlite":
+        # A local file cannot drop the connection: pinging it would only add a round trip.
+        kwargs["pool_pre_ping"] = False
         memory = url.database in (None, "", ":memory:")
         if memory:
             # One shared connection, or every checkout would see an empty database.
@@ -216,6 +218,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
+_writers: dict[int, tuple[Engine, Engine]] = {}
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine's BEGIN IMMEDIATE variant (shares its pool), made once."""
+    entry = _writers.get(id(engine))
+    if entry is None or entry[0] is not engine:
+        entry = _writers[id(engine)] = (engine, engine.execution_options(sqlite_begin="immediate"))
+    return entry[1]
+
+
 @contextlib.contextmanager
 def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session whose work commits whole at the end or rolls back whole on any error.
@@ -223,7 +236,7 @@ def unit_of_work(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     ``write=True`` takes SQLite's write lock when the unit begins (other
     writers wait up to the busy timeout); no effect on PostgreSQL.
     """
-    bind = engine.execution_options(sqlite_begin="immediate") if write and engine.dialect.name == "sqlite" else engine
+    bind = _writer(engine) if write and engine.dialect.name == "sqlite" else engine
     session = session_factory(engine)(bind=bind)
     try:
         yield session
