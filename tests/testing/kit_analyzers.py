@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,14 @@ class BadTables(ByteCounter):
 class BadName(ByteCounter):
     name = "Bad Name!"
     version = ""
+
+
+class Hangs(Analyzer):
+    """Never returns and never checks for cancellation."""
+
+    name = "hangs"
+    version = "1"
+
+    def analyze(self, ctx: Any) -> dict[str, Any]:
+        while True:
+            time.sleep(0.05)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from coe_framework.testing import CHECKS, ConformanceError, assert_analyzer_conforms, check_analyzer
+from coe_framework.testing import CHECKS, ConformanceError, assert_analyzer_conforms, check_analyzer, conformance
 
 from . import kit_analyzers as ka
 
@@ -93,3 +93,11 @@ def test_missing_requirement_says_which_builtin_to_add(tmp_path):
 
     problems = problems_of(NeedsGit(), tmp_path, only=RUNS)
     assert len(problems) == 1 and "pass builtins=[...]" in problems[0].message
+
+
+def test_a_hanging_analyzer_is_stopped_and_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(conformance, "RUN_TIME_LIMIT", 0.5)
+    problems = problems_of(ka.Hangs(), tmp_path, only=("empty_tree",))
+    assert len(problems) == 1
+    assert "ended 'timed_out': still running after 0.5s" in problems[0].message
+    assert "a loop that never ends" in problems[0].message
