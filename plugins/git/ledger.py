@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from itertools import combinations
 from typing import Any, Iterable
 
-from .logparse import Commit
+from .logparse import Commit, FileChange
 
 AuthorKey = tuple[str, str]  # (name, email) as mapped by .mailmap
 STATE_FORMAT = 1
@@ -39,7 +39,8 @@ class AuthorTotals:
     removed: int = 0
     first: int = 0
     last: int = 0
-    identities: set[str] = field(default_factory=set)
+    #: Raw (name, email) pairs seen before the mailmap merged them.
+    identities: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,11 @@ class Filters:
     bots: re.Pattern[str] | None = None
     max_changeset: int = 30
 
+    @property
+    def active(self) -> bool:
+        """True when some commits may be left out."""
+        return self.since is not None or self.until is not None or self.bots is not None
+
     def counts(self, commit: Commit) -> bool:
         t = commit.author_time
         if self.since is not None and t < self.since:
@@ -111,22 +117,26 @@ class Ledger:
         self.months: dict[str, Bucket] = {}
         self.aliases: dict[str, str] = {}
         self._periods: dict[int, tuple[str, str]] = {}
+        self._filtering = self.filters.active
 
     # -- adding commits (newest first) --------------------------------------
 
     def add(self, commit: Commit) -> None:
         """Book one commit; commits must come newest first."""
         aliases = self.aliases
-        if not self.filters.counts(commit):
+        if self._filtering and not self.filters.counts(commit):
             self.filtered += 1
-            self._fold_renames(commit)
+            self._fold_renames(commit.changes)
             return
         key = (commit.author_name, commit.author_email)
         when = commit.author_time
         added_total = removed_total = 0
         touched: dict[str, list[int]] = {}
+        renames = None
         for change in commit.changes:
             path = aliases.get(change.path, change.path)
+            if change.old_path is not None:
+                renames = [change] if renames is None else [*renames, change]
             entry = touched.get(path)
             if entry is None:
                 touched[path] = [change.added, change.removed, change.binary]
@@ -136,7 +146,8 @@ class Ledger:
                 entry[2] |= change.binary
             added_total += change.added
             removed_total += change.removed
-        self._fold_renames(commit)
+        if renames is not None:
+            self._fold_renames(renames)
 
         is_merge = len(commit.parents) > 1
         self.commits += 1
@@ -148,10 +159,12 @@ class Ledger:
         author.merges += is_merge
         author.added += added_total
         author.removed += removed_total
-        author.first = min(author.first, when)
-        author.last = max(author.last, when)
+        if when < author.first:
+            author.first = when
+        if when > author.last:
+            author.last = when
         if len(author.identities) < MAX_IDENTITIES:
-            author.identities.add(f"{commit.author_name_raw} <{commit.author_email_raw}>")
+            author.identities.add((commit.author_name_raw, commit.author_email_raw))
 
         day = when // 86400
         periods = self._periods.get(day)
@@ -179,7 +192,8 @@ class Ledger:
             if when <= totals.first:  # earliest change; on a tie the older in log order
                 totals.first = when
                 totals.creator = key
-            totals.last = max(totals.last, when)
+            if when > totals.last:
+                totals.last = when
             mine = totals.by_author.get(key)
             if mine is None:
                 totals.by_author[key] = [1, added, removed]
@@ -192,10 +206,10 @@ class Ledger:
             for pair in combinations(sorted(touched), 2):
                 pairs[pair] = pairs.get(pair, 0) + 1
 
-    def _fold_renames(self, commit: Commit) -> None:
+    def _fold_renames(self, changes: Iterable[FileChange]) -> None:
         """After a rename, older changes to the old path belong to the new name."""
         aliases = self.aliases
-        for change in commit.changes:
+        for change in changes:
             old = change.old_path
             if old is None:
                 continue
@@ -301,7 +315,7 @@ class Ledger:
             "merges": self.merges,
             "filtered": self.filtered,
             "authors": [
-                [name, email, t.commits, t.merges, t.added, t.removed, t.first, t.last, sorted(t.identities)]
+                [name, email, t.commits, t.merges, t.added, t.removed, t.first, t.last, [list(i) for i in sorted(t.identities)]]
                 for (name, email), t in ((k, self.authors[k]) for k in author_keys)
             ],
             "paths": paths,
@@ -330,7 +344,7 @@ class Ledger:
         for name, email, commits, merges, added, removed, first, last, identities in state["authors"]:
             key = (str(name), str(email))
             keys.append(key)
-            ledger.authors[key] = AuthorTotals(commits, merges, added, removed, first, last, set(identities))
+            ledger.authors[key] = AuthorTotals(commits, merges, added, removed, first, last, {(str(n), str(e)) for n, e in identities})
         paths: list[str] = [str(p) for p in state["paths"]]
         for index, revisions, added, removed, binary, first, last, creator, flat in state["files"]:
             by_author = {keys[flat[i]]: [flat[i + 1], flat[i + 2], flat[i + 3]] for i in range(0, len(flat), 4)}

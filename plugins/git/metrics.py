@@ -169,7 +169,7 @@ def authors_report(ledger: Ledger, limit: int) -> list[dict[str, Any]]:
         {
             "id": author_id(key), "name": key[0], "email": key[1], "commits": t.commits, "merges": t.merges,
             "lines_added": t.added, "lines_removed": t.removed, "files_touched": touched.get(key, 0),
-            "first_commit_at": iso(t.first), "last_commit_at": iso(t.last), "identities": sorted(t.identities),
+            "first_commit_at": iso(t.first), "last_commit_at": iso(t.last), "identities": sorted(f"{name} <{email}>" for name, email in t.identities),
         }
         for key, t in ranked[:limit]
     ]
