@@ -155,10 +155,14 @@ def check_command(analyzer: str, skip: tuple[str, ...]) -> None:
     manager = get_manager()
     instance = manager.get_analyzer(analyzer)  # KeyError names the installed ones
     needed = _requirement_closure(manager, analyzer)
-    owners = {manager.analyzer_owner(n) for n in needed} - {None}
-    builtins = sorted(o for o in owners if manager.plugins[o].builtin)
-    others = sorted(o for o in owners if not manager.plugins[o].builtin)
-    with tempfile.TemporaryDirectory(prefix="coe-check-") as scratch, CoeEnv(scratch, plugins=others, builtins=builtins) as env:
+    owners = sorted({manager.analyzer_owner(n) for n in needed} - {None})
+    from_entry_points = [o for o in owners if manager.plugins[o].source == "entrypoint"]
+    builtins = [o for o in from_entry_points if manager.plugins[o].builtin]
+    others = [o for o in from_entry_points if not manager.plugins[o].builtin]
+    # One-off module plugins (COE_PLUGIN_MODULES) have no entry point: hand over the loaded object.
+    objects = [(o, manager.pm.get_plugin(o)) for o in owners if o not in from_entry_points]
+    with tempfile.TemporaryDirectory(prefix="coe-check-") as scratch, \
+            CoeEnv(scratch, plugins=others, builtins=builtins, objects=objects) as env:
         problems = check_analyzer(instance.name, env=env, skip=skip, workdir=scratch)
     if not problems:
         click.echo(f"analyzer '{analyzer}' {instance.version} conforms")
