@@ -11,6 +11,21 @@ from coe_framework.testing.gitrepo import GitRepo
 from coe_plugins.git.analyzer import GitAnalyzer
 
 
+def manager_for(*analyzers: Analyzer) -> PluginManager:
+    """A plugin manager holding only ``analyzers`` (for module-scoped fixtures)."""
+    from coe_framework.hookspecs import hookimpl
+
+    class Plugin:
+        @hookimpl
+        def coe_register_analyzers(self, register: Any) -> None:
+            for analyzer in analyzers:
+                register(analyzer)
+
+    manager = PluginManager({})
+    manager.register(Plugin(), "git-tests")
+    return manager
+
+
 class GitRun:
     """One runner (so incremental state carries over) for one repository."""
 

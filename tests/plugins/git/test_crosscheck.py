@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import GitRun
+from .helpers import GitRun, manager_for
 
 PEOPLE = [("Ann Example", "ann@example.com"), ("Ben Example", "ben@example.com"), ("Cat Example", "cat@example.com")]
 #: Second identities, merged by the .mailmap written in the first commit.
@@ -52,22 +52,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def result(generated: Any) -> dict[str, Any]:
-    from coe_framework.plugins import PluginManager
-    from coe_framework.hookspecs import hookimpl
-    from coe_plugins.git.analyzer import GitAnalyzer
-
-    def manager_with(*analyzers: Any) -> PluginManager:
-        class Plugin:
-            @hookimpl
-            def coe_register_analyzers(self, register: Any) -> None:
-                for analyzer in analyzers:
-                    register(analyzer)
-
-        manager = PluginManager({})
-        manager.register(Plugin(), "cross")
-        return manager
-
-    run = GitRun(manager_with, generated)
+    run = GitRun(manager_for, generated)
     try:
         return run.data()
     finally:
