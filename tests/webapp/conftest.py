@@ -184,13 +184,13 @@ def issue(engine: Any, label: str, scopes: list[str], **kwargs: Any) -> tuple[st
 def build_web(url: str, tmp_path: Path, **overrides: Any) -> Web:
     from coe_webapp import WebSettings, create_app
 
-    migrate(url)
     settings = dict(
         database_url=url,
         flows_dir=str(tmp_path / "flows"),
         api_log_interval=3600.0,  # tests flush explicitly
         events_poll_seconds=0.01,
         events_max_seconds=0.3,
+        check_migrations=False,  # the database was just migrated; test_startup covers the check
     )
     settings.update(overrides)
     app = create_app(WebSettings.from_env(**settings))
@@ -208,12 +208,76 @@ def build_web(url: str, tmp_path: Path, **overrides: Any) -> Web:
     return Web(app, client, tokens, recorder, tmp_path / "flows")
 
 
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Any:
+    """One migrated PostgreSQL schema for the web tests (emptied before each test), or None."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
+    if not base:
+        yield None
+        return
+    schema = f"coe_web_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    from coe_framework.db.engine import get_engine
+    from coe_migrate.migrate import upgrade
+
+    upgrade(get_engine(url))
+    try:
+        yield url
+    finally:
+        from coe_framework.db.engine import dispose_engines
+
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from coe_framework.db.engine import get_engine
+    from coe_framework.db.models import Base
+
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name != "schema_history")
+    with get_engine(url).begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def web_database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A migrated, empty database: a SQLite file, and PostgreSQL when COE_TEST_DATABASE_URL is set.
+
+    PostgreSQL reuses one migrated schema, truncated per test, to keep the suite fast.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+        migrate(url)
+    else:
+        url = request.getfixturevalue("_postgres_schema")
+        if url is None:
+            pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
+        _empty_postgres(url)
+    monkeypatch.setenv("COE_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
-def web(database_url: str, tmp_path: Path) -> Any:
+def web(web_database_url: str, tmp_path: Path) -> Any:
     """A migrated database (SQLite, and PostgreSQL when configured) and an app on it."""
-    built = build_web(database_url, tmp_path)
+    built = build_web(web_database_url, tmp_path)
     yield built
     built.coe.shutdown()
+    built.engine.dispose()
 
 
 @pytest.fixture
