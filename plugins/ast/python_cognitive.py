@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import ast
 
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+from .python_tree import child_nodes
+
 
 
 class _Cognitive:
@@ -50,60 +50,78 @@ class _Cognitive:
             self.visit_all(orelse, nesting + 1)
 
     def visit(self, node: ast.AST, nesting: int) -> None:
-        if isinstance(node, ast.If):
-            self.visit_if(node, nesting, False)
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node, nesting)
             return
-        if isinstance(node, _LOOPS):
-            self.score += 1 + nesting
-            self.visit(node.iter if not isinstance(node, ast.While) else node.test, nesting)
-            self.visit_all(node.body, nesting + 1)
-            if node.orelse:
-                self.score += 1
-                self.visit_all(node.orelse, nesting + 1)
-            return
-        if isinstance(node, (ast.Try, ast.TryStar)):
-            self.visit_all(node.body, nesting)
-            for handler in node.handlers:
-                self.score += 1 + nesting
-                self.visit_all(handler.body, nesting + 1)
-            if node.orelse:
-                self.score += 1
-                self.visit_all(node.orelse, nesting + 1)
-            self.visit_all(node.finalbody, nesting)
-            return
-        if isinstance(node, ast.Match):
-            self.score += 1 + nesting
-            self.visit(node.subject, nesting)
-            for case in node.cases:
-                if case.guard is not None:
-                    self.visit(case.guard, nesting + 1)
-                self.visit_all(case.body, nesting + 1)
-            return
-        if isinstance(node, ast.IfExp):
-            self.score += 1 + nesting
-            self.visit(node.test, nesting)
-            self.visit(node.body, nesting + 1)
-            self.visit(node.orelse, nesting + 1)
-            return
-        if isinstance(node, _FUNCS):
-            body = node.body if isinstance(node.body, list) else [node.body]
-            self.visit_all(body, nesting + 1)
-            return
-        if isinstance(node, ast.ClassDef):
-            self.visit_all(node.body, nesting + 1)
-            return
-        if isinstance(node, ast.BoolOp):
+        if type(node) is ast.Call and self.is_self_call(node):
             self.score += 1
-            for value in node.values:
-                # a like operator nested by parentheses continues the same sequence
-                if isinstance(value, ast.BoolOp) and type(value.op) is type(node.op):
-                    self.score -= 1
-                self.visit(value, nesting)
-            return
-        if isinstance(node, ast.Call) and self.is_self_call(node):
-            self.score += 1
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             self.visit(child, nesting)
+
+    def _if(self, node: ast.If, nesting: int) -> None:
+        self.visit_if(node, nesting, False)
+
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While, nesting: int) -> None:
+        self.score += 1 + nesting
+        self.visit(node.test if isinstance(node, ast.While) else node.iter, nesting)
+        self.visit_all(node.body, nesting + 1)
+        if node.orelse:
+            self.score += 1
+            self.visit_all(node.orelse, nesting + 1)
+
+    def _try(self, node: ast.Try | ast.TryStar, nesting: int) -> None:
+        self.visit_all(node.body, nesting)
+        for handler in node.handlers:
+            self.score += 1 + nesting
+            self.visit_all(handler.body, nesting + 1)
+        if node.orelse:
+            self.score += 1
+            self.visit_all(node.orelse, nesting + 1)
+        self.visit_all(node.finalbody, nesting)
+
+    def _match(self, node: ast.Match, nesting: int) -> None:
+        self.score += 1 + nesting
+        self.visit(node.subject, nesting)
+        for case in node.cases:
+            if case.guard is not None:
+                self.visit(case.guard, nesting + 1)
+            self.visit_all(case.body, nesting + 1)
+
+    def _ternary(self, node: ast.IfExp, nesting: int) -> None:
+        self.score += 1 + nesting
+        self.visit(node.test, nesting)
+        self.visit(node.body, nesting + 1)
+        self.visit(node.orelse, nesting + 1)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef, nesting: int) -> None:
+        body = node.body if isinstance(node.body, list) else [node.body]
+        self.visit_all(body, nesting + 1)
+
+    def _boolean(self, node: ast.BoolOp, nesting: int) -> None:
+        self.score += 1
+        for value in node.values:
+            # a like operator nested by parentheses continues the same sequence
+            if type(value) is ast.BoolOp and type(value.op) is type(node.op):
+                self.score -= 1
+            self.visit(value, nesting)
+
+
+_HANDLERS = {
+    ast.If: _Cognitive._if,
+    ast.For: _Cognitive._loop,
+    ast.AsyncFor: _Cognitive._loop,
+    ast.While: _Cognitive._loop,
+    ast.Try: _Cognitive._try,
+    ast.TryStar: _Cognitive._try,
+    ast.Match: _Cognitive._match,
+    ast.IfExp: _Cognitive._ternary,
+    ast.FunctionDef: _Cognitive._function,
+    ast.AsyncFunctionDef: _Cognitive._function,
+    ast.Lambda: _Cognitive._function,
+    ast.ClassDef: _Cognitive._function,
+    ast.BoolOp: _Cognitive._boolean,
+}
 
 
 def cognitive_complexity(node: ast.FunctionDef | ast.AsyncFunctionDef, method_of: str | None = None) -> int:

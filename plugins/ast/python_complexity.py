@@ -25,6 +25,8 @@ from __future__ import annotations
 import ast
 import math
 
+from .python_tree import child_nodes
+
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -40,7 +42,6 @@ def decision_points(node: ast.AST, found: list[ast.AST] | None = None) -> int:
     stack = [node]
     pop = stack.pop
     push = stack.extend
-    iter_children = ast.iter_child_nodes
     while stack:
         current = pop()
         kind = type(current)
@@ -68,7 +69,7 @@ def decision_points(node: ast.AST, found: list[ast.AST] | None = None) -> int:
         elif kind is ast.Match:
             irrefutable = any(getattr(case.pattern, "pattern", False) is None for case in current.cases)
             total += max(0, len(current.cases) - irrefutable)
-        children = list(iter_children(current))
+        children = child_nodes(current)
         children.reverse()  # keep source order for ``found``
         push(children)
     return total

@@ -12,6 +12,8 @@ import ast
 import math
 from typing import Any
 
+from .python_tree import child_nodes
+
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -32,7 +34,6 @@ def halstead_counts(tree: ast.AST) -> tuple[set[str], set[tuple[Any, Any]], int,
     operands: set[tuple[Any, Any]] = set()
     n1 = n2 = 0
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
-    iter_children = ast.iter_child_nodes
     while stack:
         node, context = stack.pop()
         kind = type(node)
@@ -63,7 +64,7 @@ def halstead_counts(tree: ast.AST) -> tuple[set[str], set[tuple[Any, Any]], int,
         if used:
             n2 += len(used)
             operands.update(_operand_key(context, operand) for operand in used)
-        stack.extend((child, context) for child in iter_children(node))
+        stack.extend([(child, context) for child in child_nodes(node)])
     return operators, operands, n1, n2
 
 

@@ -6,7 +6,9 @@ cleanly. That is quadratic in the length of a statement: a long literal table
 takes minutes. The buffer always closes exactly where a single tokenization of
 the whole stripped text returns to a clean state (no open bracket, string or
 backslash continuation), so one pass over that token stream yields the same
-groups of lines and therefore the same counts.
+groups of lines and therefore the same counts. The pass is
+:func:`~.python_scanner.scan`, which splits tokens exactly as ``tokenize``
+does at about half its cost.
 
 Per group of lines radon counts:
 
@@ -20,20 +22,10 @@ Per group of lines radon counts:
 """
 from __future__ import annotations
 
-import io
-import tokenize
 from dataclasses import asdict, dataclass
 from typing import Any
 
-_COMMENT = tokenize.COMMENT
-_STRING = tokenize.STRING
-_NL = tokenize.NL
-_NEWLINE = tokenize.NEWLINE
-_OP = tokenize.OP
-_ENDMARKER = tokenize.ENDMARKER
-_ERRORTOKEN = tokenize.ERRORTOKEN
-_OPENERS = frozenset("([{")
-_CLOSERS = frozenset(")]}")
+from .python_scanner import COMMENT, NEWLINE, NL, OP, STRING, ScanError, scan
 
 
 @dataclass
@@ -76,8 +68,8 @@ class _LogicalCounter:
         self.colon = -1
         self.code = False
 
-    def feed(self, kind: int, text: str) -> None:
-        if kind == _OP:
+    def feed(self, is_operator: bool, text: str) -> None:
+        if is_operator:
             if text == ";":
                 self._close()
                 return
@@ -101,7 +93,7 @@ class _LogicalCounter:
 
 
 def raw_metrics(source: str) -> RawMetrics:
-    """radon's ``analyze(source)`` counts, computed with a single tokenize pass.
+    """radon's ``analyze(source)`` counts, computed with a single scanning pass.
 
     Raises :class:`RawMetricsError` where radon raises ``SyntaxError``: text
     that ends inside a statement, or holds a character Python cannot tokenize.
@@ -109,65 +101,43 @@ def raw_metrics(source: str) -> RawMetrics:
     lines = [line.strip() for line in source.splitlines()]
     metrics = RawMetrics()
     logical = _LogicalCounter()
+    feed = logical.feed
     group_start = 1  # first line of the current group (1-based)
-    first_kind = -1  # type of the group's first token
-    first_span = 0  # lines the first token spans (STRING only)
-    others = False  # any token after the first that is not a newline
+    first_kind: str | None = None  # kind of the group's first token
+    first_span = 0  # extra lines the first token spans (strings only)
+    others = False  # any token after the first that is not a line end
     comments = 0
-
-    def close_group(end: int) -> None:
-        nonlocal group_start, first_kind, others, comments
-        group = lines[group_start - 1:end]
-        filled = sum(1 for line in group if line)
-        metrics.comments += comments
-        if first_kind == _COMMENT and not others:
-            metrics.single_comments += 1
-        elif first_kind == _STRING and not others:
-            if first_span == 0:
-                metrics.single_comments += 1
-            else:
-                metrics.multi += filled
-                metrics.blank += len(group) - filled
-        else:
-            metrics.sloc += filled
-            metrics.blank += len(group) - filled
-        metrics.lloc += logical.finish()
-        group_start, first_kind, others, comments = end + 1, -1, False, 0
-
-    depth = 0
-    text = "\n".join(lines)
     try:
-        for kind, value, start, end, _line in tokenize.generate_tokens(io.StringIO(text).readline):
-            if kind == _ENDMARKER:
-                break
-            if kind == _ERRORTOKEN:
-                raise RawMetricsError(f"line {start[0]}: cannot tokenize {value!r}")
-            if kind == _NEWLINE or (kind == _NL and depth == 0):
-                if first_kind == -1:
-                    first_kind = kind
-                close_group(start[0])
+        for kind, value, first_row, last_row in scan(lines):
+            if kind is NEWLINE or kind is NL:
+                group = lines[group_start - 1:first_row]
+                filled = sum(1 for line in group if line)
+                metrics.comments += comments
+                if first_kind is COMMENT and not others:
+                    metrics.single_comments += 1
+                elif first_kind is STRING and not others:
+                    if first_span == 0:
+                        metrics.single_comments += 1
+                    else:
+                        metrics.multi += filled
+                        metrics.blank += len(group) - filled
+                else:
+                    metrics.sloc += filled
+                    metrics.blank += len(group) - filled
+                metrics.lloc += logical.finish()
+                group_start, first_kind, others, comments = first_row + 1, None, False, 0
                 continue
-            if kind == _NL:
-                continue
-            if first_kind == -1:
+            if first_kind is None:
                 first_kind = kind
-                first_span = end[0] - start[0]
+                first_span = last_row - first_row
             else:
                 others = True
-            if kind == _COMMENT:
+            if kind is COMMENT:
                 comments += 1
                 continue
-            if kind == _OP:
-                if value in _OPENERS:
-                    depth += 1
-                elif value in _CLOSERS:
-                    depth -= 1
-            logical.feed(kind, value)
-    except (tokenize.TokenError, IndentationError) as exc:
-        message = exc.args[0] if exc.args else "tokenize error"
-        raise RawMetricsError(str(message)) from None
-    if first_kind != -1:
-        raise RawMetricsError("the text ends inside a statement")
+            feed(kind is OP, value)
+    except ScanError as exc:
+        raise RawMetricsError(str(exc)) from None
     # Trailing empty lines produce no token; radon counts each as blank.
     metrics.blank += max(0, len(lines) - (group_start - 1))
     metrics.loc = metrics.sloc + metrics.blank + metrics.multi + metrics.single_comments
