@@ -162,7 +162,7 @@ def check_command(analyzer: str, skip: tuple[str, ...]) -> None:
     # One-off module plugins (COE_PLUGIN_MODULES) have no entry point: hand over the loaded object.
     objects = [(o, manager.pm.get_plugin(o)) for o in owners if o not in from_entry_points]
     with tempfile.TemporaryDirectory(prefix="coe-check-") as scratch, \
-            CoeEnv(scratch, plugins=others, builtins=builtins, objects=objects) as env:
+            CoeEnv(scratch, plugins=others, builtins=builtins, objects=objects, activate=False) as env:
         problems = check_analyzer(instance.name, env=env, skip=skip, workdir=scratch)
     if not problems:
         click.echo(f"analyzer '{analyzer}' {instance.version} conforms")

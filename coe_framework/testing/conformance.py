@@ -419,9 +419,11 @@ def check_analyzer(
         root = Path(scratch)
         own_env = env is None
         if env is None:
-            env = CoeEnv(root / "env", builtins=builtins, objects=[("plugin-under-test", AnalyzerPlugin(instance))])
+            env = CoeEnv(
+                root / "env", builtins=builtins, objects=[("plugin-under-test", AnalyzerPlugin(instance))], activate=False
+            )
         elif instance.name not in env.manager.analyzers:
-            env.add_analyzers(instance, plugin="plugin-under-test")
+            env.add_analyzers(instance, plugin=f"plugin-under-test-{instance.name}")
         try:
             return _run_suite(_Suite(instance, env, options, root, skipped))
         finally:
@@ -437,13 +439,13 @@ def _run_suite(suite: _Suite) -> list[Problem]:
         return suite.problems
     factory = GitRepoFactory(suite.workdir / "repos")
     first = None
-    if any(suite.wants(c) for c in ("sample", "sandbox", "deterministic")):
+    ran_sample = any(suite.wants(c) for c in ("sample", "sandbox", "deterministic"))
+    if ran_sample:
         try:
             first = suite.check_sample_and_sandbox(factory)
         except PlanError as exc:
             suite.fail("sample", f"cannot be run: {exc}; pass builtins=[...] naming every analyzer it requires")
             return suite.problems
-    ran_sample = any(suite.wants(c) for c in ("sample", "sandbox", "deterministic"))
     if first is not None and suite.wants("deterministic"):
         suite.check_deterministic(factory, first)
     if suite.wants("empty_tree"):

@@ -112,8 +112,9 @@ class CoeEnv:
     """An isolated framework: a plugin manager, a runner and a scratch directory.
 
     Use it as a context manager (the pytest fixture ``coe_env`` does). While
-    it is open, :func:`coe_framework.plugins.get_manager` returns its manager,
-    so the ``coe`` CLI (:meth:`cli`) and the web app see only these plugins.
+    it is open, :func:`coe_framework.plugins.get_manager` returns its manager
+    (unless ``activate`` is false), so the ``coe`` CLI (:meth:`cli`) and the
+    web app see only these plugins.
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class CoeEnv:
         workers: int = 2,
         isolation: str = "process",
         limits: Limits | None = None,
+        activate: bool = True,
     ):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,9 @@ class CoeEnv:
         self.database_url = f"sqlite:///{self.root / 'coe.sqlite3'}"
         self._engine: Any = None
         self._apps: list[Any] = []
-        reset_manager(self.manager)
+        self.activated = activate
+        if activate:
+            reset_manager(self.manager)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -154,7 +158,8 @@ class CoeEnv:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-        reset_manager()
+        if self.activated:
+            reset_manager()
 
     def __enter__(self) -> "CoeEnv":
         return self
