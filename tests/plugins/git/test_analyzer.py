@@ -312,6 +312,7 @@ def test_summary_and_plugin_registration(make_repo: Any, run_for: Any) -> None:
     registered: list[Any] = []
     plugin.coe_register_analyzers(registered.append)
     assert [type(a) for a in registered] == [GitAnalyzer] and contract_problems(registered[0]) == []
+    assert plugin.coe_rag_documents.__module__ == "coe_plugins.git.rag"  # the module exposes the RAG hook too
     repo = make_repo(files={"a.txt": "1\n"})
     data = run_for(repo).data()
     assert GitAnalyzer().summary(data) == {
