@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 from ..analyzer import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyzer, contract_problems
 from ..context import Limits
 from ..runner import PlanError, Runner
-from .environment import AnalyzerPlugin, CoeEnv, build_manager, prepare_target
+from .environment import AnalyzerPlugin, CoeEnv, prepare_target
 from .gitrepo import GitRepo, GitRepoFactory
 from .sandbox import Sandbox, changes, snapshot
 
@@ -206,7 +206,7 @@ class _Suite:
             self.fail(check, f"on {where} it ended '{outcome.status}': {outcome.error or 'no data'}; {self.hint(outcome)}")
             return None
         data = outcome.data
-        schema = type(self.analyzer).Result.model_json_schema(mode="serialization")
+        schema = type(self.analyzer).describe()["result_schema"]  # exactly what coe plugins and the API publish
         error = jsonschema.exceptions.best_match(jsonschema.validators.validator_for(schema)(schema).iter_errors(data))
         if error is not None:
             at = "/".join(str(p) for p in error.absolute_path) or "(top level)"
