@@ -26,11 +26,12 @@ worker`` works too.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from kombu import Queue
 
 from ..db.models import PRIORITY_INTERACTIVE
@@ -145,7 +146,18 @@ def create_app(settings: JobSettings | None = None) -> Celery:
         return result.status
 
     _install_reaper(app, settings)
+    worker_process_init.connect(_allow_analyzer_processes, weak=False, dispatch_uid="coe-allow-analyzer-processes")
     return app
+
+
+def _allow_analyzer_processes(**_: Any) -> None:
+    """Let a prefork pool process start the runner's analyzer processes.
+
+    Pool processes are daemonic and multiprocessing refuses children to a
+    daemonic process. The runner forks each analyzer for isolation and kills
+    and joins its children itself, so the flag's protection is not needed.
+    """
+    multiprocessing.current_process()._config["daemon"] = False  # type: ignore[attr-defined]
 
 
 def _install_reaper(app: Celery, settings: JobSettings) -> None:

@@ -72,7 +72,7 @@ class JobSettings:
         env = os.environ if env is None else env
         executor = env.get("COE_EXECUTOR", "").strip().lower() or "threads"
         lease = _number(env, "COE_JOB_LEASE_SECONDS", 60.0, minimum=1.0)
-        time_limit = int(_number(env, "COE_JOB_TIME_LIMIT", 1500, minimum=10))
+        time_limit = int(_number(env, "COE_JOB_TIME_LIMIT", 1500, minimum=2))
         settings = cls(
             executor=executor,
             broker_url=env.get("COE_BROKER_URL", "").strip() or None,
