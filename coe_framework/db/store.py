@@ -162,7 +162,13 @@ def _paginate(session: Session, query: Select[Any], id_column: Any, limit: int, 
 # --- row -> dict ---------------------------------------------------------------
 
 
+def repository_ref(repo: Repository) -> dict[str, Any]:
+    """The short form of a repository embedded in other rows."""
+    return {"id": repo.id, "url": repo.url, "name": repo.name}
+
+
 def repository_dict(repo: Repository) -> dict[str, Any]:
+    """A repository as the API and CLI show it."""
     return {
         "id": repo.id,
         "url": repo.url,
@@ -175,10 +181,11 @@ def repository_dict(repo: Repository) -> dict[str, Any]:
 
 
 def repository_analysis_dict(ra: RepositoryAnalysis) -> dict[str, Any]:
+    """One repository within a request: its commit, status and counts."""
     return {
         "id": ra.id,
         "request_id": ra.request_id,
-        "repository": {"id": ra.repository.id, "url": ra.repository.url, "name": ra.repository.name},
+        "repository": repository_ref(ra.repository),
         "ref": ra.ref,
         "commit": ra.commit_sha,
         "commit_date": iso(ra.commit_date),
@@ -194,6 +201,7 @@ def repository_analysis_dict(ra: RepositoryAnalysis) -> dict[str, Any]:
 
 
 def request_dict(req: AnalysisRequest) -> dict[str, Any]:
+    """An analysis request with its job fields and per-repository rows."""
     return {
         "id": req.id,
         "status": req.status,
@@ -220,12 +228,13 @@ def request_dict(req: AnalysisRequest) -> dict[str, Any]:
 
 
 def result_dict(result: AnalysisResult) -> dict[str, Any]:
+    """One analyzer's result with the repository and commit it belongs to."""
     ra = result.repository_analysis
     return {
         "id": result.id,
         "repository_analysis_id": ra.id,
         "request_id": ra.request_id,
-        "repository": {"id": ra.repository.id, "url": ra.repository.url, "name": ra.repository.name},
+        "repository": repository_ref(ra.repository),
         "commit": ra.commit_sha,
         "analyzer": result.analyzer,
         "version": result.analyzer_version,

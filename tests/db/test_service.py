@@ -1,9 +1,6 @@
 """The main job persists: requests, repository analyses, results, rows; the database serves as the runner's caches."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +90,20 @@ def test_store_none_persists_nothing(make_repo: Any, manager_with: Any) -> None:
     assert report.status == "succeeded" and "analysis_id" not in report.extra
 
 
-def test_cli_analyze_on_a_fresh_machine_migrates_and_stores(database_url: str, make_repo: Any) -> None:
-    repo = make_repo(files={"a.py": "1\n"})
-    env = {**os.environ, "COE_PLUGINS": "git"}
-    run = lambda *args: subprocess.run([sys.executable, "-c", "from coe_framework.cli import main; main()", *args], capture_output=True, text=True, env=env, timeout=120)  # noqa: E731
-    first = run("analyze", str(repo.path), "-a", "git", "--workers", "1")
-    assert first.returncode == 0, first.stderr
-    assert "stored as analysis 1 in" in first.stdout
-    second = run("analyze", str(repo.path), "-a", "git", "--workers", "1", "--format", "json")
-    assert second.returncode == 0, second.stderr
+def test_cli_analyze_on_a_fresh_machine_migrates_and_stores(database_url: str, make_repo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
+    from click.testing import CliRunner
+
+    from coe_framework.cli import cli
+
+    repo = make_repo(files={"a.py": "1\n"})
+    monkeypatch.setenv("COE_PLUGINS", "git")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["analyze", str(repo.path), "-a", "git", "--workers", "1"])
+    assert first.exit_code == 0, first.output
+    assert "stored as analysis 1 in" in first.output
+    second = runner.invoke(cli, ["analyze", str(repo.path), "-a", "git", "--workers", "1", "--format", "json"])
+    assert second.exit_code == 0, second.output
     data = json.loads(second.stdout)
     assert data["analysis_id"] == 2 and data["repositories"][0]["results"]["git"]["cached"] is True
