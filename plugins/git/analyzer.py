@@ -51,6 +51,8 @@ class Mined:
     mode: str
     base: str | None
     commits_mined: int
+    #: First parent of the oldest commit walked (None when it had none).
+    oldest_parent: str | None = None
 
 
 class GitAnalyzer(Analyzer):
@@ -146,8 +148,11 @@ class GitAnalyzer(Analyzer):
                 return Mined(old_ledger, old_time, "unchanged", old_head, 0)
             if is_ancestor(handle, old_head, head):
                 mined = self._walk(ctx, head, old_head, filters, options)
-                mined.ledger.merge_older(old_ledger)
-                return mined
+                # In first-parent mode the old head must sit on the new head's
+                # first-parent chain, or the two walks would not add up.
+                if not options.first_parent or mined.oldest_parent == old_head:
+                    mined.ledger.merge_older(old_ledger)
+                    return mined
         return self._walk(ctx, head, None, filters, options)
 
     def _walk(self, ctx: AnalysisContext, head: str, exclude: str | None, filters: Filters, options: GitOptions) -> Mined:
@@ -156,6 +161,7 @@ class GitAnalyzer(Analyzer):
         total = count_commits(handle, head, exclude, options.first_parent)
         ledger = Ledger(filters)
         head_time: int | None = None
+        oldest_parent: str | None = None
         mined = 0
 
         def report(done: int) -> None:
@@ -167,5 +173,6 @@ class GitAnalyzer(Analyzer):
                 head_time = commit.commit_time
             mined += 1
             ledger.add(commit)
+            oldest_parent = commit.parents[0] if commit.parents else None
         ctx.progress(mined, mined, f"{mined} commits mined")
-        return Mined(ledger, head_time, "incremental" if exclude else "full", exclude, mined)
+        return Mined(ledger, head_time, "incremental" if exclude else "full", exclude, mined, oldest_parent)

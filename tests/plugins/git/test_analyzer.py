@@ -181,6 +181,22 @@ def test_incremental_equals_full_rebuild(make_repo: Any, run_for: Any, manager_w
     assert without_mining(again) == without_mining(incremental)
 
 
+def test_first_parent_incremental_needs_the_old_head_on_the_first_parent_chain(make_repo: Any, run_for: Any, manager_with: Any) -> None:
+    repo = make_repo(files={"a.txt": lines(2)})
+    repo.checkout("feature", create=True)
+    repo.commit({"f.txt": lines(3)}, author=BOB)
+    run = run_for(repo)
+    run.data({"first_parent": True})  # state at the feature tip
+    repo.checkout("main")
+    repo.commit({"a.txt": lines(4)})
+    repo.merge("feature")  # the old head is now a second parent only
+    after = run.data({"first_parent": True})
+    assert after["mining"]["mode"] == "full"
+    assert without_mining(after) == without_mining(full_rebuild(manager_with, repo, {"first_parent": True}))
+    repo.commit({"a.txt": lines(5)})
+    assert run.data({"first_parent": True})["mining"]["mode"] == "incremental"
+
+
 def test_force_push_triggers_a_rebuild(make_repo: Any, run_for: Any, manager_with: Any) -> None:
     repo = make_repo(files={"a.txt": lines(2)})
     base = repo.commit({"a.txt": lines(3)})
