@@ -118,7 +118,7 @@ def sarif_log(repositories: Sequence[StoredRepository], threshold: float = DEFAU
 
 def sarif_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None) -> dict[str, Any]:
     """The SARIF log of a stored analysis (``NotFound`` for an unknown one)."""
-    return sarif_log(load_analysis(session, analysis_id).repositories, threshold, error_threshold)
+    return sarif_log(load_analysis(session, analysis_id, [views.AST]).repositories, threshold, error_threshold)
 
 
 # --- Markdown ---------------------------------------------------------------------------

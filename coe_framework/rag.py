@@ -41,6 +41,8 @@ METADATA_KEYS = (
 CORE_PLUGIN = "coe"
 #: A document's text is cut (with a marker) beyond this many characters.
 MAX_DOCUMENT_CHARS = 32_000
+#: Documents kept from one plugin for one repository; the rest are dropped with a note.
+MAX_DOCUMENTS_PER_PLUGIN = 50_000
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 #: Record layouts for JSONL export: both loaders at once, or one of them.
 RECORD_LAYOUTS = ("jsonl", "langchain", "llamaindex")
@@ -50,6 +52,10 @@ Scalar = str | int | float | bool | None
 
 class DocumentError(ValueError):
     """A plugin registered a document the contract does not allow."""
+
+
+class DocumentLimitReached(Exception):
+    """Raised inside ``register`` once a plugin reached :data:`MAX_DOCUMENTS_PER_PLUGIN`."""
 
 
 def document_id(repository_url: str, commit: str, plugin: str, key: str) -> str:
@@ -113,6 +119,8 @@ class _Collector:
         self.keys: set[str] = set()
 
     def __call__(self, *, text: str, metadata: Mapping[str, Any] | None = None, kind: str, key: str) -> None:
+        if len(self.documents) >= MAX_DOCUMENTS_PER_PLUGIN:
+            raise DocumentLimitReached(f"stopped at {MAX_DOCUMENTS_PER_PLUGIN} documents (the cap per plugin and repository)")
         if not isinstance(text, str) or not text.strip():
             raise DocumentError("text must be a non-empty string")
         if not isinstance(kind, str) or not KIND_PATTERN.match(kind):
@@ -156,6 +164,9 @@ def _contribute(
     collector = _Collector(repository, plugin)
     try:
         call(collector)
+    except DocumentLimitReached as exc:
+        # Not the plugin's fault: keep what fits, say what was left out.
+        out.errors[plugin] = str(exc)
     except Exception as exc:  # noqa: BLE001 - a plugin may raise anything
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         out.errors[plugin] = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -7,7 +7,7 @@ build, the correlation, SARIF and the Markdown report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -47,8 +47,11 @@ class StoredAnalysis:
     repositories: list[StoredRepository]
 
 
-def load_analysis(session: Session, analysis_id: int) -> StoredAnalysis:
-    """Analysis ``analysis_id`` with every repository's results; ``NotFound`` if there is none."""
+def load_analysis(session: Session, analysis_id: int, analyzers: Sequence[str] | None = None) -> StoredAnalysis:
+    """Analysis ``analysis_id`` with every repository's results; ``NotFound`` if there is none.
+
+    ``analyzers`` limits which payloads are read (they can be large).
+    """
     request = session.scalars(
         select(AnalysisRequest)
         .where(AnalysisRequest.id == analysis_id)
@@ -60,11 +63,14 @@ def load_analysis(session: Session, analysis_id: int) -> StoredAnalysis:
         ra.id: StoredRepository(ra.id, ra.repository_id, ra.repository.url, ra.repository.name, ra.commit_sha, ra.status)
         for ra in request.repository_analyses
     }
-    rows = session.execute(
+    query = (
         select(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.data, AnalysisResult.error)
         .where(AnalysisResult.repository_analysis_id.in_(list(repositories)))
         .order_by(AnalysisResult.id)
     )
+    if analyzers is not None:
+        query = query.where(AnalysisResult.analyzer.in_(list(analyzers)))
+    rows = session.execute(query)
     for ra_id, analyzer, status, data, error in rows:
         if status == "succeeded" and data is not None:
             repositories[ra_id].results[analyzer] = data

@@ -129,3 +129,24 @@ def test_documents_without_a_readable_repository_come_from_results_only(alpha) -
     built = build_documents(alpha["manager"], {**alpha["repository"], "path": None}, alpha["results"])
     assert built.errors == {}
     assert {d.kind for d in built.documents} == {"overview", "techspec", "git_summary"}
+
+
+class _Prolific:
+    @hookimpl
+    def coe_rag_documents(self, register):
+        for index in range(10):
+            try:
+                register(text=f"doc {index}", kind="note", key=str(index))
+            except Exception:  # noqa: BLE001 - a plugin that swallows errors still cannot pass the cap
+                pass
+
+
+def test_documents_per_plugin_are_capped(alpha, monkeypatch) -> None:
+    from coe_framework import rag
+
+    monkeypatch.setattr(rag, "MAX_DOCUMENTS_PER_PLUGIN", 3)
+    manager = rag_manager()
+    manager.register(_Prolific(), "prolific")
+    built = build_documents(manager, {**alpha["repository"], "path": None}, alpha["results"])
+    assert [d.text for d in built.documents if d.plugin == "prolific"] == ["doc 0", "doc 1", "doc 2"]
+    assert built.errors == {}  # the plugin swallowed the signal; its documents are still capped
