@@ -13,7 +13,7 @@ _GITLAB_RESERVED = frozenset({
     "before_script", "after_script", "types",
 })
 _JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*['"]([^'"]+)['"]\s*\)""")
-_JENKINS_IMAGE = re.compile(r"""\bimage\s*\(?\s*['"]([^'"]+)['"]""")
+_JENKINS_IMAGE = re.compile(r"""\bimage[ \t]*(?:\([ \t]*)?['"]([^'"]+)['"]""")
 _JENKINS_AGENT = re.compile(r"\bagent\b")
 
 

@@ -14,7 +14,7 @@ _KINDS = {
 }
 DOC_EXTENSIONS = frozenset({".md", ".markdown", ".mdx", ".rst", ".txt", ".adoc", ".asciidoc"})
 _DOC_DIRS = frozenset({"docs", "doc", "documentation", "Documentation", "wiki"})
-_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>])\1{2,}\s*$")
 _ADOC = re.compile(r"^(={1,6})\s+(.+)$")
@@ -35,6 +35,19 @@ def doc_kind(path: str) -> str | None:
     return None
 
 
+def _atx_text(text: str) -> str:
+    """An ATX heading's text without its optional closing ``#`` run.
+
+    Done with string methods: a regular expression for the optional closing
+    sequence backtracks quadratically on long lines of spaces and hashes.
+    """
+    text = text.rstrip()
+    without = text.rstrip("#")
+    if without != text and (not without or without[-1] in " \t"):
+        text = without.rstrip()
+    return text
+
+
 def _markdown(lines: list[str]) -> list[tuple[int, str]]:
     headings = []
     fenced = False
@@ -47,8 +60,8 @@ def _markdown(lines: list[str]) -> list[tuple[int, str]]:
         if fenced:
             continue
         atx = _ATX.match(line)
-        if atx:
-            headings.append((len(atx.group(1)), atx.group(2)))
+        if atx and _atx_text(atx.group(2)):
+            headings.append((len(atx.group(1)), _atx_text(atx.group(2))))
         elif previous.strip() and re.match(r"^ {0,3}(=+|-+)\s*$", line) and not previous.lstrip().startswith(("-", "*", ">")):
             headings.append((1 if line.strip()[0] == "=" else 2, previous.strip()))
         previous = line

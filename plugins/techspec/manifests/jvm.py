@@ -139,17 +139,28 @@ _GRADLE_SCOPES = {
     "annotationProcessor": "build", "kapt": "build", "ksp": "build", "classpath": "build",
     "developmentOnly": "dev",
 }
+# The notations below are matched line by line with unambiguous whitespace
+# (``[ \t]*(?:\([ \t]*)?`` rather than ``\s*\(?\s*``, which backtracks
+# quadratically on long runs of spaces in a hostile file).
+_OPEN = r"[ \t]*(?:\([ \t]*)?"
+_CLOSE = r"[ \t]*(?:\)[ \t]*)?"
+_PLATFORM = r"(?:(?:enforced)?[pP]latform[ \t]*\([ \t]*)?"
 _GRADLE_STRING = re.compile(
-    r"""^\s*(?P<conf>[A-Za-z]+)\s*\(?\s*(?:(?:enforced)?[pP]latform\s*\(\s*)?(?P<q>['"])(?P<coord>[^'"\s:]+:[^'"\s:]+(?::[^'"\s]*)?)(?P=q)""",
+    r"^[ \t]*(?P<conf>[A-Za-z]+)" + _OPEN + _PLATFORM
+    + r"""(?P<q>['"])(?P<coord>[^'"\s:]+:[^'"\s:]+(?::[^'"\s]*)?)(?P=q)""",
     re.MULTILINE,
 )
 _GRADLE_MAP = re.compile(
-    r"""^\s*(?P<conf>[A-Za-z]+)\s*\(?\s*group\s*[:=]\s*['"](?P<g>[^'"]+)['"]\s*,\s*name\s*[:=]\s*['"](?P<n>[^'"]+)['"]"""
-    r"""(?:\s*,\s*version\s*[:=]\s*['"](?P<v>[^'"]+)['"])?""",
+    r"^[ \t]*(?P<conf>[A-Za-z]+)" + _OPEN
+    + r"""group[ \t]*[:=][ \t]*['"](?P<g>[^'"]+)['"][ \t]*,[ \t]*name[ \t]*[:=][ \t]*['"](?P<n>[^'"]+)['"]"""
+    + r"""(?:[ \t]*,[ \t]*version[ \t]*[:=][ \t]*['"](?P<v>[^'"]+)['"])?""",
     re.MULTILINE,
 )
-_GRADLE_CATALOG = re.compile(r"^\s*(?P<conf>[A-Za-z]+)\s*\(?\s*(?:(?:enforced)?[pP]latform\s*\(\s*)?libs\.(?P<alias>[A-Za-z0-9_.]+)", re.MULTILINE)
-_GRADLE_PLUGIN = re.compile(r"""^\s*id\s*\(?\s*['"](?P<id>[^'"]+)['"]\s*\)?\s*version\s*\(?\s*['"](?P<v>[^'"]+)['"]""", re.MULTILINE)
+_GRADLE_CATALOG = re.compile(r"^[ \t]*(?P<conf>[A-Za-z]+)" + _OPEN + _PLATFORM + r"libs\.(?P<alias>[A-Za-z0-9_.]+)", re.MULTILINE)
+_GRADLE_PLUGIN = re.compile(
+    r"""^[ \t]*id""" + _OPEN + r"""['"](?P<id>[^'"]+)['"]""" + _CLOSE + r"""version""" + _OPEN + r"""['"](?P<v>[^'"]+)['"]""",
+    re.MULTILINE,
+)
 
 
 def _gradle_scope(configuration: str) -> str | None:

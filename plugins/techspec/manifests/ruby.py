@@ -8,10 +8,12 @@ from .base import ManifestParser, ManifestSource
 
 ECOSYSTEM = "gem"
 _STRING = re.compile(r"""['"]([^'"]*)['"]""")
-_GEM = re.compile(r"""^\s*gem\s*\(?\s*['"](?P<name>[^'"]+)['"](?P<rest>.*)$""")
-_GROUP_BLOCK = re.compile(r"""^\s*group\s*\(?(?P<groups>[^)]*?)\)?\s*do\b""")
+# Whitespace is matched unambiguously (see manifests.jvm): hostile lines of
+# spaces must not make a pattern backtrack quadratically.
+_GEM = re.compile(r"""^[ \t]*gem[ \t]*(?:\([ \t]*)?['"](?P<name>[^'"]+)['"](?P<rest>.*)$""")
+_GROUP_BLOCK = re.compile(r"""^[ \t]*group\b(?P<groups>.*)\bdo\b[ \t]*(?:\|[^|]*\|[ \t]*)?$""")
 _GROUP_OPTION = re.compile(r"""\bgroups?\s*(?::|=>)\s*(?P<groups>\[[^\]]*\]|:\w+|['"]\w+['"])""")
-_RUBY = re.compile(r"""^\s*ruby\s*\(?\s*['"](?P<v>[^'"]+)['"]""")
+_RUBY = re.compile(r"""^[ \t]*ruby[ \t]*(?:\([ \t]*)?['"](?P<v>[^'"]+)['"]""")
 _BLOCK_START = re.compile(r"\bdo\b(\s*\|[^|]*\|)?\s*(#.*)?$")
 
 

@@ -118,3 +118,21 @@ def test_safe_loaders_refuse_with_one_line(loader: Callable[[str], Any], text: s
     with pytest.raises(ManifestError) as info:
         loader(text)
     assert "\n" not in str(info.value)
+
+
+PATHOLOGICAL_LINES = [
+    ("build.gradle", "implementation" + " " * 20_000 + "("),
+    ("build.gradle", "id" + " " * 20_000 + "'x'" + " " * 20_000),
+    ("build.gradle", "\n" * 20_000 + " " * 20_000),
+    ("Gemfile", "group" + " " * 20_000),
+    ("Gemfile", "gem" + " " * 20_000 + "("),
+    ("README.md", "# a" + " \t" * 20_000 + "#" * 20_000 + " x"),
+    ("Jenkinsfile", "pipeline { agent { image" + " " * 20_000 + "( x"),
+]
+
+
+@pytest.mark.parametrize(("path", "text"), PATHOLOGICAL_LINES)
+def test_long_runs_of_whitespace_do_not_backtrack(analyze: Callable[..., dict[str, Any]], path: str, text: str) -> None:
+    """Patterns written as ``\\s*\\(?\\s*`` once took minutes on these lines."""
+    data = analyze({path: text})
+    assert data["dependencies"] == []
