@@ -357,7 +357,8 @@ class Store:
             raise StoreError(f"database: {exc}") from None
         except SQLAlchemyError as exc:
             where = redacted(url) if url else "COE_DATABASE_URL"
-            raise StoreError(f"cannot use the database ({where}): {type(exc.orig or exc).__name__}") from None
+            reason = (str(exc.orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreError(f"cannot use the database ({where}): {reason[:300]}") from None
         return cls(engine, cache)
 
     def session(self) -> Any:

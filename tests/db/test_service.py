@@ -107,3 +107,16 @@ def test_cli_analyze_on_a_fresh_machine_migrates_and_stores(database_url: str, m
     assert second.exit_code == 0, second.output
     data = json.loads(second.stdout)
     assert data["analysis_id"] == 2 and data["repositories"][0]["results"]["git"]["cached"] is True
+
+
+def test_cli_analyze_with_an_unreachable_database_is_one_line(make_repo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from coe_framework.cli import cli
+
+    repo = make_repo(files={"a.py": "1\n"})
+    monkeypatch.setenv("COE_PLUGINS", "git")
+    monkeypatch.setenv("COE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    result = CliRunner().invoke(cli, ["analyze", str(repo.path), "-a", "git", "--workers", "1"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "cannot use the database" in result.stderr
