@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .context import BlobReader, FileEntry, is_binary, list_files
@@ -226,93 +226,94 @@ class Chunk:
     role: str = "symbol"  # symbol | part | module
     text: str = ""
     truncated: bool = False
-    children: list["Chunk"] = field(default_factory=list)
 
 
-def _valid(symbol: Mapping[str, Any], line_count: int) -> bool:
+Symbol = Mapping[str, Any]
+
+
+def _valid(symbol: Symbol, line_count: int) -> bool:
     start, end = symbol.get("line_start"), symbol.get("line_end")
     return isinstance(start, int) and isinstance(end, int) and 1 <= start <= end <= line_count
 
 
-def _top_level(symbols: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Symbols not enclosed by another, in line order (containment decides, not names)."""
-    ordered = sorted(symbols, key=lambda s: (s["line_start"], -s["line_end"]))
-    top: list[Mapping[str, Any]] = []
+def _groups(ordered: Sequence[Symbol]) -> list[tuple[Symbol, list[Symbol]]]:
+    """Top-level symbols, each with the symbols strictly inside it.
+
+    ``ordered`` is sorted by (start, -end), so an enclosing symbol comes
+    before everything it holds and one pass suffices. A symbol that overlaps
+    a top-level one without nesting in it (bad input), or repeats its exact
+    range, is dropped: the earlier symbol wins.
+    """
+    groups: list[tuple[Symbol, list[Symbol]]] = []
     for symbol in ordered:
-        if top and symbol["line_end"] <= top[-1]["line_end"]:
-            continue
-        if top and symbol["line_start"] <= top[-1]["line_end"]:
-            # Overlapping but not nested (bad input): the earlier symbol wins.
-            continue
-        top.append(symbol)
-    return top
+        if groups:
+            top, members = groups[-1]
+            if symbol["line_start"] <= top["line_end"]:
+                if symbol["line_end"] <= top["line_end"] and (symbol["line_start"], symbol["line_end"]) != (top["line_start"], top["line_end"]):
+                    members.append(symbol)
+                continue
+        groups.append((symbol, []))
+    return groups
 
 
-def _inside(outer: Mapping[str, Any], inner: Mapping[str, Any]) -> bool:
-    """True when ``inner`` lies within ``outer`` and is strictly smaller."""
-    same = (inner["line_start"], inner["line_end"]) == (outer["line_start"], outer["line_end"])
-    return not same and outer["line_start"] <= inner["line_start"] and inner["line_end"] <= outer["line_end"]
+class _Chunker:
+    """Cuts one file's lines; sizes come from prefix sums so nesting stays cheap."""
 
+    def __init__(self, lines: Sequence[str], max_chars: int):
+        self.lines = lines
+        self.max_chars = max_chars
+        self.offsets = [0]
+        for line in lines:
+            self.offsets.append(self.offsets[-1] + len(line))
 
-def _size(lines: Sequence[str], start: int, end: int) -> int:
-    return sum(len(line) for line in lines[start - 1 : end])
+    def size(self, start: int, end: int) -> int:
+        return self.offsets[end] - self.offsets[start - 1]
 
-
-def _gap_chunks(lines: Sequence[str], start: int, end: int, max_chars: int, owner: Mapping[str, Any] | None, role: str) -> list[Chunk]:
-    """Lines ``start..end`` outside any symbol, in pieces under the cap (blank-only pieces dropped)."""
-    chunks: list[Chunk] = []
-    piece_start, size = start, 0
-    for number in range(start, end + 1):
-        length = len(lines[number - 1])
-        if size + length > max_chars and number > piece_start:
-            chunks.append(Chunk(piece_start, number - 1, owner, role))
-            piece_start, size = number, 0
-        size += length
-    if piece_start <= end:
+    def gap(self, start: int, end: int, owner: Symbol | None, role: str) -> list[Chunk]:
+        """Lines ``start..end`` outside any symbol, in pieces under the cap (blank-only pieces dropped)."""
+        chunks: list[Chunk] = []
+        piece_start = start
+        for number in range(start, end + 1):
+            if number > piece_start and self.size(piece_start, number) > self.max_chars:
+                chunks.append(Chunk(piece_start, number - 1, owner, role))
+                piece_start = number
         chunks.append(Chunk(piece_start, end, owner, role))
-    return [c for c in chunks if "".join(lines[c.line_start - 1 : c.line_end]).strip()]
+        return [c for c in chunks if "".join(self.lines[c.line_start - 1 : c.line_end]).strip()]
+
+    def range(self, start: int, end: int, ordered: Sequence[Symbol], owner: Symbol | None) -> list[Chunk]:
+        """Chunks for lines ``start..end`` holding the sorted symbols ``ordered``."""
+        chunks: list[Chunk] = []
+        cursor = start
+        gap_role = "module" if owner is None else "part"
+        for symbol, members in _groups(ordered):
+            s_start, s_end = symbol["line_start"], symbol["line_end"]
+            if s_start > cursor:
+                chunks.extend(self.gap(cursor, s_start - 1, owner, gap_role))
+            is_function = str(symbol.get("kind", "")).lower() in FUNCTION_KINDS
+            if is_function or not members or self.size(s_start, s_end) <= self.max_chars:
+                chunks.append(Chunk(s_start, s_end, symbol, "symbol"))
+            else:
+                # A container over the cap: split only on its members' boundaries.
+                chunks.extend(self.range(s_start, s_end, members, symbol))
+            cursor = s_end + 1
+        if cursor <= end:
+            chunks.extend(self.gap(cursor, end, owner, gap_role))
+        return chunks
 
 
-def _chunk_range(
-    lines: Sequence[str],
-    start: int,
-    end: int,
-    symbols: Sequence[Mapping[str, Any]],
-    max_chars: int,
-    owner: Mapping[str, Any] | None,
-) -> list[Chunk]:
-    """Chunks for lines ``start..end`` holding ``symbols`` (all inside the range)."""
-    chunks: list[Chunk] = []
-    cursor = start
-    gap_role = "module" if owner is None else "part"
-    for symbol in _top_level(symbols):
-        s_start, s_end = symbol["line_start"], symbol["line_end"]
-        if s_start > cursor:
-            chunks.extend(_gap_chunks(lines, cursor, s_start - 1, max_chars, owner, gap_role))
-        members = [m for m in symbols if _inside(symbol, m)]
-        fits = _size(lines, s_start, s_end) <= max_chars
-        is_function = str(symbol.get("kind", "")).lower() in FUNCTION_KINDS
-        if fits or is_function or not members:
-            chunks.append(Chunk(s_start, s_end, symbol, "symbol"))
-        else:
-            # A container over the cap: split only on its members' boundaries.
-            chunks.extend(_chunk_range(lines, s_start, s_end, members, max_chars, symbol))
-        cursor = s_end + 1
-    if cursor <= end:
-        chunks.extend(_gap_chunks(lines, cursor, end, max_chars, owner, gap_role))
-    return chunks
-
-
-def chunk_symbols(source: str, symbols: Sequence[Mapping[str, Any]], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
+def chunk_symbols(source: str, symbols: Sequence[Symbol], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
     """Cut ``source`` into chunks along ``symbols``' line ranges (see the module doc).
 
     ``symbols`` are dicts with ``line_start`` and ``line_end`` (1-based,
     inclusive) and ideally ``kind``; symbols with missing or impossible ranges
     are ignored. Chunks come back in line order with their text filled in.
+    Linear in the file size plus ``n log n`` in the number of symbols.
     """
     lines = source.splitlines(keepends=True)
-    valid = [s for s in symbols if _valid(s, len(lines))]
-    chunks = _chunk_range(lines, 1, len(lines), valid, max_chars, None) if lines else []
+    if not lines:
+        return []
+    ordered = sorted((s for s in symbols if _valid(s, len(lines))), key=lambda s: (s["line_start"], -s["line_end"]))
+    chunks = _Chunker(lines, max_chars).range(1, len(lines), ordered, None)
     for chunk in chunks:
         body = "".join(lines[chunk.line_start - 1 : chunk.line_end])
         what = f"{chunk.symbol.get('kind', 'symbol')} {chunk.symbol.get('name', '')}".strip() if chunk.symbol else "code"
