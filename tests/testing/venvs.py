@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -23,6 +23,8 @@ RUN_CLI = "import sys; from coe_framework.cli import main; main(sys.argv[1:])"
 @dataclass
 class VirtualEnv:
     root: Path
+    #: Environment variables every command in this environment gets.
+    base_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def python(self) -> Path:
@@ -31,7 +33,7 @@ class VirtualEnv:
     def run(self, *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None,
             check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run this environment's Python; a failure shows both output streams."""
-        full_env = {**os.environ, "PYTHONNOUSERSITE": "1", **(env or {})}
+        full_env = {**os.environ, "PYTHONNOUSERSITE": "1", **self.base_env, **(env or {})}
         full_env.pop("PYTHONPATH", None)
         proc = subprocess.run([str(self.python), *args], cwd=cwd, env=full_env, capture_output=True,
                               text=True, timeout=timeout, check=False)
@@ -49,10 +51,10 @@ class VirtualEnv:
                  "--disable-pip-version-check", *map(str, paths))
 
 
-def create(root: Path) -> VirtualEnv:
+def create(root: Path, env: Mapping[str, str] | None = None) -> VirtualEnv:
     """A fresh environment at ``root`` that also imports the project's packages."""
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root)], check=True)
-    venv = VirtualEnv(root)
+    venv = VirtualEnv(root, dict(env or {}))
     site_packages = Path(venv.run("-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
     parent = sysconfig.get_paths()["purelib"]
     (site_packages / "_coe_project_packages.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
