@@ -334,3 +334,16 @@ def test_summary_and_plugin_registration(make_repo: Any, run_for: Any) -> None:
     assert GitAnalyzer().summary(data) == {
         "commits": 1, "merges": 0, "authors": 1, "files": 1, "truck_factor": 1, "mode": "full",
     }
+
+
+def test_repository_config_cannot_run_programs_or_change_counts(make_repo: Any, run_for: Any, tmp_path: Any) -> None:
+    marker = tmp_path / "ran"
+    repo = make_repo(files={".gitattributes": "*.txt diff=evil\n", "a.txt": lines(3)})
+    repo.commit({"a.txt": lines(5)})
+    program = f"sh -c 'touch {marker}; echo one'"
+    for key, value in (("diff.evil.textconv", program), ("diff.external", program), ("diff.renames", "false"),
+                       ("log.showRoot", "false"), ("diff.algorithm", "patience"), ("i18n.logOutputEncoding", "latin1")):
+        repo.git("config", key, value)
+    data = run_for(repo).data()
+    assert not marker.exists()
+    assert data["files"]["a.txt"]["lines_added"] == 5 and data["commits"] == 2
