@@ -29,18 +29,6 @@ SKIPPED_DIRS = frozenset({
 })
 
 
-class ParserIndex:
-    """Finds the parsers for a path without trying every pattern on every file."""
-
-    def __init__(self, parsers: Iterable[ManifestParser]):
-        self._index: PatternIndex[ManifestParser] = PatternIndex()
-        for parser in parsers:
-            self._index.add(parser.patterns, parser)
-
-    def for_path(self, path: str) -> list[ManifestParser]:
-        return self._index.match(path)
-
-
 def skipped(path: str) -> bool:
     """True for paths inside vendored or installed-package folders."""
     return any(part in SKIPPED_DIRS for part in path.split("/")[:-1])
@@ -61,12 +49,14 @@ class ManifestScan:
 
 def scan_manifests(repo: RepoView, parsers: Iterable[ManifestParser]) -> ManifestScan:
     """Parse every manifest in ``repo``; failures become findings."""
-    index = ParserIndex(parsers)
+    index: PatternIndex[ManifestParser] = PatternIndex()
+    for parser in parsers:
+        index.add(parser.patterns, parser)
     scan = ManifestScan()
     declared: list[Dependency] = []
     locks: list[tuple[str, ManifestFacts]] = []
     for path in sorted(repo.paths()):
-        matching = index.for_path(path)
+        matching = index.match(path)
         if not matching or skipped(path):
             continue
         text = repo.read_text(path)

@@ -39,7 +39,8 @@ class ManifestParser:
 
     ``patterns`` are shell-style patterns matched against the file's base
     name (``requirements*.txt``) or, when they contain a ``/``, against the
-    whole path (``*/requirements/*.txt``). ``parse`` returns
+    whole path (``*requirements/*.txt``); lower-case patterns ignore case
+    (see :mod:`coe_plugins.techspec.patterns`). ``parse`` returns
     :class:`~coe_plugins.techspec.models.ManifestFacts` or raises
     :class:`~coe_plugins.techspec.safeload.ManifestError` for a file it
     cannot read. ``lock`` marks lock files: their versions are folded into
