@@ -110,6 +110,7 @@ class LogParser:
         header, rename, commit = self._header, self._rename, self._commit
         changes = commit.changes if commit is not None else None
         i, count = 0, len(tokens)
+        paths = self._paths
         while i < count:
             if header is not None:  # a header cut by the previous chunk's end
                 take = tokens[i : i + HEADER_FIELDS - len(header)]
@@ -138,16 +139,20 @@ class LogParser:
                 if len(header) == HEADER_FIELDS:
                     commit = _commit_from_header(header)
                     changes, header = commit.changes, None
-            elif changes is not None:
-                if token[:1] == b"\n":
+            elif changes is not None and token:
+                if token[0] == 10:  # the newline git puts after the header
                     token = token[1:]
-                if not token:
-                    continue
+                    if not token:
+                        continue
                 added, removed, path = token.split(b"\t", 2)
-                if path:
-                    changes.append(self._change(added, removed, path, None))
-                else:
+                if not path:
                     rename = [added, removed]
+                    continue
+                name = paths.get(path) or self._path(path)
+                if added == b"-":
+                    changes.append(FileChange(name, 0, 0, True))
+                else:
+                    changes.append(FileChange(name, int(added), int(removed)))
         self._header, self._rename, self._commit = header, rename, commit
 
     def finish(self) -> Iterator[Commit]:
