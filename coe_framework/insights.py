@@ -72,11 +72,12 @@ def store_documents(
     """Build every repository's documents and replace the stored ones.
 
     ``git_dirs`` maps a repository URL to its git directory (the main job
-    knows them); any other repository is located with :func:`locate_git_dir`.
+    knows them, and only those are read); without it, each repository is
+    located with :func:`locate_git_dir`.
     """
     summary = InsightsSummary()
     for repo in analysis.repositories:
-        git_dir = (git_dirs or {}).get(repo.url) or locate_git_dir(repo)
+        git_dir = git_dirs.get(repo.url) if git_dirs is not None else locate_git_dir(repo)
         if git_dir is None:
             summary.problems.append(f"{repo.name}: repository not readable; documents made from results only")
         built = build_documents(manager, repo.descriptor(git_dir), repo.results, embed=embed)
