@@ -12,8 +12,9 @@ Checks (names usable in ``skip=``):
                   accepted and unknown ones refused; file analyzers can be pickled
 ``sample``        a mixed history (renames, a merge, two authors, a binary file, a
                   non-UTF-8 path, a symbolic link, a file over the size cap) analyses
-                  successfully, into JSON matching the Result model and the published
-                  result schema, with valid ``table_rows`` and ``summary``
+                  successfully without reading the oversized file, into JSON matching
+                  the Result model and the published result schema, with valid
+                  ``table_rows`` and ``summary``
 ``deterministic`` a second run on another copy of the same history returns identical JSON
 ``empty_tree``    a commit whose tree has no files analyses successfully
 ``cancellation``  cancelling while the analyzer runs ends it as ``cancelled``
@@ -23,9 +24,11 @@ Checks (names usable in ``skip=``):
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import inspect
 import json
+import os
 import pickle
 import shutil
 import tempfile
@@ -33,16 +36,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..analyzer import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyzer, contract_problems
-from ..context import Limits
+from ..context import BlobReader, Limits
 from ..runner import PlanError, Runner
 from .environment import AnalyzerPlugin, CoeEnv, prepare_target
-from .gitrepo import GitRepo, GitRepoFactory
+from .gitrepo import OVERSIZED_PATH, GitRepo, GitRepoFactory
 from .sandbox import Sandbox, changes, snapshot
 
 CHECKS = ("contract", "schemas", "sample", "deterministic", "empty_tree", "cancellation", "sandbox")
@@ -279,13 +282,19 @@ class _Suite:
         watched = {"the repository": repo.path, **self.sandbox_targets()}
         before_dirs = {label: snapshot(path, ignore_dirs=frozenset({"__pycache__"})) for label, path in watched.items()}
         before_sandbox = sandbox.snapshot()
+        oversized_sha = repo.git("rev-parse", f"HEAD:{OVERSIZED_PATH}").strip()
+        reads_log = self.workdir / "oversized-reads.log"
         runner = self.runner()
         try:
-            with sandbox.active():
+            with sandbox.active(), _logging_blob_reads(oversized_sha, reads_log):
                 outcome = self.run(repo, runner)
         finally:
             runner.close()
         data = self.check_result("sample", "the sample repository", outcome) if self.wants("sample") else outcome.data
+        if self.wants("sample") and reads_log.exists():
+            self.fail("sample", f"read {OVERSIZED_PATH} ({OVERSIZED_FILE_BYTES // 1024} KiB) although it is over the "
+                      f"{CONFORMANCE_MAX_FILE_SIZE // 1024} KiB size cap; read blobs through ctx.read(), ctx.read_text() "
+                      "or ctx.iter_contents(), which return None above the cap, not through ctx.reader")
         if self.wants("sandbox"):
             after_sandbox = sandbox.snapshot()
             for label in before_sandbox:
@@ -353,6 +362,29 @@ class _Suite:
         elif outcome.status != "cancelled" and sample_ok:
             self.fail("cancellation", f"ended '{outcome.status}' instead of 'cancelled' when the analysis was cancelled "
                       f"({outcome.error}); let the Cancelled exception from ctx.check_cancelled() propagate unchanged")
+
+
+@contextlib.contextmanager
+def _logging_blob_reads(watched_sha: str, log: Path) -> Iterator[None]:
+    """Append to ``log`` whenever any process forked meanwhile reads blob ``watched_sha``.
+
+    ``ctx.read`` returns None above the size cap without touching the blob, and
+    the runner never hands an oversized blob to ``analyze_file``; a read of the
+    oversized blob therefore means the analyzer went around the cap.
+    """
+    original = BlobReader.read
+
+    def read(self: BlobReader, sha: str) -> bytes:
+        if sha == watched_sha:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{os.getpid()}\n")
+        return original(self, sha)
+
+    BlobReader.read = read  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BlobReader.read = original  # type: ignore[method-assign]
 
 
 @functools.lru_cache(maxsize=None)

@@ -178,6 +178,8 @@ NON_UTF8_PATH = b"docs/caf\xe9.txt"
 #: Bytes git treats as binary (a NUL byte early on).
 BINARY_CONTENT = bytes(range(256)) * 4
 SECOND_AUTHOR = ("Grace Hopper", "grace@example.com")
+#: Where :func:`build_sample` puts the file meant to exceed size caps.
+OVERSIZED_PATH = "big/generated.py"
 
 
 def build_sample(repo: GitRepo, *, oversized_bytes: int = 0) -> GitRepo:
@@ -210,7 +212,7 @@ def build_sample(repo: GitRepo, *, oversized_bytes: int = 0) -> GitRepo:
     files: dict[str | bytes, FileContent] = {"notes.txt": ""}
     if oversized_bytes > 0:
         line = b"x = 1  # padding to exceed the file size cap\n"
-        files["big/generated.py"] = (line * (oversized_bytes // len(line) + 1))[:oversized_bytes]
+        files[OVERSIZED_PATH] = (line * (oversized_bytes // len(line) + 1))[:oversized_bytes]
     repo.commit(files, "add link, notes and generated data")
     return repo
 

@@ -190,3 +190,14 @@ class Hangs(Analyzer):
     def analyze(self, ctx: Any) -> dict[str, Any]:
         while True:
             time.sleep(0.05)
+
+
+class IgnoresCap(ByteCounter):
+    """Reads every blob through the raw reader, going around the size cap."""
+
+    name = "ignores-cap"
+
+    def analyze(self, ctx: Any) -> dict[str, Any]:
+        ctx.check_cancelled()
+        sizes = {e.path: len(ctx.reader.read(e.sha)) for e in ctx.regular_files()}
+        return {"files": len(sizes), "bytes": sum(sizes.values()), "largest": sorted(sizes)[:3]}

@@ -37,6 +37,7 @@ def test_options_are_used_on_every_run(tmp_path):
         (ka.LaxResult(), ("sample",), "sample", "does not match the published result schema at files"),
         (ka.RawPaths(), ("sample",), "sample", "use FileEntry.path"),
         (ka.BadTables(), ("sample",), "sample", "unknown table 'gadgets'"),
+        (ka.IgnoresCap(), ("sample",), "sample", "read big/generated.py (256 KiB) although it is over the 64 KiB size cap"),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
