@@ -245,12 +245,8 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
                 line_end=node.end_point[0] + 1,
             )
             symbols.append(symbol)
-            if symbol["kind"] not in ("function", "method"):
-                child_container, child_kind = qualified, symbol["kind"]
-            else:
-                child_container, child_kind = qualified, symbol["kind"]
-        children = node.children
-        stack.extend((child, child_owner, child_container, child_kind) for child in reversed(children))
+            child_container, child_kind = qualified, symbol["kind"]
+        stack.extend((child, child_owner, child_container, child_kind) for child in reversed(node.children))
 
     _finish_types(symbols)
     symbols.sort(key=lambda s: (s["line_start"], -s["line_end"]))
