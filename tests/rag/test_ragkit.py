@@ -117,3 +117,22 @@ def test_text_sections_and_truncate() -> None:
     assert truncate("short", 10) == ("short", False)
     cut, flag = truncate("a\nb\nc\nd\n", 4, "thing")
     assert flag and cut.startswith("a\nb") and "2 more line(s) of thing" in cut
+
+
+markdown_line = st.one_of(
+    st.sampled_from(["", "text line", "# Head", "## Sub head", "### Deep", "```", "    indented code", "- item", "> quote", "Setext", "===", "---"]),
+    st.text(alphabet="ab #*`-=\t", max_size=30),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(markdown_line, max_size=40), st.integers(20, 200))
+def test_markdown_sections_cover_the_text_in_order(lines: list[str], max_chars: int) -> None:
+    text = "\n".join(lines) + "\n"
+    sections = markdown_sections(text, max_chars)
+    for before, after in zip(sections, sections[1:]):
+        assert before.line_end < after.line_start
+    covered = {n for s in sections for n in range(s.line_start, s.line_end + 1)}
+    assert {n for n, line in enumerate(text.splitlines(), 1) if line.strip()} <= covered
+    for section in sections:
+        assert section.truncated or len(section.text) <= max_chars
