@@ -40,7 +40,7 @@ class InsightsSummary:
         """One line per fact, for the CLI and the job log."""
         lines = [f"{name}: {count} RAG documents" for name, count in self.documents.items()]
         if self.correlations:
-            lines.append(f"{self.correlations} repository pairs correlated")
+            lines.append(f"correlations stored for {self.correlations} repository pair(s)")
         return lines + self.problems
 
 

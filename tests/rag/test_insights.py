@@ -25,7 +25,7 @@ def test_publishing_again_replaces_and_reads_only_the_given_git_dirs(stored_thre
         before = sorted(d["id"] for d in iter_documents(session, stored_three.analysis_id))
     # No git directory given: documents come from results only, nothing is located elsewhere.
     notes = publish_insights(stored_three.store, stored_three.analysis_id, stored_three.manager, prepared=())
-    assert "3 repository pairs correlated" in notes
+    assert "correlations stored for 3 repository pair(s)" in notes
     with unit_of_work(stored_three.store.engine) as session:
         kinds = {d["kind"] for d in iter_documents(session, stored_three.analysis_id)}
         assert kinds == {"overview", "techspec", "git_summary"}
