@@ -46,7 +46,7 @@ GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.dev
 def fast_import(repo: Path, files: Iterable[tuple[str, bytes]]) -> str:
     """Create a bare repository at ``repo`` with one commit holding ``files``."""
     subprocess.run(["git", "init", "-q", "--bare", str(repo)], check=True, env=GIT_ENV)
-    proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=repo, stdin=subprocess.PIPE, env=GIT_ENV)
+    proc = subprocess.Popen(["git", "-c", "core.compression=1", "-c", "pack.compression=1", "fast-import", "--quiet", "--depth=0"], cwd=repo, stdin=subprocess.PIPE, env=GIT_ENV)
     assert proc.stdin is not None
     paths: list[tuple[str, int, bool]] = []
     for mark, (path, data) in enumerate(files, 1):
