@@ -61,19 +61,11 @@ def git(repo: str, *args: str) -> str:
 
 
 def _runner() -> Any:
-    from coe_framework.hookspecs import hookimpl
-    from coe_framework.plugins import PluginManager
+    """A runner with the git plugin loaded through its entry point, as users get it."""
     from coe_framework.runner import Runner
-    from coe_plugins.git.analyzer import GitAnalyzer
+    from coe_framework.testing.environment import build_manager
 
-    class Plugin:
-        @hookimpl
-        def coe_register_analyzers(self, register: Any) -> None:
-            register(GitAnalyzer())
-
-    manager = PluginManager({})
-    manager.register(Plugin(), "bench")
-    return Runner(manager, workers=1, isolation="thread")
+    return Runner(build_manager(builtins=("git",)), workers=1, isolation="thread")
 
 
 def _analyze(runner: Any, repo: str, commit: str) -> dict[str, Any]:

@@ -7,23 +7,14 @@ from coe_framework.analyzer import Analyzer
 from coe_framework.context import RepositoryInfo
 from coe_framework.plugins import PluginManager
 from coe_framework.runner import Runner
+from coe_framework.testing.environment import build_manager
 from coe_framework.testing.gitrepo import GitRepo
 from coe_plugins.git.analyzer import GitAnalyzer
 
 
-def manager_for(*analyzers: Analyzer) -> PluginManager:
-    """A plugin manager holding only ``analyzers`` (for module-scoped fixtures)."""
-    from coe_framework.hookspecs import hookimpl
-
-    class Plugin:
-        @hookimpl
-        def coe_register_analyzers(self, register: Any) -> None:
-            for analyzer in analyzers:
-                register(analyzer)
-
-    manager = PluginManager({})
-    manager.register(Plugin(), "git-tests")
-    return manager
+def entry_point_manager(*_analyzers: Analyzer) -> PluginManager:
+    """A plugin manager with the git plugin loaded through its ``coe`` entry point."""
+    return build_manager(builtins=("git",))
 
 
 class GitRun:

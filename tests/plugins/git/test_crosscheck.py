@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import GitRun, manager_for
+from .helpers import GitRun, entry_point_manager
 
 PEOPLE = [("Ann Example", "ann@example.com"), ("Ben Example", "ben@example.com"), ("Cat Example", "cat@example.com")]
 #: Second identities, merged by the .mailmap written in the first commit.
@@ -52,7 +52,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def result(generated: Any) -> dict[str, Any]:
-    run = GitRun(manager_for, generated)
+    run = GitRun(entry_point_manager, generated)
     try:
         return run.data()
     finally:
