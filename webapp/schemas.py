@@ -303,3 +303,50 @@ class ReadyOut(BaseModel):
     status: Literal["ready", "unavailable"]
     database: str
     migrations: str
+
+
+# --- exports -------------------------------------------------------------------
+
+
+class RagDocumentOut(BaseModel):
+    id: str
+    kind: str
+    text: str
+    metadata: dict[str, Any]
+    repository_analysis_id: int
+    created_at: str | None = None
+
+
+class RagDocumentPage(BaseModel):
+    items: list[RagDocumentOut]
+    next_cursor: str | None = None
+
+
+class RagDocumentQuery(PageQuery):
+    kind: str | None = Field(None, min_length=1, max_length=64)
+    path: str | None = Field(None, min_length=1, max_length=4096, description="Documents about this file path")
+
+
+class CorrelationOut(BaseModel):
+    id: int
+    request_id: int
+    repository_a_id: int
+    repository_b_id: int
+    shared_dependencies: list[Any]
+    shared_contributors: list[Any]
+    scores: dict[str, Any]
+    similarity: float | None = None
+    created_at: str | None = None
+
+
+class CorrelationsOut(BaseModel):
+    analysis_id: int
+    items: list[CorrelationOut]
+
+
+class ThresholdQuery(BaseModel):
+    threshold: float = Field(10.0, ge=0, le=10_000, description="Cyclomatic complexity above which a function is a finding")
+
+
+class SbomQuery(BaseModel):
+    repository: int | None = Field(None, ge=1, description="Repository id; needed when the analysis has several")
