@@ -323,21 +323,9 @@ def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir:
 
         dispose_engines()
         db.cleanup()
+        from coe_framework.jobs.celery_app import delete_queue
+
         delete_queue(broker, queue_name)
-
-
-def delete_queue(url: str, queue: str) -> None:
-    from kombu import Connection
-
-    try:
-        with Connection(url, connect_timeout=5) as conn:
-            channel = conn.channel()
-            if url.startswith("redis"):
-                channel.client.delete(queue, *(f"{queue}:{level}" for level in range(1, 10)))
-            else:
-                channel.queue_delete(queue)
-    except Exception:  # noqa: BLE001 - best effort
-        pass
 
 
 def main() -> None:

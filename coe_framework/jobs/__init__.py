@@ -21,7 +21,7 @@ from .settings import JobConfigError, JobSettings
 
 __all__ = [
     "JobConfigError", "JobNotFound", "JobQueue", "JobSettings", "Lease", "ReapReport",
-    "cancel", "get_executor", "get_runtime", "shutdown", "submit",
+    "cancel", "get_executor", "get_runtime", "shutdown", "start", "submit",
 ]
 
 _executor: Any = None
@@ -50,6 +50,18 @@ def get_executor() -> Any:
 
             _executor = create_executor(runtime.settings, runtime)
         return _executor
+
+
+def start() -> None:
+    """Start the configured executor's background work now, not at the first :func:`submit`.
+
+    A web process calls this at start-up so requests queued before it started
+    (or returned to the queue by the reaper) run without a new submission.
+    Only the ``threads`` executor has background work; the others ignore it.
+    """
+    executor = get_executor()
+    if hasattr(executor, "start"):
+        executor.start()
 
 
 def submit(request_id: int) -> None:

@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
@@ -114,6 +115,21 @@ def publish(app: Celery, settings: JobSettings, request_id: int, priority: int) 
         retry=True,
         retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0},
     )
+
+
+def delete_queue(broker_url: str, queue: str) -> None:
+    """Remove a queue and any messages in it (a retired queue, a test's private queue).
+
+    On Redis, a queue is one list per priority level; on RabbitMQ, one queue.
+    """
+    from kombu import Connection
+
+    with Connection(broker_url, connect_timeout=5) as conn:
+        channel = conn.channel()
+        if urlsplit(broker_url).scheme.lower().startswith("redis"):
+            channel.client.delete(queue, *(f"{queue}:{level}" for level in range(1, MAX_BROKER_PRIORITY + 1)))
+        else:
+            channel.queue_delete(queue)
 
 
 def create_app(settings: JobSettings | None = None) -> Celery:

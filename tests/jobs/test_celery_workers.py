@@ -61,24 +61,9 @@ def broker_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, 
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     yield values
-    _delete_queue(url, queue)
+    from coe_framework.jobs.celery_app import delete_queue
 
-
-def _delete_queue(url: str, queue: str) -> None:
-    """Leave the broker as it was: drop the test queue (and Redis's priority lists)."""
-    from kombu import Connection
-
-    try:
-        with Connection(url, connect_timeout=5) as conn:
-            channel = conn.channel()
-            if url.startswith("redis"):
-                client = channel.client
-                keys = [queue, *(f"{queue}:{level}" for level in range(1, 10))]
-                client.delete(*keys)
-            else:
-                channel.queue_delete(queue)
-    except Exception:  # noqa: BLE001 - cleanup must not hide the test's own outcome
-        pass
+    delete_queue(url, queue)
 
 
 class Worker:
