@@ -347,3 +347,14 @@ def test_repository_config_cannot_run_programs_or_change_counts(make_repo: Any, 
     data = run_for(repo).data()
     assert not marker.exists()
     assert data["files"]["a.txt"]["lines_added"] == 5 and data["commits"] == 2
+
+
+def test_progress_is_reported_while_mining(make_repo: Any, run_for: Any) -> None:
+    repo = make_repo(files={"a.txt": "1\n"})
+    repo.commit({"a.txt": "2\n"})
+    run = run_for(repo)
+    seen: list[tuple[float, str]] = []
+    run.runner.run(str(repo.path / ".git"), repo.head, run.info, progress=lambda f, m: seen.append((f, m)), use_cache=False)
+    messages = [m for _, m in seen]
+    assert "git: 2 commits mined" in messages
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1][0] == 1.0
