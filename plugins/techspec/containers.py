@@ -7,7 +7,6 @@ from typing import Any, Iterator
 
 from dockerfile_parse import DockerfileParser
 
-from .models import Finding
 from .safeload import ManifestError, load_yaml, load_yaml_all
 from .manifests.base import listing, mapping, text_or_none
 
@@ -134,7 +133,3 @@ def parse_helm_chart(text: str) -> dict[str, Any]:
             for d in (mapping(item) for item in listing(data.get("dependencies")))
         ],
     }
-
-
-def malformed(path: str, what: str, exc: ManifestError) -> Finding:
-    return Finding(path, "malformed", f"{what}: {exc}")

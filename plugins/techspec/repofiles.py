@@ -26,9 +26,6 @@ class RepoView:
         self.findings: list[Finding] = []
         self._texts: dict[str, str | None] = {}
 
-    def __contains__(self, path: str) -> bool:
-        return path in self.entries
-
     def paths(self) -> Iterable[str]:
         return self.entries.keys()
 
