@@ -108,6 +108,8 @@ def _scan_kubernetes(repo: RepoView, scan: InfrastructureScan, candidates: list[
             scan.findings.append(Finding(path, "skipped", f"more than {limit} YAML files; the rest were not examined for Kubernetes objects"))
             return
         examined += 1
+        if repo.entries[path].size > repo.max_size:
+            continue  # an oversized YAML file is most likely data; not worth a finding
         text = repo.read_text(path)
         if text is None or not containers.looks_like_kubernetes(text):
             continue
