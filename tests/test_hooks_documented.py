@@ -67,20 +67,44 @@ def test_sources() -> list[tuple[Path, str]]:
     ]
 
 
+def is_described(hook: str, guide: str) -> bool:
+    """Named in code style (`hook` or `hook(...)`) somewhere in the guide."""
+    return f"`{hook}`" in guide or f"`{hook}(" in guide
+
+
+def has_example(hook: str, guide: str) -> bool:
+    """The guide shows an implementation: ``def hook(``."""
+    return re.search(rf"\bdef {hook}\(", guide) is not None
+
+
+def is_exercised(hook: str, source: str) -> bool:
+    """A test implements the hook, calls it, or names it for collect()/call_listeners()."""
+    return re.search(rf"\bdef {hook}\(|\.{hook}\(|['\"]{hook}['\"]", source) is not None
+
+
+def test_the_checks_tell_documented_and_exercised_hooks_apart():
+    guide = "### `coe_a(register)`\n\n    def coe_a(register): ...\n\nSee `coe_b` too.\n"
+    assert is_described("coe_a", guide) and has_example("coe_a", guide)
+    assert is_described("coe_b", guide) and not has_example("coe_b", guide)
+    assert not is_described("coe_c", guide)
+    assert is_exercised("coe_a", "manager.hook.coe_a(register=r)")
+    assert is_exercised("coe_a", 'manager.collect("coe_a", record)')
+    assert not is_exercised("coe_a", "coe_ab = 1  # mentions coe_a only in passing")
+
+
 @pytest.mark.parametrize("hook", sorted(ALL_HOOKS))
 def test_hook_is_documented_with_an_example(hook, guide):
-    assert f"`{hook}`" in guide or f"`{hook}(" in guide, (
+    assert is_described(hook, guide), (
         f"{hook} (from {ALL_HOOKS[hook]}) is not described in docs/plugins.md; add a section for it"
     )
-    assert re.search(rf"\bdef {hook}\(", guide), (
+    assert has_example(hook, guide), (
         f"docs/plugins.md has no example implementing {hook} (from {ALL_HOOKS[hook]}); add one (`def {hook}(...)`)"
     )
 
 
 @pytest.mark.parametrize("hook", sorted(ALL_HOOKS))
 def test_hook_is_exercised_by_a_test(hook, test_sources):
-    pattern = re.compile(rf"\bdef {hook}\(|\.{hook}\(|['\"]{hook}['\"]")
-    users = [path for path, text in test_sources if pattern.search(text)]
+    users = [path for path, text in test_sources if is_exercised(hook, text)]
     assert users, (
         f"no test under tests/ implements or calls {hook} (from {ALL_HOOKS[hook]}); "
         "add a test with a plugin implementing it and check the framework calls it"
