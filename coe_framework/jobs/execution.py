@@ -53,6 +53,25 @@ class LeaseGuardedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
+    def _hold(self) -> None:
+        """Renew the lease before a write, or raise :class:`LeaseLost`.
+
+        Renewing right before writing leaves a whole lease period for the
+        write, so no other worker can take the job over meanwhile; a worker
+        that lost the lease (its analysis then ends "cancelled") writes no
+        results over the new owner's.
+        """
+        if not self._queue.heartbeat(self._lease):
+            raise LeaseLost(f"job {self._lease.request_id}: lease lost by {self._lease.owner}")
+
+    def start_repository_analysis(self, request_id: int, prepared: Any) -> int:
+        self._hold()
+        return self._store.start_repository_analysis(request_id, prepared)
+
+    def save_repository_outcome(self, repository_analysis_id: int, outcome: Any, manager: Any = None) -> int:
+        self._hold()
+        return self._store.save_repository_outcome(repository_analysis_id, outcome, manager)
+
     def update_request(
         self,
         request_id: int,
@@ -204,7 +223,8 @@ def execute(
             if not isinstance(exc, Exception):
                 raise
             reason = _one_line(exc)
-            if heartbeat.lost:
+            if heartbeat.lost or isinstance(exc, LeaseLost):
+                log.warning("job %s: lease lost; the new owner finishes it", lease.request_id)
                 return JobResult(lease.request_id, "lost", reason)
             if is_final_error(exc) or isinstance(exc, final_errors):
                 log.info("job %s failed: %s", lease.request_id, reason)

@@ -81,6 +81,29 @@ def test_a_worker_that_lost_its_lease_writes_nothing_twice(
     assert list(results_of(store, request_id)) == ["jobcount"]
 
 
+def test_a_stalled_worker_that_wakes_first_writes_nothing(
+    settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int], clock: FakeClock
+) -> None:
+    """The stalled worker runs before the new owner does: it must store nothing at all."""
+    request_id = make_request()
+    queue = JobQueue(store.engine, lease_seconds=60, clock=clock)
+    runtime = JobRuntime(settings, store, job_manager)
+    runtime._queue = queue
+    stalled = queue.claim_next("stalled-worker")
+    assert stalled is not None
+    clock.advance(61)
+    queue.reap()
+    taken_over = queue.claim_next("second-worker")
+    assert taken_over is not None
+
+    assert runtime.run_claimed(stalled).status == "lost"
+    row = request_row(store, request_id)
+    assert row["status"] == "running" and row["repository_analyses"] == []
+
+    assert runtime.run_claimed(taken_over).status == "succeeded"
+    assert results_of(store, request_id)["jobcount"]["status"] == "succeeded"
+
+
 @sqlite_only
 def test_bad_input_fails_at_once_with_the_reason(runtime: JobRuntime, make_request: Callable[..., int], store: Any, tmp_path: Any) -> None:
     request_id = make_request(url=str(tmp_path / "missing-repository"))
