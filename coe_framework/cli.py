@@ -274,5 +274,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(EXIT_FAILED)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def coe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COE_PLUGIN_MODULES": SAMPLE_MODULE, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "coe_framework.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "coe_framework", *args], capture_output=True, text=True, env=full_env, timeout=120
     )
 
 
