@@ -36,7 +36,6 @@ from .models import (
     AnalysisResult,
     Base,
     CorrelationAnalysis,
-    RagDocument,
     Repository,
     RepositoryAnalysis,
     utcnow,
@@ -776,7 +775,7 @@ class Store:
             query = query.where(model.__table__.c[key] == value)
         return self._read(lambda s: _paginate(s, query, model.id, limit, cursor, detail_row_dict))  # type: ignore[attr-defined]
 
-    # -- correlations and RAG documents ------------------------------------------
+    # -- correlations (RAG documents live in coe_framework.rag_store) -----------
 
     def save_correlations(self, request_id: int, pairs: Sequence[Mapping[str, Any]]) -> int:
         """Store repository pairs of one request (by repository URL); existing pairs are replaced.
@@ -810,46 +809,6 @@ class Store:
             return [detail_row_dict(r) for r in rows]
 
         return self._read(read)
-
-    def save_rag_documents(self, repository_analysis_id: int, documents: Sequence[Mapping[str, Any]]) -> int:
-        """Store documents (``{"id", "kind", "text", "metadata"}``); an existing document id is updated."""
-        with self.session() as session:
-            existing = {
-                d.document_id: d for d in session.scalars(
-                    select(RagDocument).where(RagDocument.document_id.in_([str(d["id"]) for d in documents]))
-                )
-            }
-            for doc in documents:
-                row = existing.get(str(doc["id"]))
-                if row is None:
-                    row = RagDocument(document_id=str(doc["id"]), repository_analysis_id=repository_analysis_id)
-                    session.add(row)
-                row.kind = str(doc.get("kind") or "result")
-                row.text = str(doc["text"])
-                row.meta = dict(doc.get("metadata") or {})
-        return len(documents)
-
-    def list_rag_documents(
-        self, *, request_id: int | None = None, repository_id: int | None = None, kind: str | None = None,
-        limit: int = 100, cursor: str | None = None,
-    ) -> Page:
-        """RAG documents, newest first, filtered by request, repository or kind."""
-        query = select(RagDocument)
-        if kind:
-            query = query.where(RagDocument.kind == kind)
-        if request_id is not None or repository_id is not None:
-            owners = select(RepositoryAnalysis.id)
-            if request_id is not None:
-                owners = owners.where(RepositoryAnalysis.request_id == request_id)
-            if repository_id is not None:
-                owners = owners.where(RepositoryAnalysis.repository_id == repository_id)
-            query = query.where(RagDocument.repository_analysis_id.in_(owners))
-
-        def to_dict(doc: RagDocument) -> dict[str, Any]:
-            return {"id": doc.document_id, "kind": doc.kind, "text": doc.text, "metadata": doc.meta,
-                    "repository_analysis_id": doc.repository_analysis_id, "created_at": iso(doc.created_at)}
-
-        return self._read(lambda s: _paginate(s, query, RagDocument.id, limit, cursor, to_dict))
 
     # -- the runner's caches -------------------------------------------------------
 

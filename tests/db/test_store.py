@@ -205,14 +205,7 @@ def test_deleted_analysis_is_evicted_from_cache(store: Store) -> None:
     assert count(store, AnalysisResult) == 0
 
 
-def test_rag_documents_and_correlations(store: Store) -> None:
-    first = stored_analysis(store, url="https://example.com/one.git")
-    ra_id = store.get_analysis(first)["repository_analyses"][0]["id"]
-    docs = [{"id": "one:summary", "kind": "summary", "text": "hello", "metadata": {"lang": "py"}}]
-    assert store.save_rag_documents(ra_id, docs) == 1
-    store.save_rag_documents(ra_id, [{**docs[0], "text": "updated"}])
-    page = store.list_rag_documents(request_id=first)
-    assert [(d["id"], d["text"]) for d in page.items] == [("one:summary", "updated")]
+def test_correlations(store: Store) -> None:
     request, _ = store.create_request([], status="running")
     for url in ("https://example.com/x.git", "https://example.com/y.git"):
         ra = store.start_repository_analysis(request["id"], prepared(url, url.rsplit("/", 1)[-1]))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from coe_framework.cli import cli
-from coe_framework.db.models import Base, SchemaHistory
+from coe_framework.db.models import Base, RagDocument, RepositoryAnalysis, SchemaHistory
 from coe_framework.db.store import Store, StoreError
 from coe_framework.db.transfer import backup, export_analyses, import_analyses, restore
 
@@ -37,8 +37,17 @@ def populate(store: Store, manager_with: Any) -> list[int]:
     second = stored_analysis(store, url="https://example.com/two.git", commit="b" * 40, status="partial",
                              results={"count": None})
     ra = store.get_analysis(first)["repository_analyses"][0]["id"]
-    store.save_rag_documents(ra, [{"id": "doc-1", "kind": "summary", "text": "t", "metadata": {"k": 1}}])
+    with store.session() as session:
+        session.add(RagDocument(document_id="doc-1", repository_analysis_id=ra, kind="summary", text="t", meta={"k": 1}))
     return [first, second]
+
+
+def rag_documents(store: Store, request_id: int) -> list[dict[str, Any]]:
+    with store.session() as session:
+        rows = session.scalars(
+            select(RagDocument).join(RepositoryAnalysis).where(RepositoryAnalysis.request_id == request_id).order_by(RagDocument.id)
+        )
+        return [{"id": d.document_id, "kind": d.kind, "text": d.text, "metadata": d.meta, "created_at": d.created_at} for d in rows]
 
 
 def snapshot(store: Store, ids: list[int]) -> list[Any]:
@@ -47,7 +56,7 @@ def snapshot(store: Store, ids: list[int]) -> list[Any]:
             "analysis": store.get_analysis(i),
             "results": store.get_results(i),
             "code_files": store.list_rows("code_files", request_id=i).items,
-            "docs": store.list_rag_documents(request_id=i).items,
+            "docs": rag_documents(store, i),
         })
         for i in ids
     ]
