@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import atexit
+import itertools
+import os
 import logging
 import re
 import time
@@ -20,7 +22,7 @@ from coe_framework.db.store import Store
 from coe_framework.db.models import utcnow
 from coe_framework.plugins import PluginManager, get_manager
 
-from . import openapi, problems
+from . import openapi, problems, ratelimit
 from .apilog import ApiLogBuffer
 from .auth import TokenVerifier, rate_limit_key
 from .config import WebSettings
@@ -30,6 +32,17 @@ from .metrics import Metrics, pool_gauges
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: Request ids: a random per-process prefix and a counter (no system call per request).
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_id_counter = itertools.count(1)
+
+
+def _new_id_prefix() -> None:
+    global _ID_PREFIX
+    _ID_PREFIX = uuid.uuid4().hex[:16]
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)  # a forked worker never repeats its parent's ids
 #: Media types a JSON body may carry.
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 
@@ -53,7 +66,8 @@ class CoeWeb:
     manager_factory: Callable[[], PluginManager] = get_manager
     submit: Callable[[int], Any] | None = None
     cancel: Callable[[int], Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The analyses listing micro-cache (query string -> (time, body, headers)).
+    listings: MemoryCache = field(default_factory=lambda: MemoryCache(max_entries=256))
 
     @property
     def manager(self) -> PluginManager:
@@ -90,7 +104,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         DESCRIPTION=openapi.DESCRIPTION,
         RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=settings.redis_url or f"{ratelimit.SCHEME}://",
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=bool(settings.redis_url),
         AUTO_404_RESPONSE=True,
@@ -169,7 +183,7 @@ def _install_request_hooks(app: APIFlask) -> None:
     def _start() -> Response | None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):016x}"
         return _check_content_type()
 
     @app.after_request

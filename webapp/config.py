@@ -66,6 +66,10 @@ class WebSettings:
     api_log_interval: float = 1.0
     #: Finished result documents kept serialized in memory (entries).
     result_cache_entries: int = 512
+    #: How often a cached result document re-checks that its analysis still exists (seconds).
+    result_recheck_seconds: float = 1.0
+    #: Analysis listings are answered from a per-process micro-cache this long (seconds; 0: off).
+    list_cache_seconds: float = 1.0
     page_default: int = 50
     page_max: int = 200
     #: Longest an event stream stays open, and how often it polls.
@@ -93,6 +97,8 @@ class WebSettings:
             "api_log_batch": "COE_API_LOG_BATCH",
             "api_log_interval": "COE_API_LOG_INTERVAL",
             "result_cache_entries": "COE_RESULT_CACHE_ENTRIES",
+            "result_recheck_seconds": "COE_RESULT_RECHECK_SECONDS",
+            "list_cache_seconds": "COE_LIST_CACHE_SECONDS",
             "check_migrations": "COE_CHECK_MIGRATIONS",
         }
         kinds = {f.name: f.type for f in fields(cls)}

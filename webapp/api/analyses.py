@@ -99,6 +99,7 @@ def create_analysis(body: AnalysisCreate) -> Any:
     if not is_new and key is not None:  # a concurrent submission with the same key won
         return _replay(created, key, body)
     _hand_to_executor(created["id"])
+    _listings_changed()
     return created, 202, {"Location": _location(created["id"])}
 
 
@@ -126,6 +127,13 @@ def _hand_to_executor(analysis_id: int) -> None:
 @bp.input(AnalysisListQuery, location="query", arg_name="query")
 @bp.output(AnalysisPage)
 def list_analyses(query: AnalysisListQuery) -> Any:
+    the_coe = coe()
+    ttl = the_coe.settings.list_cache_seconds
+    key = request.query_string.decode("latin-1")
+    if ttl > 0:
+        hit = the_coe.listings.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return Response(hit[1], mimetype="application/json", headers=hit[2])
     repository: int | str | None = query.repository
     if isinstance(repository, str) and repository.isdigit():
         repository = int(repository)
@@ -133,7 +141,11 @@ def list_analyses(query: AnalysisListQuery) -> Any:
         page = store().list_analyses(limit=query.limit, cursor=query.cursor, status=query.status, repository=repository)
     except StoreError as exc:
         raise invalid_query("cursor", str(exc)) from None
-    return page_response(page, query.limit)
+    body, _status, headers = page_response(page, query.limit)
+    payload = json_bytes(AnalysisPage.model_validate(body).model_dump(mode="json"))
+    if ttl > 0:
+        the_coe.listings.put(key, (time.monotonic(), payload, headers))
+    return Response(payload, mimetype="application/json", headers=headers)
 
 
 @bp.get("/analyses/<int:analysis_id>")
@@ -154,37 +166,36 @@ def _state(analysis_id: int) -> tuple[str, str | None] | None:
 def _results_response(analysis_id: int, analyzer: str | None) -> Response:
     """Finished results are immutable: serialized once, served with a strong ETag.
 
-    A cached document is served after a primary-key check that the analysis
-    still exists (ids can be reused after a delete), and without it while the
-    database is unreachable.
+    A cached document is served after a primary-key check that its analysis
+    still exists (ids can be reused after a delete), made at most once per
+    ``result_recheck_seconds``, and without it while the database is down.
     """
-    cache = coe().results
+    the_coe = coe()
+    cache = the_coe.results
     key = f"{analysis_id}:{analyzer or '*'}"
     entry = cache.get(key)
     if entry is not None:
+        created_at, body, etag, checked_at = entry
+        if time.monotonic() - checked_at < the_coe.settings.result_recheck_seconds:
+            return cached_json_response(body, etag)
         try:
             state = _state(analysis_id)
         except _DB_DOWN:
             db.session.rollback()
-            return cached_json_response(entry[1], entry[2])
-        if state is not None and state[1] == entry[0]:
-            return cached_json_response(entry[1], entry[2])
+            return cached_json_response(body, etag)
+        if state is not None and state[1] == created_at:
+            cache.put(key, (created_at, body, etag, time.monotonic()))
+            return cached_json_response(body, etag)
         cache.delete_many([key])
     analysis = _get(analysis_id)
     results = store().get_results(analysis_id, analyzer)
     finished = analysis["status"] in FINISHED_STATUSES
     if analyzer is not None and finished and not results:
         raise Problem(404, f"analysis {analysis_id} has no result from analyzer '{analyzer}'")
-    body = json_bytes(
-        {
-            "analysis_id": analysis_id,
-            "status": analysis["status"],
-            "results": [result_out(r) for r in results],
-        }
-    )
+    body = json_bytes({"analysis_id": analysis_id, "status": analysis["status"], "results": [result_out(r) for r in results]})
     etag = strong_etag(body) if finished else None
     if etag is not None:
-        cache.put(key, (analysis["created_at"], body, etag))
+        cache.put(key, (analysis["created_at"], body, etag, time.monotonic()))
     return cached_json_response(body, etag)
 
 
@@ -290,6 +301,7 @@ def cancel_analysis(analysis_id: int) -> Any:
             cancel(analysis_id)
         except Exception:  # noqa: BLE001 - the flag in the row is what workers obey
             log.exception("executor could not be told to cancel analysis %s", analysis_id)
+    _listings_changed()
     return _get(analysis_id), 202
 
 
@@ -305,7 +317,15 @@ def delete_analysis(analysis_id: int) -> Any:
     current = _get(analysis_id)
     if current["status"] not in FINISHED_STATUSES:
         raise Problem(409, f"analysis {analysis_id} is {current['status']}; cancel it first")
+    analyzers = {r["analyzer"] for r in store().get_results(analysis_id)}
     if not store().delete_analysis(analysis_id):
         raise not_found(f"analysis {analysis_id}")
-    # Cached result documents need no eviction: they are served only after the analysis is found again.
+    # This process forgets at once; others re-check within result_recheck_seconds.
+    coe().results.delete_many([f"{analysis_id}:*"] + [f"{analysis_id}:{name}" for name in analyzers])
+    _listings_changed()
     return ""
+
+
+def _listings_changed() -> None:
+    """A write in this process makes its cached listings stale."""
+    coe().listings.clear()
