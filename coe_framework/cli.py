@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .analyzer import AnalyzerError
+from .gitutil import scrub_process_environment
 from .plugins import PluginLoadError, PluginManager, get_manager
 from .repos import SourceError
 
@@ -262,6 +263,7 @@ cli.add_command(flows_group)
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
+    scrub_process_environment()  # inherited GIT_DIR and friends must not steer analyses
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="coe", standalone_mode=True)
     except KeyboardInterrupt:

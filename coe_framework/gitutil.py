@@ -68,6 +68,18 @@ def git_environment(extra_config: Sequence[tuple[str, str]] = (), base: Mapping[
     return env
 
 
+def scrub_process_environment() -> None:
+    """Remove inherited ``GIT_*`` variables from this process's environment.
+
+    GitPython starts its commands from ``os.environ`` plus its own overrides,
+    so a ``GIT_DIR`` or ``GIT_CONFIG_PARAMETERS`` inherited from the caller
+    would reach them; the runner's analyzer and file-worker processes call
+    this before any analyzer code runs.
+    """
+    for key in [k for k in os.environ if k.startswith("GIT_")]:
+        del os.environ[key]
+
+
 def run_git(
     args: Sequence[str],
     cwd: str | Path | None = None,

@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
 from .cache import KeyValueCache, MemoryCache
 from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo
+from .gitutil import scrub_process_environment
 from .plugins import PluginManager
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def _execute(analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: An
 
 def _child_main(conn: Any, analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop us
+    scrub_process_environment()
     ctx._reader = None  # never share the parent's cat-file pipe
     ctx._progress = lambda done, total, message: conn.send(("progress", done, total, message))
     try:
@@ -381,7 +383,9 @@ class Runner:
             return None
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("fork"), initializer=scrub_process_environment
+                )
             return self._pool
 
     def close(self) -> None:

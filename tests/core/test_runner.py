@@ -171,3 +171,25 @@ def test_state_is_kept_per_repository_and_ref(manager_with: Callable[..., Plugin
     assert run(runner.manager, repo, runner=runner).outcomes["remembers"].data == {"previous": None}
     repo.commit({"new.txt": "n\n"})
     assert run(runner.manager, repo, runner=runner).outcomes["remembers"].data == {"previous": first_commit}
+
+
+def test_inherited_git_variables_do_not_reach_analyzer_processes(
+    manager_with: Callable[..., PluginManager], repo: GitRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(decoy))  # would redirect every git command that inherits it
+    monkeypatch.setenv("GIT_INDEX_FILE", str(decoy / "index"))
+    from coe_framework.analyzer import Analyzer
+
+    class UsesGitPython(Analyzer):
+        name = "gitpython"
+        version = "1"
+
+        def analyze(self, ctx: Any) -> dict[str, Any]:
+            return {"head": ctx.git().rev_parse("HEAD")}
+
+    with Runner(manager_with(UsesGitPython(), s.LineCounter()), workers=2) as runner:
+        outcome = run(runner.manager, repo, runner=runner)
+    assert outcome.status == "succeeded", outcome.errors
+    assert outcome.outcomes["gitpython"].data == {"head": repo.head}
