@@ -82,3 +82,10 @@ def test_installed_wheel_runs_on_its_own(wheel: Path, tmp_path: Path, make_repo:
     assert analysis.returncode == 0, analysis.stderr[-3000:]
     report = json.loads(analysis.stdout)
     assert report["repositories"][0]["status"] == "succeeded"
+
+    # The migrations travelled in the wheel: the ledger names the shipped revision.
+    status = subprocess.run([*coe, "db", "status"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "0001" in status.stdout and "applied" in status.stdout
+    validate = subprocess.run([*coe, "db", "validate"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
