@@ -6,6 +6,7 @@ traceback (set ``COE_DEBUG=1`` to see one for an internal error). Exit codes:
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -33,8 +34,35 @@ class UserError(click.ClickException):
         click.echo(f"coe: error: {self.format_message()}", err=True)
 
 
+#: Built-in commands that live in other modules, imported only when used, so
+#: ``coe analyze`` never pays for Flask or Celery and the core never imports Flask.
+LAZY_COMMANDS: dict[str, str] = {
+    "db": "coe_framework.db.commands:db_group",
+    "results": "coe_framework.db.commands:results_group",
+    "plugin": "coe_framework.scaffold:plugin_group",
+    "worker": "coe_framework.jobs.commands:worker_command",
+    "cancel": "coe_framework.jobs.commands:cancel_command",
+    "jobs": "coe_framework.jobs.commands:jobs_group",
+    "rag": "coe_framework.exports_cli:rag_group",
+    "report": "coe_framework.exports_cli:report_command",
+    "sarif": "coe_framework.exports_cli:sarif_command",
+    "correlate": "coe_framework.exports_cli:correlate_command",
+    "serve": "coe_webapp.commands:serve_command",
+    "session": "coe_webapp.commands:session_group",
+    "flows": "coe_webapp.commands:flows_group",
+}
+
+
+def _load_lazy(name: str) -> click.Command:
+    module_name, _, attr = LAZY_COMMANDS[name].partition(":")
+    command = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
+        raise TypeError(f"{LAZY_COMMANDS[name]} is not a click command")
+    return command
+
+
 class CoeGroup(click.Group):
-    """The root group: adds plugin commands lazily and turns errors into one line."""
+    """The root group: loads built-in and plugin commands lazily and turns errors into one line."""
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         cache = ctx.meta.setdefault("coe.plugin_commands", None)
@@ -55,10 +83,14 @@ class CoeGroup(click.Group):
         return cache
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands(ctx)))
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS) | set(self._plugin_commands(ctx)))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+        command = super().get_command(ctx, name)
+        if command is None and name in LAZY_COMMANDS:
+            command = _load_lazy(name)
+            self.add_command(command, name)
+        return command or self._plugin_commands(ctx).get(name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -242,23 +274,6 @@ def analyze_command(
         ctx.exit(EXIT_FAILED)
 
 
-from .db.commands import db_group, results_group  # noqa: E402 - persistence commands: coe db, coe results
-for _group in (db_group, results_group): cli.add_command(_group)  # noqa: E701
-from .scaffold import plugin_group  # noqa: E402 - plugin authoring: coe plugin new, coe plugin check
-cli.add_command(plugin_group)
-from .jobs.commands import cancel_command, jobs_group, worker_command  # noqa: E402 - jobs: coe worker, coe cancel, coe jobs
-cli.add_command(worker_command)
-cli.add_command(cancel_command)
-cli.add_command(jobs_group)
-from .exports_cli import correlate_command, rag_group, report_command, sarif_command  # noqa: E402 - exports: coe rag, report, sarif, correlate
-cli.add_command(rag_group)
-cli.add_command(report_command)
-cli.add_command(sarif_command)
-cli.add_command(correlate_command)
-from coe_webapp.commands import flows_group, serve_command, session_group  # noqa: E402 - web: coe serve, coe session, coe flows
-cli.add_command(serve_command)
-cli.add_command(session_group)
-cli.add_command(flows_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -274,5 +289,3 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         click.echo(f"coe: internal error: {type(exc).__name__}: {exc} (set COE_DEBUG=1 for a traceback)", err=True)
         sys.exit(EXIT_FAILED)
-
-

@@ -97,3 +97,25 @@ def test_broken_plugin_never_bricks_the_tool(tmp_path: Path, repo: GitRepo) -> N
     assert coe("analyze", str(repo.path), "-a", "count", env=env).returncode == 0
     strict = coe("plugins", env={**env, "COE_STRICT_PLUGINS": "1"})
     assert strict.returncode == 2 and "failed to load" in strict.stderr and "Traceback" not in strict.stderr
+
+
+def test_core_never_imports_flask_or_celery() -> None:
+    code = (
+        "import sys, coe_framework.cli, coe_framework.runner, coe_framework.service\n"
+        "from coe_framework.cli import cli\n"
+        "bad = sorted(m for m in ('flask', 'apiflask', 'celery', 'coe_webapp') if m in sys.modules)\n"
+        "print(','.join(bad))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"the core imported {proc.stdout.strip()} at start-up"
+
+
+def test_every_built_in_command_loads() -> None:
+    from click.testing import CliRunner
+
+    from coe_framework.cli import LAZY_COMMANDS, cli
+
+    for name in LAZY_COMMANDS:
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
