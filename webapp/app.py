@@ -15,6 +15,7 @@ from apiflask import APIFlask
 from flask import Response, current_app, g, request
 from flask_limiter import Limiter
 from sqlalchemy import Engine
+from werkzeug.routing import IntegerConverter
 
 from coe_framework.cache import MemoryCache
 from coe_framework.db.engine import redacted
@@ -45,6 +46,13 @@ def _new_id_prefix() -> None:
 os.register_at_fork(after_in_child=_new_id_prefix)  # a forked worker never repeats its parent's ids
 #: Media types a JSON body may carry.
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` ids that fit a 64-bit column; a larger number is simply not found (404)."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**63 - 1, signed: bool = False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class StartupError(RuntimeError):
@@ -111,6 +119,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         VALIDATION_ERROR_STATUS_CODE=422,
     )
     app.request_class = problems.JsonRequest
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     with app.app_context():
         engine = db.engine

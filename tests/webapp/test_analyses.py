@@ -183,6 +183,7 @@ def test_get_one_and_missing(web: Any, seed: Any) -> None:
     missing = web.as_("read").get("/api/v1/analyses/999999")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     assert web.as_(None).get(f"/api/v1/analyses/{analysis_id}").status_code == 401
+    assert web.as_("read").get(f"/api/v1/analyses/{2**70}/results").status_code == 404  # beyond any 64-bit id
 
 
 def test_finished_results_have_a_strong_etag(web: Any, seed: Any) -> None:
