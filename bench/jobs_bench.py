@@ -10,10 +10,12 @@ with one small analyzer (``benchlines``, defined in this file and loaded by
 every worker through ``COE_PLUGIN_MODULES``: it reads every file and counts
 lines) in a fresh, migrated database, so no result is ever a cache hit.
 
-The floor, measured in the same run, is the same analyses called one after
-another through ``service.run_stored_request`` in this process: no queue, no
-lease, no executor. Each configuration is then timed from the first submit
-to the last finished job:
+The floor is the same kind of analysis called one after another through
+``service.run_stored_request`` in this process: no queue, no lease, no
+executor. The machine is shared and its load drifts, so the floor is probed
+(``--probe`` analyses) right before and right after every configuration,
+and each configuration is compared with the mean of its two probes. Each
+configuration is timed from the first submit to the last finished job:
 
 * ``threads``: the embedded executor with N threads in this process;
 * ``celery-redis`` / ``celery-amqp``: one ``coe worker --concurrency N``
@@ -21,8 +23,9 @@ to the last finished job:
   ``COE_TEST_BROKER_URL`` (modes whose variable is unset are skipped); the
   worker is started and ready before the clock starts.
 
-Reported per configuration: jobs per second, the ratio to the floor, the
-speed-up over the same mode with one worker, mean time a job held its lease
+Reported per configuration: jobs per second, the ratio to its floor probes,
+the speed-up over the same mode with one worker (each divided by its own
+floor first, so load drift cancels), mean time a job held its lease
 (started to finished), and the machine's CPU use during the run (all cores;
 100% means every core was busy).
 
@@ -171,10 +174,17 @@ class Row:
     held: float
     cpu: float
     statuses: dict[str, int]
+    #: Floor throughput measured around this run (jobs/s).
+    floor: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.jobs / self.seconds if self.seconds else 0.0
+
+    @property
+    def relative(self) -> float:
+        """Throughput as a multiple of the floor measured around it."""
+        return self.rate / self.floor if self.floor else 0.0
 
 
 class CpuMeter:
@@ -196,17 +206,42 @@ class CpuMeter:
         return 100.0 * (busy1 - busy0) / max(1e-9, total1 - total0)
 
 
+def report_failures(store: Any, ids: list[int], log: Path) -> None:
+    """Print why jobs did not succeed: their recorded errors and the worker log's end."""
+    from sqlalchemy import select
+
+    from coe_framework.db.models import AnalysisRequest
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(AnalysisRequest.id, AnalysisRequest.status, AnalysisRequest.error)
+                            .where(AnalysisRequest.id.in_(ids), AnalysisRequest.status != "succeeded").limit(5)).all()
+    for row in rows:
+        print(f"  job {row.id} {row.status}: {row.error}")
+    print("  worker log (end):\n" + log.read_text(errors="replace")[-4000:])
+
+
+def finished_count(store: Any, ids: list[int]) -> int:
+    from sqlalchemy import func, select
+
+    from coe_framework.db.models import FINISHED_STATUSES, AnalysisRequest
+
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(
+            AnalysisRequest.id.in_(ids), AnalysisRequest.status.in_(list(FINISHED_STATUSES)))).scalar() or 0)
+
+
 def wait_all(store: Any, ids: list[int], timeout: float, alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait for every job to finish; one cheap COUNT every 0.2 s, so watching costs little CPU."""
     deadline = time.monotonic() + timeout
-    while finished_stats(store, ids)[0] < len(ids):
+    while finished_count(store, ids) < len(ids):
         if not alive():
             raise RuntimeError("the worker exited early")
         if time.monotonic() > deadline:
             raise RuntimeError(f"not finished after {timeout:g}s")
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
-def run_floor(env_url: str, repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
+def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
     from coe_framework.db.store import Store
     from coe_framework.repos import SourcePolicy
     from coe_framework.service import run_stored_request
@@ -317,6 +352,8 @@ def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir:
             cpu = meter.stop()
             executor.close()
         _done, statuses, held = finished_stats(store, ids)
+        if set(statuses) != {"succeeded"}:
+            report_failures(store, ids, workdir / f"{mode}-{workers}.log")
         return Row(mode, workers, seconds, len(ids), held, cpu, statuses)
     finally:
         from coe_framework.db.engine import dispose_engines
@@ -331,9 +368,11 @@ def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--probe", type=int, default=30, help="analyses in each floor probe")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--modes", default="threads,celery-redis,celery-amqp")
     parser.add_argument("--database", default=os.environ.get("COE_TEST_DATABASE_URL", "").strip() or None)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (repositories, worker logs)")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -348,31 +387,36 @@ def main() -> None:
     os.environ.setdefault("COE_WORKSPACE", str(workdir / "mirrors"))
     try:
         print(f"{args.jobs} analyses, database {'PostgreSQL' if args.database else 'SQLite'}, "
-              f"{os.cpu_count()} cores; creating repositories...", flush=True)
+              f"{os.cpu_count()} cores; floor probes of {args.probe}; creating repositories...", flush=True)
         repos = make_repositories(workdir / "repos", args.jobs)
-        rows = [run_floor("", repos, workdir, manager, args.database)]
-        print(format_row(rows[0], rows[0], rows[0]), flush=True)
+        probe = lambda: run_floor(repos[:args.probe], workdir, manager, args.database).rate  # noqa: E731
+        floor_after = probe()
         for mode in modes:
             if mode.startswith("celery") and not brokers.get(mode):
                 print(f"{mode}: skipped (set {'COE_TEST_REDIS_URL' if mode == 'celery-redis' else 'COE_TEST_BROKER_URL'})")
                 continue
             first: Row | None = None
             for workers in counts:
+                floor_before = floor_after
                 if mode == "threads":
                     row = run_threads(workers, repos, workdir, manager, args.database)
                 else:
                     row = run_celery(mode, brokers[mode], workers, repos, workdir, args.database)
+                floor_after = probe()
+                row.floor = (floor_before + floor_after) / 2
                 first = first or row
-                rows.append(row)
-                print(format_row(row, rows[0], first), flush=True)
+                print(format_row(row, first), flush=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def format_row(row: Row, floor: Row, first: Row) -> str:
+def format_row(row: Row, first: Row) -> str:
     bad = {s: n for s, n in row.statuses.items() if s != "succeeded"}
-    return (f"{row.mode:<20} workers={row.workers}  {row.seconds:7.1f}s  {row.rate:6.2f} jobs/s  "
-            f"x{row.rate / floor.rate:4.2f} floor  x{row.rate / first.rate:4.2f} vs 1 worker  "
+    return (f"{row.mode:<13} workers={row.workers}  {row.seconds:6.1f}s  {row.rate:5.2f} jobs/s  "
+            f"floor {row.floor:5.2f} jobs/s  x{row.relative:4.2f} floor  x{row.relative / first.relative:4.2f} vs 1 worker  "
             f"lease held {row.held:5.2f}s  cpu {row.cpu:3.0f}%" + (f"  NOT SUCCEEDED: {bad}" if bad else ""))
 
 

@@ -12,7 +12,9 @@ Configuration follows the settings in :mod:`coe_framework.jobs.settings`:
 * prefetch 1: a worker process holds one message at a time, so a busy
   worker never sits on jobs an idle one could run;
 * time limits below the broker's redelivery timeouts (Redis visibility
-  timeout, RabbitMQ ``consumer_timeout``), checked at start-up;
+  timeout, RabbitMQ ``consumer_timeout``), checked at start-up: the job
+  stops itself at the soft limit and fails with the reason; Celery's hard
+  limit kills the process if it does not;
 * priorities: interactive requests are published with a higher broker
   priority than bulk re-analysis (RabbitMQ: higher number first, on a queue
   declared with ``x-max-priority``; Redis: lower number first).
@@ -67,7 +69,6 @@ def celery_config(settings: JobSettings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_time_limit": settings.time_limit,
-        "task_soft_time_limit": settings.soft_time_limit,
         # Results and status live in the database; no result backend.
         "task_ignore_result": True,
         "task_serializer": "json",
@@ -96,11 +97,13 @@ def worker_runtime(settings: JobSettings) -> Any:
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            from celery.exceptions import SoftTimeLimitExceeded
-
             from .executors import JobRuntime
 
-            _runtime = JobRuntime(settings, final_errors=(SoftTimeLimitExceeded,))
+            # The soft limit is enforced by the job itself: it stops at its next
+            # cancellation check and fails with the reason. (Celery's own soft limit
+            # raises wherever the code happens to be, which the runner would record
+            # as one analyzer's failure and carry on.)
+            _runtime = JobRuntime(settings, time_limit=settings.soft_time_limit)
         return _runtime
 
 

@@ -103,13 +103,24 @@ class CancelWatch:
     once per ``interval`` seconds.
     """
 
-    def __init__(self, queue: JobQueue, lease: Lease, interval: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, queue: JobQueue, lease: Lease, interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 time_limit: float | None = None):
         self.queue = queue
         self.lease = lease
         self.interval = interval
         self.clock = clock
         self._stop = threading.Event()
         self._checked = -float("inf")
+        self.deadline = clock() + time_limit if time_limit else None
+
+    @property
+    def timed_out(self) -> bool:
+        """True once the job ran past its time limit (it is stopped like a cancelled one).
+
+        Read from the clock, not from a flag: analyzers run in forked
+        processes, which check their own copy of this object.
+        """
+        return self.deadline is not None and self.clock() > self.deadline
 
     def stop(self) -> None:
         """Make every later call return True (lease lost, shutting down)."""
@@ -119,6 +130,9 @@ class CancelWatch:
         if self._stop.is_set():
             return True
         now = self.clock()
+        if self.deadline is not None and now > self.deadline:
+            self._stop.set()
+            return True
         if now - self._checked >= self.interval:
             self._checked = now
             try:
@@ -145,9 +159,9 @@ class Heartbeat:
         while not self._stop.wait(self.interval):
             try:
                 held = self.queue.heartbeat(self.lease)
-            except SQLAlchemyError as exc:
+            except Exception as exc:  # noqa: BLE001 - a dead heartbeat thread would let the lease expire under a live job
                 # The lease has slack for a few missed beats; keep trying.
-                log.warning("job %s: heartbeat failed: %s", self.lease.request_id, type(exc).__name__)
+                log.warning("job %s: heartbeat failed: %s: %s", self.lease.request_id, type(exc).__name__, exc)
                 continue
             if not held:
                 self.lost = True
@@ -194,20 +208,21 @@ def execute(
     heartbeat_seconds: float = 20.0,
     cancel_check_seconds: float = 1.0,
     file_workers: int = 1,
-    final_errors: tuple[type[BaseException], ...] = (),
+    time_limit: float | None = None,
 ) -> JobResult:
     """Run a leased job to its end and settle it under the lease guard.
 
-    Bad input fails the job at once; any other error returns it to the queue
-    until ``max_attempts`` claims were used. ``final_errors`` adds exception
-    types that fail at once too (a Celery soft time limit). A worker that is
-    interrupted (KeyboardInterrupt, SystemExit) hands the job back before
-    re-raising.
+    Bad input fails the job at once with its one-line message. Any other
+    error returns the job to the queue until ``max_attempts`` claims were
+    used. A job still running after ``time_limit`` seconds is stopped at its
+    next check and fails with the reason (it would run out of time again).
+    A worker that is interrupted (KeyboardInterrupt, SystemExit) hands the
+    job back before re-raising.
     """
     from ..repos import SourcePolicy
     from ..service import run_stored_request
 
-    watch = CancelWatch(queue, lease, cancel_check_seconds)
+    watch = CancelWatch(queue, lease, cancel_check_seconds, time_limit=time_limit)
     guarded = LeaseGuardedStore(store, queue, lease)
     request = store.get_analysis(lease.request_id)
     policy = SourcePolicy() if request is not None and request.get("source") == "cli" else SourcePolicy.for_server()
@@ -219,14 +234,13 @@ def execute(
         except (KeyboardInterrupt, SystemExit):
             queue.retry_or_fail(lease, "the worker was stopped while running the job")
             raise
-        except BaseException as exc:  # noqa: BLE001 - every failure ends in a recorded status
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:  # noqa: BLE001 - every failure ends in a recorded status
             reason = _one_line(exc)
             if heartbeat.lost or isinstance(exc, LeaseLost):
                 log.warning("job %s: lease lost; the new owner finishes it", lease.request_id)
                 return JobResult(lease.request_id, "lost", reason)
-            if is_final_error(exc) or isinstance(exc, final_errors):
+            if is_final_error(exc):
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else reason
                 log.info("job %s failed: %s", lease.request_id, reason)
                 status = "failed" if queue.finish(lease, "failed", reason[:2000]) else "lost"
                 return JobResult(lease.request_id, status, reason)
@@ -234,6 +248,8 @@ def execute(
             status = queue.retry_or_fail(lease, reason[:2000])
             return JobResult(lease.request_id, status or "lost", reason)
     status, error = guarded.final or (report.status, None)
+    if watch.timed_out and status == "cancelled":
+        status, error = "failed", f"the job exceeded its time limit of {time_limit:g}s"
     if not queue.finish(lease, status, error):
         log.warning("job %s finished as %s but its lease was lost; leaving the row to its new owner", lease.request_id, status)
         return JobResult(lease.request_id, "lost", error)

@@ -38,14 +38,15 @@ class JobRuntime:
         store: "Store | None" = None,
         manager: "PluginManager | None" = None,
         *,
-        final_errors: tuple[type[BaseException], ...] = (),
+        time_limit: float | None = None,
     ):
         self.settings = settings
         self._store = store
         self._manager = manager
         self._queue: JobQueue | None = None
         self._lock = threading.Lock()
-        self.final_errors = final_errors
+        #: Seconds after which a running job is stopped and failed (None: no limit).
+        self.time_limit = time_limit
 
     @property
     def store(self) -> "Store":
@@ -80,7 +81,7 @@ class JobRuntime:
             heartbeat_seconds=self.settings.heartbeat_seconds,
             cancel_check_seconds=self.settings.cancel_check_seconds,
             file_workers=self.settings.file_workers,
-            final_errors=self.final_errors,
+            time_limit=self.time_limit,
         )
 
     def run_request(self, request_id: int, label: str = "inline") -> JobResult:

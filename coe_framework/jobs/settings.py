@@ -9,7 +9,8 @@
 ``COE_JOB_POLL_SECONDS``         how often an idle embedded worker looks for work (2)
 ``COE_JOB_FILE_WORKERS``         processes per job for file analyzers (1: none)
 ``COE_JOB_TIME_LIMIT``           hard limit on one Celery task, seconds (1500)
-``COE_JOB_SOFT_TIME_LIMIT``      soft limit: the job is told to stop and fails (time limit - 60)
+``COE_JOB_SOFT_TIME_LIMIT``      soft limit: the job stops at its next check and fails
+                                 (time limit - 60, or - a fifth when shorter)
 ``COE_JOB_QUEUE``                Celery queue name (coe.analysis)
 ``COE_BROKER_VISIBILITY_TIMEOUT`` Redis: seconds before an unacknowledged task is redelivered
                                  (default: twice the time limit)
@@ -72,7 +73,7 @@ class JobSettings:
         env = os.environ if env is None else env
         executor = env.get("COE_EXECUTOR", "").strip().lower() or "threads"
         lease = _number(env, "COE_JOB_LEASE_SECONDS", 60.0, minimum=1.0)
-        time_limit = int(_number(env, "COE_JOB_TIME_LIMIT", 1500, minimum=2))
+        time_limit = int(_number(env, "COE_JOB_TIME_LIMIT", 1500, minimum=5))
         settings = cls(
             executor=executor,
             broker_url=env.get("COE_BROKER_URL", "").strip() or None,
@@ -83,7 +84,7 @@ class JobSettings:
             poll_seconds=_number(env, "COE_JOB_POLL_SECONDS", 2.0, minimum=0.05),
             file_workers=int(_number(env, "COE_JOB_FILE_WORKERS", 1, minimum=1)),
             time_limit=time_limit,
-            soft_time_limit=int(_number(env, "COE_JOB_SOFT_TIME_LIMIT", max(5, time_limit - 60), minimum=1)),
+            soft_time_limit=int(_number(env, "COE_JOB_SOFT_TIME_LIMIT", time_limit - min(60, time_limit // 5), minimum=1)),
             queue=env.get("COE_JOB_QUEUE", "").strip() or "coe.analysis",
             visibility_timeout=int(_number(env, "COE_BROKER_VISIBILITY_TIMEOUT", 2 * time_limit, minimum=1)),
             consumer_timeout=int(_number(env, "COE_BROKER_CONSUMER_TIMEOUT", 1800, minimum=1)),

@@ -173,6 +173,18 @@ def test_cancel_reaches_a_running_job(runtime: JobRuntime, make_request: Callabl
 
 
 @sqlite_only
+def test_a_job_past_its_time_limit_stops_and_fails(settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int]) -> None:
+    request_id = make_request(analyzers=("jobslow",), options={"jobslow": {"seconds": 60}})
+    runtime = JobRuntime(settings, store, job_manager, time_limit=0.5)
+
+    result = runtime.run_request(request_id)
+
+    assert result.status == "failed"
+    row = request_row(store, request_id)
+    assert row["status"] == "failed" and row["error"] == "the job exceeded its time limit of 0.5s"
+
+
+@sqlite_only
 def test_threads_executor_runs_every_queued_job_once_interactive_first(
     runtime: JobRuntime, make_request: Callable[..., int], store: Any
 ) -> None:
