@@ -162,6 +162,11 @@ def create_app(settings: JobSettings | None = None) -> Celery:
         except JobNotFound:
             log.warning("ignoring a task for request %s, which does not exist", job_id)
             return "missing"
+        except Exception as exc:  # noqa: BLE001 - the job was not claimed: it is still queued
+            # This worker cannot reach the database (or open it): deliver the task
+            # again later rather than dropping it, backing off up to a minute.
+            log.warning("request %s: cannot claim it here (%s); retrying the task", job_id, exc)
+            raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6)), max_retries=None) from None
         return result.status
 
     _install_reaper(app, settings)

@@ -189,7 +189,8 @@ class JobResult:
     error: str | None = None
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, for recorded errors."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -224,10 +225,11 @@ def execute(
 
     watch = CancelWatch(queue, lease, cancel_check_seconds, time_limit=time_limit)
     guarded = LeaseGuardedStore(store, queue, lease)
-    request = store.get_analysis(lease.request_id)
-    policy = SourcePolicy() if request is not None and request.get("source") == "cli" else SourcePolicy.for_server()
     with Heartbeat(queue, lease, heartbeat_seconds, watch.stop) as heartbeat:
         try:
+            request = store.get_analysis(lease.request_id)
+            # Requests from the CLI may name local paths; every other source gets the server's policy.
+            policy = SourcePolicy() if request is not None and request.get("source") == "cli" else SourcePolicy.for_server()
             report = run_stored_request(
                 manager, guarded, lease.request_id, policy=policy, workers=file_workers, cancelled=watch,  # type: ignore[arg-type]
             )
@@ -235,7 +237,7 @@ def execute(
             queue.retry_or_fail(lease, "the worker was stopped while running the job")
             raise
         except Exception as exc:  # noqa: BLE001 - every failure ends in a recorded status
-            reason = _one_line(exc)
+            reason = one_line(exc)
             if heartbeat.lost or isinstance(exc, LeaseLost):
                 log.warning("job %s: lease lost; the new owner finishes it", lease.request_id)
                 return JobResult(lease.request_id, "lost", reason)

@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from .execution import JobResult, execute
+from .execution import JobResult, execute, one_line
 from .leases import JobQueue, Lease, ReapReport, new_owner
 from .settings import JobSettings
 
@@ -72,17 +72,28 @@ class JobRuntime:
         return self._queue
 
     def run_claimed(self, lease: Lease) -> JobResult:
-        """Run a job this process has leased, to its end."""
-        return execute(
-            self.manager,
-            self.store,
-            self.queue,
-            lease,
-            heartbeat_seconds=self.settings.heartbeat_seconds,
-            cancel_check_seconds=self.settings.cancel_check_seconds,
-            file_workers=self.settings.file_workers,
-            time_limit=self.time_limit,
-        )
+        """Run a job this process has leased, to its end.
+
+        :func:`execute` settles every outcome of the analysis; a failure
+        around it (the plugins or the store cannot be loaded here) hands the
+        job back at once rather than leaving it to the lease's expiry.
+        """
+        try:
+            return execute(
+                self.manager,
+                self.store,
+                self.queue,
+                lease,
+                heartbeat_seconds=self.settings.heartbeat_seconds,
+                cancel_check_seconds=self.settings.cancel_check_seconds,
+                file_workers=self.settings.file_workers,
+                time_limit=self.time_limit,
+            )
+        except Exception as exc:  # noqa: BLE001 - settle the lease, whatever went wrong
+            reason = one_line(exc)
+            log.exception("job %s: could not be run in this process", lease.request_id)
+            status = self.queue.retry_or_fail(lease, reason[:2000])
+            return JobResult(lease.request_id, status or "lost", reason)
 
     def run_request(self, request_id: int, label: str = "inline") -> JobResult:
         """Claim one named job and run it; a job that is not free to run is left alone."""

@@ -173,6 +173,23 @@ def test_cancel_reaches_a_running_job(runtime: JobRuntime, make_request: Callabl
 
 
 @sqlite_only
+def test_a_job_that_cannot_start_here_goes_back_to_the_queue_at_once(
+    runtime: JobRuntime, make_request: Callable[..., int], store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = make_request()
+
+    def broken(self: Any) -> Any:
+        raise RuntimeError("plugin manager failed to load")
+
+    monkeypatch.setattr(JobRuntime, "manager", property(broken))
+
+    assert runtime.run_request(request_id).status == "queued"
+    row = request_row(store, request_id)
+    assert row["status"] == "queued" and row["attempts"] == 1
+    assert row["error"] == "attempt 1 of 3 failed, will retry: RuntimeError: plugin manager failed to load"
+
+
+@sqlite_only
 def test_a_job_past_its_time_limit_stops_and_fails(settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int]) -> None:
     request_id = make_request(analyzers=("jobslow",), options={"jobslow": {"seconds": 60}})
     runtime = JobRuntime(settings, store, job_manager, time_limit=0.5)
