@@ -177,6 +177,35 @@ def drive(port: int, paths: list[tuple[str, str]], headers: dict[str, str], conn
     return rows
 
 
+def process_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by a server and its worker processes."""
+    import psutil
+
+    try:
+        parent = psutil.Process(proc.pid)
+        members = [parent, *parent.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for member in members:
+        try:
+            times = member.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def measured(proc: subprocess.Popen[bytes], *args: Any) -> dict[str, Any]:
+    """Drive the server and summarize, with the server's CPU time per request."""
+    before = process_cpu(proc)
+    rows = drive(*args)
+    used = process_cpu(proc) - before
+    summary = summarize(rows, args[-1])
+    summary["server_cpu_ms_per_request"] = round(used * 1000 / max(len(rows), 1), 3)
+    return summary
+
+
 def summarize(rows: list[tuple[str, float, int]], seconds: float) -> dict[str, Any]:
     def pct(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else 0.0
@@ -218,17 +247,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--analyses", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="Default: a new SQLite file.")
+    parser.add_argument("--no-api-log", action="store_true", help="Turn api_logs off (to see what logging costs).")
     parser.add_argument("--json", dest="json_path", default=None, help="Also write the figures here.")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="coe-web-bench-"))
     url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
     env = {**os.environ, "COE_DATABASE_URL": url, "COE_FLOWS_DIR": str(work / "flows"), "XDG_DATA_HOME": str(work / "data"),
-           "XDG_CACHE_HOME": str(work / "cache"), "COE_API_LOG": "on", "COE_EXECUTOR": "threads",
+           "XDG_CACHE_HOME": str(work / "cache"), "COE_API_LOG": "off" if args.no_api_log else "on", "COE_EXECUTOR": "threads",
            # One client token at ~1,000 requests/s: the limiter is on but not binding.
            "COE_RATE_LIMIT": "100000000 per hour"}
     os.environ.update({k: env[k] for k in ("COE_DATABASE_URL", "XDG_DATA_HOME", "XDG_CACHE_HOME")})
-    report: dict[str, Any] = {"connections": args.connections, "workers": args.workers, "threads": args.threads,
+    report: dict[str, Any] = {"api_logs": not args.no_api_log, "connections": args.connections, "workers": args.workers, "threads": args.threads,
                               "cores": os.cpu_count(), "database": url.split(":", 1)[0]}
     try:
         token = seed(url, args.analyses)
@@ -239,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                            "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "web_floor_app:app"], env, port, "/")
             try:
                 drive(port, [("floor", "/")], {}, args.connections, args.client_processes, 2.0)  # warm-up
-                report["floor"] = summarize(drive(port, [("floor", "/")], {}, args.connections, args.client_processes, args.floor_seconds), args.floor_seconds)
+                report["floor"] = measured(floor, port, [("floor", "/")], {}, args.connections, args.client_processes, args.floor_seconds)
             finally:
                 stop(floor)
         port = free_port()
@@ -248,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             paths = workload(args.analyses)
             drive(port, paths, headers, args.connections, args.client_processes, 3.0)  # warm-up: fills the result caches
-            report["coe"] = summarize(drive(port, paths, headers, args.connections, args.client_processes, args.duration), args.duration)
+            report["coe"] = measured(server, port, paths, headers, args.connections, args.client_processes, args.duration)
         finally:
             stop(server)
         report["api_logs_rows"] = _count_logs(url)
@@ -258,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
     coe = report["coe"]
-    print(f"\nCoE: {coe['rps']} req/s, p50 {coe['p50_ms']} ms, p95 {coe['p95_ms']} ms, p99 {coe['p99_ms']} ms, errors {coe['errors']}"
+    print(f"\nCoE: {coe['rps']} req/s, p50 {coe['p50_ms']} ms, p95 {coe['p95_ms']} ms, p99 {coe['p99_ms']} ms, errors {coe['errors']}, "
+          f"server CPU {coe['server_cpu_ms_per_request']} ms/request"
           + (f"; floor {report['floor']['rps']} req/s (ratio {report['ratio_to_floor']})" if "floor" in report else ""))
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")

@@ -16,7 +16,7 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import ApiLog, UserSession
@@ -103,7 +103,8 @@ class ApiLogBuffer:
             if row.get("session_id") is not None:
                 last_seen[row["session_id"]] = max(row["created_at"], last_seen.get(row["session_id"], row["created_at"]))
         with unit_of_work(self.engine) as session:
-            session.execute(insert(ApiLog), batch)
+            # Core insert: one multi-row statement per batch, no ORM bookkeeping.
+            session.execute(ApiLog.__table__.insert(), batch)
             for session_id, seen in last_seen.items():
                 session.execute(update(UserSession).where(UserSession.id == session_id).values(last_activity_at=seen))
 

@@ -67,7 +67,7 @@ class WebSettings:
     #: Finished result documents kept serialized in memory (entries).
     result_cache_entries: int = 512
     #: How often a cached result document re-checks that its analysis still exists (seconds).
-    result_recheck_seconds: float = 1.0
+    result_recheck_seconds: float = 10.0
     #: Analysis listings are answered from a per-process micro-cache this long (seconds; 0: off).
     list_cache_seconds: float = 1.0
     page_default: int = 50
