@@ -2,7 +2,7 @@
 
 Run by hand (never as a test)::
 
-    .venv/bin/python bench/ast_bench.py [--every K] [--radon-cap SECONDS] [--skip-cli] [--skip-runner]
+    .venv/bin/python bench/ast_bench.py [--every K] [--radon-cap SECONDS] [--skip-cli] [--skip-runner | --only-runner]
 
 Part 1, per file and interleaved (so a noisy, shared machine slows every
 contender alike), CPU time of:
@@ -132,6 +132,12 @@ def radon_cli(files: list[Path]) -> float | None:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _cpu_with_children() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class _AstOnly:
     @hookimpl
     def coe_register_analyzers(self, register: Callable[[Any], None]) -> None:
@@ -148,6 +154,7 @@ def runner_runs(files: list[Path]) -> dict[str, Any]:
         manager.register(_AstOnly(), "ast-bench")
         out: dict[str, Any] = {}
         for workers in (1, 2):
+            cpu_before = _cpu_with_children()
             with Runner(manager, workers=workers) as runner:
                 start = time.perf_counter()
                 outcome = runner.run(str(repo.path / ".git"), repo.head, info, ["ast"]).outcomes["ast"]
@@ -160,23 +167,15 @@ def runner_runs(files: list[Path]) -> dict[str, Any]:
                     out["wall_rerun"] = time.perf_counter() - start
                     out["stats_rerun"] = again.stats
                     out["errors"] = outcome.data["totals"]["errors"] if outcome.data else None
+            # pool workers are reaped on close, so their CPU time counts from here
+            out[f"cpu_{workers}"] = _cpu_with_children() - cpu_before
         return out
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--every", type=int, default=1, help="measure every K-th file (1: all)")
-    parser.add_argument("--radon-cap", type=float, default=10.0, help="seconds radon's API may spend on one file")
-    parser.add_argument("--skip-cli", action="store_true", help="do not run `radon cc -j`")
-    parser.add_argument("--skip-runner", action="store_true", help="do not run the Runner comparisons")
-    args = parser.parse_args()
-    files = stdlib_files(max(1, args.every))
-    print(f"Python {sys.version.split()[0]}, {len(files)} standard-library files, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
-
-    part = per_file(files, args.radon_cap)
+def per_file_report(files: list[Path], radon_cap: float) -> dict[str, Any]:
+    part = per_file(files, radon_cap)
     n = part["files"]
     print(f"\n1. per file, CPU time, {n} files that parse (interleaved)")
     print(f"   ast.parse (floor)        {part['floor']:8.2f} s  {n / part['floor']:8.1f} files/s  1.00x")
@@ -186,22 +185,37 @@ def main() -> None:
         print(f"   radon API cc+mi+raw      {part['radon']:8.2f} s  {nr / part['radon']:8.1f} files/s  "
               f"{part['radon'] / part['floor_r']:.2f}x floor  ({nr} files; ours on them {part['ours_r'] / part['floor_r']:.2f}x floor, "
               f"radon/ours {part['radon'] / part['ours_r']:.1f}x)")
-    print(f"   radon API capped at {args.radon_cap:g}s: {len(part['capped'])} file(s) {[Path(c).name for c in part['capped']]}")
+    print(f"   radon API capped at {radon_cap:g}s: {len(part['capped'])} file(s) {[Path(c).name for c in part['capped']]}")
+    return part
 
-    if not args.skip_cli:
-        cli = radon_cli(files)
-        if cli is None:
-            print("\n2. `radon cc -j`: radon's command line is not installed")
-        else:
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--every", type=int, default=1, help="measure every K-th file (1: all)")
+    parser.add_argument("--radon-cap", type=float, default=10.0, help="seconds radon's API may spend on one file")
+    parser.add_argument("--skip-cli", action="store_true", help="do not run `radon cc -j`")
+    parser.add_argument("--skip-runner", action="store_true", help="do not run the Runner comparisons")
+    parser.add_argument("--only-runner", action="store_true", help="run only the Runner comparisons")
+    args = parser.parse_args()
+    files = stdlib_files(max(1, args.every))
+    print(f"Python {sys.version.split()[0]}, {len(files)} standard-library files, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+    if not args.only_runner:
+        part = per_file_report(files, args.radon_cap)
+        cli = None if args.skip_cli else radon_cli(files)
+        if cli is not None:
             print(f"\n2. `radon cc -j` over the same {len(files)} files: {cli:.2f} s CPU, "
                   f"{cli / part['floor']:.2f}x the floor, {cli / part['ours']:.2f}x the full ast set (radon: cc only)")
 
-    if not args.skip_runner:
+    if args.only_runner or not args.skip_runner:
         run = runner_runs(files)
         print(f"\n3. Runner, wall time over {run['stats_1']['files']} files: 1 worker {run['wall_1']:.2f} s, "
               f"2 workers {run['wall_2']:.2f} s, speed-up {run['wall_1'] / run['wall_2']:.2f}x; "
               f"re-run (blob cache) {run['wall_rerun']:.2f} s = {100 * run['wall_rerun'] / run['wall_2']:.1f}% of the first run "
               f"(stats {run['stats_rerun']}); status {run['status_1']}/{run['status_2']}, {run['errors']} file errors")
+        print(f"   CPU time (parent + workers + git): 1 worker {run['cpu_1']:.2f} s, 2 workers {run['cpu_2']:.2f} s "
+              f"(the 2-worker figure includes its re-run)")
 
 
 if __name__ == "__main__":
