@@ -69,9 +69,11 @@ def coe_register_routes(register: Callable[[Any], None]) -> None:
 
     Call ``register(blueprint)`` with a :class:`flask.Blueprint` (or an
     :class:`apiflask.APIBlueprint`, whose routes then appear in the OpenAPI
-    document). The web app mounts it under ``/plugins/<plugin-name>`` unless
-    the blueprint sets its own ``url_prefix``. The core never imports Flask;
-    only the web app calls this hook.
+    document). The web app mounts it under ``/api/v1/ext/<plugin-name>`` (a
+    blueprint's own ``url_prefix`` is replaced, so plugins can never shadow
+    the API's routes) and guards it like the API itself: reads need a token
+    with the ``read`` scope, anything else ``write``. The core never imports
+    Flask; only the web app calls this hook.
 
     Example::
 
