@@ -16,11 +16,11 @@ from coe_framework.db.store import StoreError, iso
 
 from ..auth import current_principal, require
 from ..database import db
-from ..pagination import invalid_query, page_response
+from ..pagination import page_response
 from ..problems import Problem
 from ..schemas import AnalysisCreate, AnalysisListQuery, AnalysisOut, AnalysisPage, ResultsOut
 from ..submission import same_submission, validate_submission
-from .common import cached_json_response, coe, json_bytes, not_found, result_out, store, strong_etag
+from .common import cached_json_response, coe, json_bytes, not_found, result_out, store, store_errors, strong_etag
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("analyses", __name__, tag="Analyses")
@@ -137,10 +137,8 @@ def list_analyses(query: AnalysisListQuery) -> Any:
     repository: int | str | None = query.repository
     if isinstance(repository, str) and repository.isdigit():
         repository = int(repository)
-    try:
+    with store_errors():
         page = store().list_analyses(limit=query.limit, cursor=query.cursor, status=query.status, repository=repository)
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None
     body, _status, headers = page_response(page, query.limit)
     payload = json_bytes(AnalysisPage.model_validate(body).model_dump(mode="json"))
     if ttl > 0:

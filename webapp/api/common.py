@@ -1,8 +1,9 @@
 """Helpers the resource blueprints share."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Response, current_app, json, request
 
@@ -61,3 +62,18 @@ def result_out(result: dict[str, Any]) -> dict[str, Any]:
     from ..schemas import ResultOut
 
     return {key: result.get(key) for key in ResultOut.model_fields}
+
+
+@contextlib.contextmanager
+def store_errors(analysis_id: int | None = None) -> Iterator[None]:
+    """Store lookups as HTTP: a missing analysis is 404, a bad cursor or limit is 422."""
+    from coe_framework.db.store import NotFound, StoreError
+
+    from ..pagination import invalid_query
+
+    try:
+        yield
+    except NotFound:
+        raise not_found(f"analysis {analysis_id}" if analysis_id is not None else "the resource") from None
+    except StoreError as exc:
+        raise invalid_query("cursor", str(exc)) from None

@@ -11,14 +11,14 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from coe_framework.db.store import NotFound, StoreError, iso
+from coe_framework.db.store import iso
 
 from ..auth import require
 from ..database import db
-from ..pagination import invalid_query, page_response
+from ..pagination import page_response
 from ..problems import Problem
 from ..schemas import CorrelationsOut, RagDocumentPage, RagDocumentQuery, SbomQuery, ThresholdQuery
-from .common import cached_json_response, json_bytes, not_found, store, strong_etag
+from .common import cached_json_response, json_bytes, not_found, store, store_errors, strong_etag
 
 bp = APIBlueprint("exports", __name__, tag="Exports")
 
@@ -50,12 +50,8 @@ def _raw_response(media_type: str, description: str) -> dict[int, Any]:
 def rag_documents(analysis_id: int, query: RagDocumentQuery) -> Any:
     from coe_framework.rag_store import list_documents
 
-    try:
+    with store_errors(analysis_id):
         page = list_documents(db.session, analysis_id, kind=query.kind, path=query.path, after=query.cursor, limit=query.limit)
-    except NotFound:
-        raise not_found(f"analysis {analysis_id}") from None
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None
     return page_response(page, query.limit)
 
 
@@ -78,10 +74,8 @@ def correlations(analysis_id: int) -> Any:
 def sarif(analysis_id: int, query: ThresholdQuery) -> Response:
     from coe_framework.export import sarif_for
 
-    try:
+    with store_errors(analysis_id):
         log = sarif_for(db.session, analysis_id, query.threshold)
-    except NotFound:
-        raise not_found(f"analysis {analysis_id}") from None
     return _document(json_bytes(log), SARIF_MEDIA_TYPE)
 
 
@@ -94,10 +88,8 @@ def sbom(analysis_id: int, query: SbomQuery) -> Response:
     from coe_framework.stored_analysis import load_analysis
     from coe_plugins.techspec.sbom import build_sbom
 
-    try:
+    with store_errors(analysis_id):
         analysis = load_analysis(db.session, analysis_id)
-    except NotFound:
-        raise not_found(f"analysis {analysis_id}") from None
     candidates = [r for r in analysis.repositories if query.repository in (None, r.repository_id)]
     if not candidates:
         raise not_found(f"repository {query.repository} in analysis {analysis_id}")
@@ -121,10 +113,8 @@ def sbom(analysis_id: int, query: SbomQuery) -> Response:
 def report(analysis_id: int, query: ThresholdQuery) -> Response:
     from coe_framework.export import report_for
 
-    try:
+    with store_errors(analysis_id):
         text = report_for(db.session, analysis_id, query.threshold)
-    except NotFound:
-        raise not_found(f"analysis {analysis_id}") from None
     response = _document(text.encode("utf-8"), MARKDOWN_MEDIA_TYPE)
     if response.status_code == 200:
         response.headers["Content-Type"] = f"{MARKDOWN_MEDIA_TYPE}; charset=utf-8"

@@ -5,12 +5,10 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from coe_framework.db.store import StoreError
-
 from ..auth import require
-from ..pagination import invalid_query, page_response
+from ..pagination import page_response
 from ..schemas import LatestResultsOut, PageQuery, RepositoryAnalysisPage, RepositoryListQuery, RepositoryOut, RepositoryPage
-from .common import not_found, result_out, store
+from .common import not_found, result_out, store, store_errors
 
 bp = APIBlueprint("repositories", __name__, tag="Repositories")
 
@@ -28,10 +26,8 @@ def _repository(repository_id: int) -> dict[str, Any]:
 @bp.input(RepositoryListQuery, location="query", arg_name="query")
 @bp.output(RepositoryPage)
 def list_repositories(query: RepositoryListQuery) -> Any:
-    try:
+    with store_errors():
         page = store().list_repositories(limit=query.limit, cursor=query.cursor, name=query.name)
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None
     return page_response(page, query.limit)
 
 
@@ -50,10 +46,8 @@ def get_repository(repository_id: int) -> Any:
 @bp.output(RepositoryAnalysisPage)
 def repository_analyses(repository_id: int, query: PageQuery) -> Any:
     _repository(repository_id)
-    try:
+    with store_errors():
         page = store().repository_analyses(repository_id, limit=query.limit, cursor=query.cursor)
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None
     return page_response(page, query.limit)
 
 
