@@ -67,6 +67,14 @@ def _problem(code: str) -> dict[str, Any]:
     return response
 
 
+#: Request headers an operation honours, documented as parameters.
+_HEADERS = {
+    ("/api/v1/analyses", "post"): [{
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "A repeated submission with the same key returns the first analysis",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    }],
+}
 #: Operations whose success is not JSON.
 _TEXT_RESPONSES = {
     ("/metrics", "get"): "text/plain",
@@ -83,6 +91,7 @@ def complete_spec(spec: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            operation.setdefault("parameters", []).extend(_HEADERS.get((path, method), []))
             media = _TEXT_RESPONSES.get((path, method))
             if media is not None:
                 responses["200"]["content"] = {media: {"schema": {"type": "string"}}}

@@ -283,3 +283,13 @@ def test_results_are_served_from_cache_while_the_database_is_down(web: Any, seed
         assert "connection refused" not in down.get_data(as_text=True)
     finally:
         event.remove(engine, "do_connect", refuse)
+
+
+def test_listings_are_micro_cached_and_forgotten_after_a_write(web: Any, seed: Any) -> None:
+    client = web.as_("read")
+    first = seed("succeeded")
+    assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [first]
+    second = seed("succeeded")  # written behind the app's back: the cached page is still served
+    assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [first]
+    created = submit(web.as_("write"), {"repositories": [{"url": PUBLIC}]}).get_json()["id"]
+    assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [created, second, first]
