@@ -18,16 +18,23 @@ def test_app_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
 
 
 def test_app_refuses_an_edited_migration_ledger(web_database_url: str, tmp_path: Path) -> None:
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from coe_framework.db.engine import get_engine
     from coe_framework.db.models import SchemaHistory
     from coe_webapp import StartupError, WebSettings, create_app
 
-    with get_engine(web_database_url).begin() as conn:
+    engine = get_engine(web_database_url)
+    with engine.begin() as conn:
+        saved = conn.execute(select(SchemaHistory.installed_rank, SchemaHistory.checksum)).all()
         conn.execute(update(SchemaHistory).values(checksum="0" * 64))
-    with pytest.raises(StartupError):
-        create_app(WebSettings.from_env(database_url=web_database_url, flows_dir=str(tmp_path)))
+    try:
+        with pytest.raises(StartupError):
+            create_app(WebSettings.from_env(database_url=web_database_url, flows_dir=str(tmp_path)))
+    finally:  # the PostgreSQL schema is shared by the web tests
+        with engine.begin() as conn:
+            for rank, checksum in saved:
+                conn.execute(update(SchemaHistory).where(SchemaHistory.installed_rank == rank).values(checksum=checksum))
 
 
 def test_flask_cli_loads_the_factory(web_database_url: str) -> None:
