@@ -10,7 +10,12 @@ with one small analyzer (``benchlines``, defined in this file and loaded by
 every worker through ``COE_PLUGIN_MODULES``: it reads every file and counts
 lines) in a fresh, migrated database, so no result is ever a cache hit.
 
-The floor is the same kind of analysis called one after another through
+Part 1, the cost of the job machinery itself: ``--overhead`` analyses,
+alternating one by one (so load drift hits both alike) between a direct call
+of ``service.run_stored_request`` and the same request claimed and run by
+the ``inline`` executor (claim, heartbeat, lease-guarded writes, settle).
+
+Part 2, scaling. The floor is the same kind of analysis called one after another through
 ``service.run_stored_request`` in this process: no queue, no lease, no
 executor. The machine is shared and its load drifts, so the floor is probed
 (``--probe`` analyses) right before and right after every configuration,
@@ -241,6 +246,36 @@ def wait_all(store: Any, ids: list[int], timeout: float, alive: Callable[[], boo
         time.sleep(0.2)
 
 
+def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> tuple[float, float]:
+    """Seconds per job: (direct call, inline executor), measured alternately."""
+    from coe_framework.db.store import Store
+    from coe_framework.jobs.executors import InlineExecutor, JobRuntime
+    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.repos import SourcePolicy
+    from coe_framework.service import run_stored_request
+
+    direct_db, inline_db = fresh_database(base, workdir), fresh_database(base, workdir)
+    try:
+        direct_store, inline_store = Store.open(direct_db.url), Store.open(inline_db.url)
+        direct_ids, inline_ids = queue_requests(direct_store, repos), queue_requests(inline_store, repos)
+        executor = InlineExecutor(JobRuntime(JobSettings(executor="inline"), inline_store, manager))
+        direct = inline = 0.0
+        for direct_id, inline_id in zip(direct_ids, inline_ids):
+            started = time.perf_counter()
+            run_stored_request(manager, direct_store, direct_id, policy=SourcePolicy(), workers=1)
+            direct += time.perf_counter() - started
+            started = time.perf_counter()
+            executor.submit(inline_id)
+            inline += time.perf_counter() - started
+        return direct / len(repos), inline / len(repos)
+    finally:
+        from coe_framework.db.engine import dispose_engines
+
+        dispose_engines()
+        direct_db.cleanup()
+        inline_db.cleanup()
+
+
 def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
     from coe_framework.db.store import Store
     from coe_framework.repos import SourcePolicy
@@ -369,6 +404,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--probe", type=int, default=30, help="analyses in each floor probe")
+    parser.add_argument("--overhead", type=int, default=40, help="analyses in part 1 (0: skip)")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--modes", default="threads,celery-redis,celery-amqp")
     parser.add_argument("--database", default=os.environ.get("COE_TEST_DATABASE_URL", "").strip() or None)
@@ -389,6 +425,12 @@ def main() -> None:
         print(f"{args.jobs} analyses, database {'PostgreSQL' if args.database else 'SQLite'}, "
               f"{os.cpu_count()} cores; floor probes of {args.probe}; creating repositories...", flush=True)
         repos = make_repositories(workdir / "repos", args.jobs)
+        if args.overhead:
+            direct, inline = run_overhead(repos[:args.overhead], workdir, manager, args.database)
+            print(f"overhead: direct call {direct * 1000:.0f} ms/job, inline executor {inline * 1000:.0f} ms/job, "
+                  f"x{direct / inline:.2f} of the direct rate ({(inline - direct) * 1000:+.0f} ms per job)", flush=True)
+        if not modes:
+            return
         probe = lambda: run_floor(repos[:args.probe], workdir, manager, args.database).rate  # noqa: E731
         floor_after = probe()
         for mode in modes:

@@ -130,7 +130,11 @@ class JobQueue:
         }
 
     def _take(self, conn: Connection, row: Any, owner: str, now: datetime) -> Lease | None:
-        """Write the lease over ``row``, guarded by the status and owner that were read."""
+        """Write the lease over ``row``, guarded by the attempt count that was read.
+
+        ``attempts`` works as a version number: if another claimer got there
+        first (possible only where the row lock is not held), nothing changes.
+        """
         values = self._lease_values(owner, now)
         if row.started_at is None:
             values["started_at"] = now
