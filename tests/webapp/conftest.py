@@ -281,6 +281,18 @@ def web(web_database_url: str, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
+def sqlite_web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app on SQLite only: for checks that end before any database work (input validation)."""
+    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    migrate(url)
+    monkeypatch.setenv("COE_DATABASE_URL", url)
+    built = build_web(url, tmp_path)
+    yield built
+    built.coe.shutdown()
+    built.engine.dispose()
+
+
+@pytest.fixture
 def seed(web: Web) -> Callable[..., int]:
     """Store an analysis directly: ``seed(status, results={analyzer: data}, url=...)``; returns its id."""
     counter = iter(range(1, 10_000))

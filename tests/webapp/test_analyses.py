@@ -46,13 +46,13 @@ def test_submit_strips_credentials_from_urls(web: Any) -> None:
         ("/etc", "local paths are not allowed"),
     ],
 )
-def test_hostile_sources_are_refused_before_queuing(web: Any, source: str, reason: str) -> None:
-    response = submit(web.as_("write"), {"repositories": [{"url": source}]})
+def test_hostile_sources_are_refused_before_queuing(sqlite_web: Any, source: str, reason: str) -> None:
+    response = submit(sqlite_web.as_("write"), {"repositories": [{"url": source}]})
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["errors"][0]["field"] == "repositories.0.url"
     assert reason in problem["errors"][0]["message"]
-    assert web.jobs.submitted == []
+    assert sqlite_web.jobs.submitted == []
 
 
 @pytest.mark.parametrize(
@@ -69,27 +69,27 @@ def test_hostile_sources_are_refused_before_queuing(web: Any, source: str, reaso
         ({"repositories": [{"url": PUBLIC}], "priority": "urgent"}, "priority"),
     ],
 )
-def test_invalid_submissions_list_the_field(web: Any, body: dict[str, Any], field: str) -> None:
-    response = submit(web.as_("write"), body)
+def test_invalid_submissions_list_the_field(sqlite_web: Any, body: dict[str, Any], field: str) -> None:
+    response = submit(sqlite_web.as_("write"), body)
     assert response.status_code == 422
     fields = [e["field"] for e in response.get_json()["errors"]]
     assert any(f == field or f.startswith(field + ".") for f in fields), fields
 
 
-def test_malformed_json_is_400(web: Any) -> None:
-    response = web.as_("write").post("/api/v1/analyses", data="{not json", content_type="application/json")
+def test_malformed_json_is_400(sqlite_web: Any) -> None:
+    response = sqlite_web.as_("write").post("/api/v1/analyses", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["detail"] == "the request body is not valid JSON"
 
 
-def test_wrong_content_type_is_415(web: Any) -> None:
-    response = web.as_("write").post("/api/v1/analyses", data="repositories=x", content_type="application/x-www-form-urlencoded")
+def test_wrong_content_type_is_415(sqlite_web: Any) -> None:
+    response = sqlite_web.as_("write").post("/api/v1/analyses", data="repositories=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
 
 
-def test_body_over_the_limit_is_413(web: Any) -> None:
+def test_body_over_the_limit_is_413(sqlite_web: Any) -> None:
     big = {"repositories": [{"url": PUBLIC}], "options": {"git": {"x": "a" * 2_000_000}}}
-    response = submit(web.as_("write"), big)
+    response = submit(sqlite_web.as_("write"), big)
     assert response.status_code == 413
 
 
@@ -114,8 +114,8 @@ def test_idempotency_key_returns_the_first_request(web: Any) -> None:
     assert different.status_code == 422
 
 
-def test_invalid_idempotency_key_is_400(web: Any) -> None:
-    response = submit(web.as_("write"), {"repositories": [{"url": PUBLIC}]}, headers={"Idempotency-Key": "x" * 300})
+def test_invalid_idempotency_key_is_400(sqlite_web: Any) -> None:
+    response = submit(sqlite_web.as_("write"), {"repositories": [{"url": PUBLIC}]}, headers={"Idempotency-Key": "x" * 300})
     assert response.status_code == 400
 
 
@@ -172,8 +172,8 @@ def test_list_filters_by_status_and_repository(web: Any, seed: Any) -> None:
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=500", "status=bogus", "cursor=%%%"])
-def test_list_rejects_bad_queries(web: Any, query: str) -> None:
-    assert web.as_("read").get(f"/api/v1/analyses?{query}").status_code == 422
+def test_list_rejects_bad_queries(sqlite_web: Any, query: str) -> None:
+    assert sqlite_web.as_("read").get(f"/api/v1/analyses?{query}").status_code == 422
 
 
 def test_get_one_and_missing(web: Any, seed: Any) -> None:

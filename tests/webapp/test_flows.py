@@ -69,8 +69,8 @@ def test_list_filters_and_pages(web: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "x" * 200])
-def test_names_that_are_not_safe_file_names_are_refused(web: Any, name: str) -> None:
-    assert web.as_("write").post("/api/v1/flows", json={**FLOW, "name": name}).status_code == 422
+def test_names_that_are_not_safe_file_names_are_refused(sqlite_web: Any, name: str) -> None:
+    assert sqlite_web.as_("write").post("/api/v1/flows", json={**FLOW, "name": name}).status_code == 422
 
 
 def test_flows_need_tokens(web: Any) -> None:

@@ -36,8 +36,8 @@ def test_a_caller_cannot_grant_scopes_it_lacks(web: Any) -> None:
 
 @pytest.mark.parametrize("body", [{"label": "", "scopes": ["read"]}, {"label": "x", "scopes": []}, {"label": "x", "scopes": ["root"]},
                                   {"label": "x", "scopes": ["read"], "expires_in_days": 0}])
-def test_invalid_session_requests(web: Any, body: dict[str, Any]) -> None:
-    assert web.as_("admin").post("/api/v1/sessions", json=body).status_code == 422
+def test_invalid_session_requests(sqlite_web: Any, body: dict[str, Any]) -> None:
+    assert sqlite_web.as_("admin").post("/api/v1/sessions", json=body).status_code == 422
 
 
 def test_revocation_takes_effect_at_once(web: Any) -> None:
