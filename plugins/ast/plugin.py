@@ -1,4 +1,8 @@
-"""Entry point of the built-in ``ast`` plugin (group ``coe``, name ``ast``)."""
+"""Entry point of the built-in ``ast`` plugin (group ``coe``, name ``ast``).
+
+Registers the ``ast`` analyzer and, through :mod:`.rag`, the plugin's RAG
+documents (source chunks on symbol boundaries) made from its results.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -6,6 +10,9 @@ from typing import Any, Callable
 from coe_framework.hookspecs import hookimpl
 
 from .analyzer import AstAnalyzer
+from .rag import coe_rag_documents
+
+__all__ = ["coe_register_analyzers", "coe_rag_documents"]
 
 
 @hookimpl

@@ -16,7 +16,6 @@ from .python_halstead import halstead_report
 from .python_raw import RawMetricsError, raw_metrics
 from .python_source import SourceDecodeError, decode_python_source
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def maintainability_index(volume: float, complexity: int, lloc: int, comment_percent: float) -> float:

@@ -27,7 +27,6 @@ import math
 
 from .python_tree import child_nodes
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
