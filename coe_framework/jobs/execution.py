@@ -47,6 +47,8 @@ class LeaseGuardedStore:
         self._store = store
         self._queue = queue
         self._lease = lease
+        #: Until when this worker surely holds the lease (the database's expiry only moves later).
+        self._held_until = lease.expires_at
         #: (status, error) the service reported last, if final.
         self.final: tuple[str, str | None] | None = None
 
@@ -56,13 +58,18 @@ class LeaseGuardedStore:
     def _hold(self) -> None:
         """Renew the lease before a write, or raise :class:`LeaseLost`.
 
-        Renewing right before writing leaves a whole lease period for the
-        write, so no other worker can take the job over meanwhile; a worker
-        that lost the lease (its analysis then ends "cancelled") writes no
-        results over the new owner's.
+        With at least half a lease left the write goes ahead without asking
+        the database; otherwise the lease is renewed first. Either way a
+        long stretch of lease remains for the write, so no other worker can
+        take the job over meanwhile, and a worker that lost the lease (its
+        analysis then ends "cancelled") writes no results over the new
+        owner's.
         """
+        if self._queue.clock() + self._queue.lease / 2 < self._held_until:
+            return  # at least half a lease left: no one can have taken it over
         if not self._queue.heartbeat(self._lease):
             raise LeaseLost(f"job {self._lease.request_id}: lease lost by {self._lease.owner}")
+        self._held_until = self._queue.clock() + self._queue.lease
 
     def start_repository_analysis(self, request_id: int, prepared: Any) -> int:
         self._hold()
@@ -92,8 +99,12 @@ class LeaseGuardedStore:
             return True
         if progress is not None or progress_message is not None:
             return self._queue.report_progress(self._lease, progress if progress is not None else 0.0, progress_message or "")
-        # "running": the claim already made it so; renewing says whether that still holds.
-        return self._queue.heartbeat(self._lease)
+        # "running": the claim already made it so; say whether that still holds.
+        try:
+            self._hold()
+        except LeaseLost:
+            return False
+        return True
 
 
 class CancelWatch:
