@@ -128,7 +128,8 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     # Request ids and problem responses first, so the limiter's 429 carries them too.
     problems.install(app, settings.retry_after_seconds)
     _install_request_hooks(app)
-    limiter = Limiter(rate_limit_key, app=app, default_limits=[settings.rate_limit], default_limits_exempt_when=_exempt_from_limits)
+    # One budget per token (or client address) across the whole API, not one per route.
+    limiter = Limiter(rate_limit_key, app=app, application_limits=[settings.rate_limit], application_limits_exempt_when=_exempt_from_limits)
     api_log = (
         ApiLogBuffer(engine, capacity=settings.api_log_buffer, batch_size=settings.api_log_batch, interval=settings.api_log_interval)
         if settings.api_log_enabled
