@@ -146,6 +146,10 @@ class FileAnalyzer(Analyzer):
     file_timeout: ClassVar[float] = 10.0
     #: Files larger than this are reported as capped and not read.
     max_file_size: ClassVar[int] = 2 * 1024 * 1024
+    #: True when :meth:`aggregate` depends only on the per-file outputs, their
+    #: paths and blob SHAs, and the options: then a tree whose selected files
+    #: are all unchanged reuses the previous aggregate without running it.
+    pure_aggregate: ClassVar[bool] = False
 
     def file_limits(self, options: BaseModel) -> tuple[int, float]:
         """``(max_file_size, file_timeout)`` for this run.

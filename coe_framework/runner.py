@@ -363,7 +363,8 @@ class Runner:
         limits: Limits | None = None,
     ):
         self.manager = manager
-        self.result_cache = result_cache if result_cache is not None else MemoryCache(2_000)
+        # Whole results can be megabytes each: keep only a few in memory (the database keeps them all).
+        self.result_cache = result_cache if result_cache is not None else MemoryCache(256)
         self.blob_cache = blob_cache if blob_cache is not None else MemoryCache(200_000)
         self.state_store = state_store if state_store is not None else StateStore()
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -475,16 +476,23 @@ class Runner:
             )
             t0 = time.monotonic()
             stats: dict[str, Any] = {}
+            tree_key: str | None = None
+            reused: dict[str, Any] | None = None
             try:
                 if isinstance(analyzer, FileAnalyzer):
-                    files, stats = self._run_files(analyzer, opts, ohash, ctx, step, is_cancelled)
+                    files, stats, tree_key = self._run_files(analyzer, opts, ohash, ctx, step, is_cancelled)
                     file_count = max(file_count, len(ctx.files))
+                    if analyzer.pure_aggregate:
+                        reused = self.result_cache.get_many([tree_key]).get(tree_key)
                     call: Callable[[AnalysisContext], Any] = lambda c, _a=analyzer, _f=files: _a.aggregate(c, _f)
                 else:
                     call = analyzer.analyze
-                raw_progress = lambda done, total, message: step(done / total if total else 0.0, message)  # noqa: E731
-                runner_fn = _run_in_child if self.isolation == "process" else _run_in_thread
-                isolated = runner_fn(analyzer, call, ctx, float(analyzer.timeout), raw_progress, is_cancelled)
+                if reused is not None:
+                    isolated = _Isolated("succeeded")  # same files, same outputs: the same aggregate
+                else:
+                    raw_progress = lambda done, total, message: step(done / total if total else 0.0, message)  # noqa: E731
+                    runner_fn = _run_in_child if self.isolation == "process" else _run_in_thread
+                    isolated = runner_fn(analyzer, call, ctx, float(analyzer.timeout), raw_progress, is_cancelled)
             except Cancelled:
                 isolated = _Isolated("cancelled", error="cancelled")
             except Exception as exc:  # noqa: BLE001 - framework-side failure for this analyzer only
@@ -496,9 +504,15 @@ class Runner:
                 analyzer.name, analyzer.version, ohash, isolated.status,
                 error=isolated.error, duration=time.monotonic() - t0, cache_key=key, stats=stats,
             )
-            if isolated.status == "succeeded" and isolated.text is not None:
+            if reused is not None:
+                outcome.data, outcome.cached = reused, True
+                self.result_cache.put_many({key: reused})
+            elif isolated.status == "succeeded" and isolated.text is not None:
                 outcome.data = json.loads(isolated.text)
-                self.result_cache.put_many({key: outcome.data})
+                fresh = {key: outcome.data}
+                if tree_key is not None and getattr(analyzer, "pure_aggregate", False):
+                    fresh[tree_key] = outcome.data
+                self.result_cache.put_many(fresh)
                 if isolated.state_set:
                     self.state_store.put_state(state_key, isolated.state)
             outcomes[analyzer.name] = outcome
@@ -515,7 +529,8 @@ class Runner:
         ctx: AnalysisContext,
         step: Callable[[float, str], None],
         is_cancelled: Callable[[], bool],
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], str]:
+        """Per-file outputs (cached or fresh), counts, and a key naming this exact set of inputs."""
         entries = [e for e in ctx.regular_files() if analyzer.select(e, opts)]
         own_max, file_timeout = analyzer.file_limits(opts)
         max_size = min(own_max, self.limits.max_file_size)
@@ -578,4 +593,5 @@ class Runner:
                     self.blob_cache.put_many(fresh)
         if fresh and pool is None:
             self.blob_cache.put_many(fresh)
-        return dict(sorted(files.items())), stats
+        tree_key = cache_key("files", analyzer.name, analyzer.version, ohash, *sorted(keys.values()))
+        return dict(sorted(files.items())), stats, tree_key

@@ -30,6 +30,8 @@ class AstAnalyzer(FileAnalyzer):
     description: ClassVar[str] = "Code structure and complexity: radon-exact Python metrics, tree-sitter for other languages"
     Options: ClassVar[type[BaseModel]] = AstOptions
     Result: ClassVar[type[BaseModel]] = AstResult
+    # The summary is made from the per-file outputs, their paths and blob SHAs and the options only.
+    pure_aggregate: ClassVar[bool] = True
 
     def file_limits(self, options: BaseModel) -> tuple[int, float]:
         """The size and time caps come from the options."""

@@ -193,3 +193,33 @@ def test_inherited_git_variables_do_not_reach_analyzer_processes(
         outcome = run(runner.manager, repo, runner=runner)
     assert outcome.status == "succeeded", outcome.errors
     assert outcome.outcomes["gitpython"].data == {"head": repo.head}
+
+
+def test_pure_aggregate_is_reused_when_no_selected_file_changed(
+    manager_with: Callable[..., PluginManager], repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class PyLines(s.LineCounter):
+        name = "pylines"
+        pure_aggregate = True
+
+        def select(self, entry: Any, options: Any) -> bool:
+            return entry.path.endswith(".py")
+
+        def aggregate(self, ctx: Any, files: dict[str, Any]) -> dict[str, Any]:
+            with open(os.environ["AGGREGATES_LOG"], "a") as handle:
+                handle.write("aggregate\n")
+            return super().aggregate(ctx, files)
+
+    import os
+
+    log = tmp_path / "aggregates.log"
+    monkeypatch.setenv("AGGREGATES_LOG", str(log))
+    runner = Runner(manager_with(PyLines()), workers=1)
+    first = run(runner.manager, repo, runner=runner)
+    repo.commit({"b.txt": "not selected\n"})  # a new commit, but no selected file changed
+    second = run(runner.manager, repo, runner=runner)
+    assert log.read_text().count("aggregate") == 1
+    assert second.outcomes["pylines"].cached and second.outcomes["pylines"].data == first.outcomes["pylines"].data
+    repo.commit({"a.py": "changed\n"})
+    third = run(runner.manager, repo, runner=runner)
+    assert log.read_text().count("aggregate") == 2 and not third.outcomes["pylines"].cached
