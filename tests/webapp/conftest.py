@@ -191,6 +191,7 @@ def build_web(url: str, tmp_path: Path, **overrides: Any) -> Web:
         events_poll_seconds=0.01,
         events_max_seconds=0.3,
         check_migrations=False,  # the database was just migrated; test_startup covers the check
+        list_cache_seconds=0.0,  # listings always fresh; the micro-cache has its own test
     )
     settings.update(overrides)
     app = create_app(WebSettings.from_env(**settings))

@@ -285,11 +285,17 @@ def test_results_are_served_from_cache_while_the_database_is_down(web: Any, seed
         event.remove(engine, "do_connect", refuse)
 
 
-def test_listings_are_micro_cached_and_forgotten_after_a_write(web: Any, seed: Any) -> None:
-    client = web.as_("read")
-    first = seed("succeeded")
+def test_listings_are_micro_cached_and_forgotten_after_a_write(web_database_url: str, tmp_path: Any) -> None:
+    from .conftest import build_web
+
+    cached = build_web(web_database_url, tmp_path, list_cache_seconds=3600.0)
+    client = cached.as_("read")
+    first = submit(cached.as_("write"), {"repositories": [{"url": PUBLIC}]}).get_json()["id"]
     assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [first]
-    second = seed("succeeded")  # written behind the app's back: the cached page is still served
-    assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [first]
-    created = submit(web.as_("write"), {"repositories": [{"url": PUBLIC}]}).get_json()["id"]
-    assert [a["id"] for a in client.get("/api/v1/analyses").get_json()["items"]] == [created, second, first]
+    with unit_of_work(cached.engine) as session:  # changed behind the app's back: the cached page is still served
+        session.execute(update(AnalysisRequest).where(AnalysisRequest.id == first).values(status="succeeded"))
+    assert client.get("/api/v1/analyses").get_json()["items"][0]["status"] == "queued"
+    second = submit(cached.as_("write"), {"repositories": [{"url": PUBLIC}], "analyzers": ["git"]}).get_json()["id"]
+    page = client.get("/api/v1/analyses").get_json()["items"]
+    assert [a["id"] for a in page] == [second, first] and page[1]["status"] == "succeeded"
+    cached.coe.shutdown()
