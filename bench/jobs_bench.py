@@ -193,7 +193,7 @@ class Row:
 
 
 class CpuMeter:
-    """Whole-machine CPU use between start and stop (psutil when installed, else /proc/stat)."""
+    """Whole-machine CPU use between start and stop, from /proc/stat (Linux)."""
 
     def __init__(self) -> None:
         self.start = self._sample()
