@@ -138,17 +138,21 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     results = MemoryCache(max_entries=settings.result_cache_entries)
     verifier = TokenVerifier(settings.auth_cache_ttl)
 
+    store = Store(engine)
+
     def gauges() -> list[tuple[str, str, dict[str, str], float]]:
         out = pool_gauges(engine)
-        out.append(("coe_result_cache_hit_ratio", "Hit ratio of the finished-result cache", {"cache": "web_results"}, results.hit_ratio))
+        ratios = {"web_results": results.hit_ratio, "store": float(store.cache_stats().get("hit_ratio") or 0.0)}
         if verifier.cache is not None:
-            out.append(("coe_result_cache_hit_ratio", "Hit ratio of the finished-result cache", {"cache": "tokens"}, verifier.cache.hit_ratio))
+            ratios["tokens"] = verifier.cache.hit_ratio
+        for name, ratio in ratios.items():
+            out.append(("coe_cache_hit_ratio", "Hit ratio of a cache in this process", {"cache": name}, ratio))
         if api_log is not None:
             for key, value in api_log.stats().items():
                 out.append(("coe_api_log_rows", "API log buffer counters", {"state": key}, float(value)))
         return out
 
-    coe = CoeWeb(settings, engine, Store(engine), verifier, api_log, results, Metrics(engine, gauges), limiter)
+    coe = CoeWeb(settings, engine, store, verifier, api_log, results, Metrics(engine, gauges), limiter)
     _default_executor(coe)
     app.extensions["coe"] = coe
     openapi.install(app)

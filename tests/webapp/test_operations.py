@@ -76,7 +76,7 @@ def test_health_ready_and_metrics(web: Any, seed: Any) -> None:
     assert 'coe_http_requests_total{method="GET",route="/api/v1/analyses",status="200"}' in text
     assert "coe_http_request_duration_seconds_bucket" in text
     assert 'coe_jobs{status="queued"} 1.0' in text
-    assert "coe_result_cache_hit_ratio" in text and "coe_api_log_rows" in text
+    assert 'coe_cache_hit_ratio{cache="store"}' in text and 'coe_cache_hit_ratio{cache="web_results"}' in text and "coe_api_log_rows" in text
 
 
 def test_ready_is_503_when_the_database_is_down(web: Any) -> None:
