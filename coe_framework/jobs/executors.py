@@ -39,11 +39,12 @@ class JobRuntime:
         manager: "PluginManager | None" = None,
         *,
         time_limit: float | None = None,
+        queue: JobQueue | None = None,
     ):
         self.settings = settings
         self._store = store
         self._manager = manager
-        self._queue: JobQueue | None = None
+        self._queue = queue
         self._lock = threading.Lock()
         #: Seconds after which a running job is stopped and failed (None: no limit).
         self.time_limit = time_limit

@@ -56,20 +56,24 @@ def test_a_redelivered_job_runs_once(runtime: JobRuntime, make_request: Callable
     assert list(results_of(store, request_id)) == ["jobcount"]
 
 
-def test_a_worker_that_lost_its_lease_writes_nothing_twice(
-    settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int], clock: FakeClock
-) -> None:
-    """The stalled first worker finishes after a second one took over and succeeded."""
+@pytest.fixture
+def taken_over_job(settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int], clock: FakeClock) -> Any:
+    """A job whose first worker stalled past its lease; a second worker claimed it since."""
     request_id = make_request()
     queue = JobQueue(store.engine, lease_seconds=60, clock=clock)
-    runtime = JobRuntime(settings, store, job_manager)
-    runtime._queue = queue
+    runtime = JobRuntime(settings, store, job_manager, queue=queue)
     stalled = queue.claim_next("stalled-worker")
     assert stalled is not None
     clock.advance(61)
     assert queue.reap().requeued == [request_id]
     taken_over = queue.claim_next("second-worker")
     assert taken_over is not None
+    return runtime, request_id, stalled, taken_over
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_twice(taken_over_job: Any, store: Any) -> None:
+    """The stalled first worker finishes after the second one succeeded."""
+    runtime, request_id, stalled, taken_over = taken_over_job
     assert runtime.run_claimed(taken_over).status == "succeeded"
 
     late = runtime.run_claimed(stalled)
@@ -81,20 +85,9 @@ def test_a_worker_that_lost_its_lease_writes_nothing_twice(
     assert list(results_of(store, request_id)) == ["jobcount"]
 
 
-def test_a_stalled_worker_that_wakes_first_writes_nothing(
-    settings: Any, store: Any, job_manager: Any, make_request: Callable[..., int], clock: FakeClock
-) -> None:
+def test_a_stalled_worker_that_wakes_first_writes_nothing(taken_over_job: Any, store: Any) -> None:
     """The stalled worker runs before the new owner does: it must store nothing at all."""
-    request_id = make_request()
-    queue = JobQueue(store.engine, lease_seconds=60, clock=clock)
-    runtime = JobRuntime(settings, store, job_manager)
-    runtime._queue = queue
-    stalled = queue.claim_next("stalled-worker")
-    assert stalled is not None
-    clock.advance(61)
-    queue.reap()
-    taken_over = queue.claim_next("second-worker")
-    assert taken_over is not None
+    runtime, request_id, stalled, taken_over = taken_over_job
 
     assert runtime.run_claimed(stalled).status == "lost"
     row = request_row(store, request_id)
