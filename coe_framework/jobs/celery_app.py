@@ -88,6 +88,9 @@ def celery_config(settings: JobSettings) -> dict[str, Any]:
             # sweep often enough that they do not wait much longer than that.
             "unacked_restore_interval": max(1, min(60, settings.visibility_timeout // 10)),
             "unacked_restore_throttle": 1,
+            # A sweep holds a Redis lock for milliseconds; a worker killed while
+            # holding it must not block every other worker's sweeps for long.
+            "unacked_mutex_expire": max(2, min(300, settings.visibility_timeout // 5)),
         }
     return config
 
@@ -123,16 +126,22 @@ def publish(app: Celery, settings: JobSettings, request_id: int, priority: int) 
 def delete_queue(broker_url: str, queue: str) -> None:
     """Remove a queue and any messages in it (a retired queue, a test's private queue).
 
-    On Redis, a queue is one list per priority level; on RabbitMQ, one queue.
+    On Redis, a queue is one list per priority level plus kombu's binding
+    records; on RabbitMQ, the queue and its exchange.
     """
     from kombu import Connection
 
     with Connection(broker_url, connect_timeout=5) as conn:
         channel = conn.channel()
         if urlsplit(broker_url).scheme.lower().startswith("redis"):
-            channel.client.delete(queue, *(f"{queue}:{level}" for level in range(1, MAX_BROKER_PRIORITY + 1)))
+            # The lists of every priority level, and kombu's binding records of the
+            # queue's exchange (Celery names the exchange after the queue).
+            levels = [f"{queue}:{level}" for level in range(1, MAX_BROKER_PRIORITY + 1)]
+            bindings = [f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+            channel.client.delete(queue, *levels, *bindings)
         else:
             channel.queue_delete(queue)
+            channel.exchange_delete(queue)
 
 
 def create_app(settings: JobSettings | None = None) -> Celery:
