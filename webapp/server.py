@@ -23,6 +23,23 @@ def _worker_exit(server: Any, worker: Any) -> None:
         pass
 
 
+def _start_jobs() -> None:
+    """Start the embedded job executor in this process (after any fork), so queued
+    and reaped requests run without waiting for the next submission."""
+    from coe_framework import jobs
+
+    try:
+        jobs.start()
+    except Exception as exc:  # noqa: BLE001 - the API still serves reads; the log says why jobs do not run
+        import logging
+
+        logging.getLogger(__name__).error("job executor did not start: %s", exc)
+
+
+def _post_worker_init(worker: Any) -> None:
+    _start_jobs()
+
+
 def _child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
@@ -43,6 +60,7 @@ class GunicornServer(BaseApplication):
                 self.cfg.set(key, value)
         self.cfg.set("worker_exit", _worker_exit)
         self.cfg.set("child_exit", _child_exit)
+        self.cfg.set("post_worker_init", _post_worker_init)
 
     def load(self) -> Any:
         from .app import create_app
@@ -82,6 +100,7 @@ def serve_dev(host: str, port: int) -> None:
     from .app import create_app
 
     app = create_app()
+    _start_jobs()
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
