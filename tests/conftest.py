@@ -70,9 +70,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
     Each PostgreSQL test gets a schema of its own (dropped afterwards), so
     parallel runs never clash. ``COE_DATABASE_URL`` points at it too.
     """
-    import os
-    import uuid
-
     from coe_framework.db.engine import dispose_engines
 
     if request.param == "sqlite":
@@ -81,26 +78,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         yield url
         dispose_engines()
         return
-    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
-    if not base:
-        pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
+    from tests.postgres import NO_SERVER, base_url, postgres_schema
 
-    schema = f"coe_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    monkeypatch.setenv("COE_DATABASE_URL", url)
-    try:
+    if base_url() is None:
+        pytest.skip(NO_SERVER)
+    with postgres_schema("coe_test") as url:
+        monkeypatch.setenv("COE_DATABASE_URL", url)
         yield url
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """Fixtures for job tests: a plugin manager with the job test analyzers, queued requests, runtimes."""
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -14,6 +12,7 @@ from coe_framework.jobs.executors import JobRuntime
 from coe_framework.jobs.leases import JobQueue
 from coe_framework.jobs.settings import JobSettings
 from coe_framework.plugins import PluginManager
+from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 
 PLUGIN_FILE = Path(__file__).with_name("job_plugin.py")
 
@@ -40,44 +39,11 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Iterator[str | None]:
-    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
-    if not base:
+    if base_url() is None:
         yield None
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    from coe_framework.db.engine import make_engine
-    from coe_migrate.migrate import ensure_current
-
-    schema = f"coe_jobs_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    try:
-        engine = make_engine(url)
-        ensure_current(engine)
-        engine.dispose()
+    with postgres_schema("coe_jobs", migrate=True) as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _empty_postgres(url: str) -> None:
-    from sqlalchemy import text
-
-    from coe_framework.db.engine import make_engine
-    from coe_framework.db.models import Base
-
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in LEDGER_TABLES)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -92,8 +58,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         url = f"sqlite:///{path}"
     else:
         if _postgres_schema is None:
-            pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
-        _empty_postgres(_postgres_schema)
+            pytest.skip(NO_SERVER)
+        empty_tables(_postgres_schema, keep=LEDGER_TABLES)
         url = _postgres_schema
     monkeypatch.setenv("COE_DATABASE_URL", url)
     yield url

@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from coe_framework.db.engine import unit_of_work
+from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 from coe_framework.db.models import (
     AnalysisRequest,
     AnalysisResult,
@@ -212,46 +213,11 @@ def build_web(url: str, tmp_path: Path, **overrides: Any) -> Web:
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Any:
     """One migrated PostgreSQL schema for the web tests (emptied before each test), or None."""
-    import os
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    base = os.environ.get("COE_TEST_DATABASE_URL", "").strip()
-    if not base:
+    if base_url() is None:
         yield None
         return
-    schema = f"coe_web_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    from coe_framework.db.engine import get_engine
-    from coe_migrate.migrate import upgrade
-
-    upgrade(get_engine(url))
-    try:
+    with postgres_schema("coe_web", migrate=True) as url:
         yield url
-    finally:
-        from coe_framework.db.engine import dispose_engines
-
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _empty_postgres(url: str) -> None:
-    from sqlalchemy import text
-
-    from coe_framework.db.engine import get_engine
-    from coe_framework.db.models import Base
-
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name != "schema_history")
-    with get_engine(url).begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -266,8 +232,8 @@ def web_database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch
     else:
         url = request.getfixturevalue("_postgres_schema")
         if url is None:
-            pytest.skip("COE_TEST_DATABASE_URL is not set: no PostgreSQL server to test against")
-        _empty_postgres(url)
+            pytest.skip(NO_SERVER)
+        empty_tables(url, keep=("schema_history", "alembic_version"))
     monkeypatch.setenv("COE_DATABASE_URL", url)
     return url
 
