@@ -350,10 +350,12 @@ class RagDocument(Base):
     """A document made from results, for retrieval pipelines (LangChain, LlamaIndex)."""
 
     __tablename__ = "rag_analysis_results"
+    # Ids are stable, so the same commit analysed again repeats them: unique per repository analysis.
+    __table_args__ = (UniqueConstraint("repository_analysis_id", "document_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: Stable across re-runs: the same fact at the same commit keeps its id.
-    document_id: Mapped[str] = mapped_column(String(255), unique=True)
+    document_id: Mapped[str] = mapped_column(String(255))
     repository_analysis_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
     )

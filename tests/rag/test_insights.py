@@ -35,3 +35,20 @@ def test_publishing_again_replaces_and_reads_only_the_given_git_dirs(stored_thre
     store_insights(stored_three.store, stored_three.analysis_id, stored_three.manager)  # put the full set back
     with unit_of_work(stored_three.store.engine) as session:
         assert sorted(d["id"] for d in iter_documents(session, stored_three.analysis_id)) == before
+
+
+def test_the_main_job_stores_documents_and_correlations(store, tmp_path) -> None:
+    """``coe analyze`` with a store: documents and correlations are there without another step."""
+    from coe_framework.service import analyze_repositories
+
+    from .conftest import build_three, rag_manager
+
+    repos = build_three(tmp_path)
+    report = analyze_repositories(rag_manager(), [str(repos["beta"].path), str(repos["gamma"].path)], store=store, workers=1)
+    analysis_id = report.extra["analysis_id"]
+    assert "correlations stored for 1 repository pair(s)" in report.notes
+    with unit_of_work(store.engine) as session:
+        kinds = {d["kind"] for d in iter_documents(session, analysis_id)}
+        pairs = correlations_for(session, analysis_id)
+    assert {"overview", "techspec", "git_summary", "code"} <= kinds
+    assert [(p["repository_a"]["name"], p["repository_b"]["name"], p["similarity"]) for p in pairs] == [("beta", "gamma", 0.3125)]
