@@ -116,11 +116,10 @@ class StoredThree:
 
 @pytest.fixture(scope="session")
 def stored_three(tmp_path_factory: pytest.TempPathFactory) -> StoredThree:
-    """The three repositories analysed (every built-in analyzer), stored, with documents and correlations."""
+    """The three repositories analysed (every built-in analyzer) and stored; the main job adds documents and correlations."""
     from coe_framework.cache import MemoryCache, TieredCache
     from coe_framework.db.engine import dispose_engines
     from coe_framework.db.store import Store
-    from coe_framework.insights import store_insights
     from coe_framework.service import analyze_repositories
 
     root = tmp_path_factory.mktemp("three")
@@ -131,6 +130,5 @@ def stored_three(tmp_path_factory: pytest.TempPathFactory) -> StoredThree:
     report = analyze_repositories(manager, [str(r.path) for r in repos.values()], store=store, workers=1)
     assert report.status == "succeeded", [o.errors for o in report.repositories]
     analysis_id = report.extra["analysis_id"]
-    store_insights(store, analysis_id, manager)
     yield StoredThree(store, analysis_id, repos, manager, url)
     dispose_engines()
