@@ -241,9 +241,11 @@ def _import_document(session: Session, document: dict[str, Any], key: str) -> No
                     for r in rows
                 ])
     for doc in document.get("rag_documents") or []:
-        if session.scalar(select(RagDocument.id).where(RagDocument.document_id == str(doc["id"]))) is None:
+        owner = by_url[doc["repository"]].id
+        exists = select(RagDocument.id).where(RagDocument.document_id == str(doc["id"]), RagDocument.repository_analysis_id == owner)
+        if session.scalar(exists) is None:  # ids repeat across analyses of one commit: unique per repository analysis
             session.add(RagDocument(
-                document_id=str(doc["id"]), repository_analysis_id=by_url[doc["repository"]].id,
+                document_id=str(doc["id"]), repository_analysis_id=owner,
                 kind=doc.get("kind") or "result", text=doc["text"], meta=doc.get("metadata") or {},
                 created_at=_parse_time(doc.get("created_at")),
             ))

@@ -13,6 +13,7 @@ from coe_framework.hookspecs import hookimpl
 from . import hookspecs
 from .analyzer import TechSpecAnalyzer
 from .cli import sbom_command
+from .rag import coe_rag_documents  # noqa: F401 - the tech-spec and documentation RAG documents
 
 #: Hooks of techspec's own; the plugin manager adds them before registering.
 COE_HOOKSPECS = hookspecs

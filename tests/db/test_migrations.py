@@ -15,6 +15,9 @@ from coe_framework.db.models import Base
 from coe_migrate import migrate
 
 REVISION_FILE = "versions/0001_initial_schema.py"
+#: Every revision the project ships, oldest first; extra test revisions start at 9001.
+SHIPPED = [script.revision for script in reversed(list(migrate.script_directory().walk_revisions()))]
+HEAD = SHIPPED[-1]
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ def add_revision(folder: Path, rev: str, down: str, body: str = "pass") -> Path:
 
 
 def test_migrated_schema_equals_the_models(engine: Engine) -> None:
-    assert migrate.upgrade(engine) == ["0001"]
+    assert migrate.upgrade(engine) == SHIPPED
     assert migrate.compare_schema(engine) == []
     assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
     migrate.check_startup(engine)
@@ -54,7 +57,8 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:
 
 def test_ledger_records_checksum_who_when_and_time(engine: Engine) -> None:
     migrate.upgrade(engine)
-    [row] = migrate.history(engine)
+    row = migrate.history(engine)[0]
+    assert [r["version"] for r in migrate.history(engine)] == SHIPPED
     assert row["version"] == "0001" and row["success"] and row["kind"] == "migrate"
     assert row["script"] == REVISION_FILE and row["checksum_algorithm"] == "sha256"
     assert row["checksum"] == migrate.checksum(migrate.SCRIPT_LOCATION / REVISION_FILE)
@@ -92,57 +96,57 @@ def test_edited_revision_stops_validate_and_startup_until_repair(engine: Engine,
 
 
 def test_missing_revision_file_is_reported(engine: Engine, revisions: Path) -> None:
-    extra = add_revision(revisions, "0002", "0001")
+    extra = add_revision(revisions, "9001", HEAD)
     migrate.upgrade(engine)
     extra.unlink()
-    with pytest.raises(migrate.MigrationError, match=r"0002 \(versions/0002_extra.py\) was applied but its file is missing"):
+    with pytest.raises(migrate.MigrationError, match=r"9001 \(versions/9001_extra.py\) was applied but its file is missing"):
         migrate.validate(engine)
 
 
 def test_failed_revision_is_recorded_and_blocks_until_repaired(engine: Engine, revisions: Path) -> None:
-    broken = add_revision(revisions, "0002", "0001", body='op.execute("SELECT * FROM no_such_table")')
-    with pytest.raises(migrate.MigrationError, match="revision 0002 .*failed"):
+    broken = add_revision(revisions, "9001", HEAD, body='op.execute("SELECT * FROM no_such_table")')
+    with pytest.raises(migrate.MigrationError, match="revision 9001 .*failed"):
         migrate.upgrade(engine)
     rows = migrate.history(engine)
-    assert [(r["version"], r["success"]) for r in rows] == [("0002", False)], "the run rolled back; only the failure is recorded"
-    with pytest.raises(migrate.MigrationError, match=r"0002 \(versions/0002_extra.py\) failed"):
+    assert [(r["version"], r["success"]) for r in rows] == [("9001", False)], "the run rolled back; only the failure is recorded"
+    with pytest.raises(migrate.MigrationError, match=r"9001 \(versions/9001_extra.py\) failed"):
         migrate.validate(engine)
-    assert migrate.repair(engine) == ["cleared failed entry of 0002"]
-    add_revision(revisions, "0002", "0001")  # fixed
+    assert migrate.repair(engine) == ["cleared failed entry of 9001"]
+    add_revision(revisions, "9001", HEAD)  # fixed
     assert broken.exists()
-    assert migrate.upgrade(engine) == ["0001", "0002"]
+    assert migrate.upgrade(engine) == SHIPPED + ["9001"]
     migrate.check_startup(engine)
 
 
 def test_more_than_one_head_stops_upgrade(engine: Engine, revisions: Path) -> None:
-    add_revision(revisions, "0002", "0001")
-    add_revision(revisions, "0003", "0001")
+    add_revision(revisions, "9001", HEAD)
+    add_revision(revisions, "9002", HEAD)
     with pytest.raises(migrate.MigrationError, match="more than one head"):
         migrate.upgrade(engine)
 
 
 def test_pending_revision_fails_startup_but_not_validate(engine: Engine, revisions: Path) -> None:
     migrate.upgrade(engine)
-    add_revision(revisions, "0002", "0001")
+    add_revision(revisions, "9001", HEAD)
     migrate.validate(engine)
-    with pytest.raises(migrate.MigrationError, match="not up to date.*0002"):
+    with pytest.raises(migrate.MigrationError, match="not up to date.*9001"):
         migrate.check_startup(engine)
-    assert migrate.pending(engine) == ["0002"]
+    assert migrate.pending(engine) == ["9001"]
 
 
 def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     migrate.upgrade(engine)
-    assert migrate.downgrade(engine, "base") == ["0001"]
+    assert migrate.downgrade(engine, "base") == SHIPPED[::-1]
     assert "repositories" not in inspect(engine).get_table_names()
-    assert migrate.pending(engine) == ["0001"]
-    assert migrate.upgrade(engine) == ["0001"]
-    kinds = [(r["kind"], r["applied_key"]) for r in migrate.history(engine)]
-    assert kinds == [("migrate", None), ("downgrade", None), ("migrate", "0001")]
+    assert migrate.pending(engine) == SHIPPED
+    assert migrate.upgrade(engine) == SHIPPED
+    kinds = [(r["version"], r["kind"], r["applied_key"]) for r in migrate.history(engine)]
+    assert kinds == [(v, "migrate", None) for v in SHIPPED] + [(v, "downgrade", None) for v in SHIPPED[::-1]] + [(v, "migrate", v) for v in SHIPPED]
 
 
 def test_baseline_marks_an_existing_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
-    assert migrate.baseline(engine) == ["0001"]
+    assert migrate.baseline(engine) == SHIPPED
     migrate.check_startup(engine)
     assert migrate.upgrade(engine) == []
     with pytest.raises(migrate.MigrationError, match="already has applied migrations"):
@@ -155,7 +159,7 @@ def test_unrecorded_revision_is_found_and_repaired(engine: Engine) -> None:
         conn.execute(Base.metadata.tables["schema_history"].delete())
     with pytest.raises(migrate.MigrationError, match="missing from the ledger"):
         migrate.validate(engine)
-    assert migrate.repair(engine) == ["recorded applied revision 0001"]
+    assert migrate.repair(engine) == [f"recorded applied revision {v}" for v in SHIPPED]
     migrate.check_startup(engine)
 
 
@@ -172,11 +176,11 @@ def test_two_upgrades_at_once_apply_each_revision_once(database_url: str) -> Non
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    assert sorted(out.strip() for out, _ in outputs) == ["", "0001"], "exactly one process applied the revision"
+    assert sorted(out.strip() for out, _ in outputs) == ["", ",".join(SHIPPED)], "exactly one process applied the revisions"
     engine = make_engine(database_url)
     try:
         rows = migrate.history(engine)
-        assert [(r["version"], r["kind"]) for r in rows] == [("0001", "migrate")]
+        assert [(r["version"], r["kind"]) for r in rows] == [(v, "migrate") for v in SHIPPED]
         assert migrate.compare_schema(engine) == []
     finally:
         engine.dispose()
