@@ -100,8 +100,17 @@ def coe_rag_documents(
     ``commit``, ``path`` of a readable checkout-free view), ``results`` maps an
     analyzer name to the payload it returned for that commit (only analyzers
     that succeeded appear). Call ``register(text=..., metadata=..., kind=...,
-    key=...)`` once per document; ``key`` must be stable for the same commit so
-    document ids stay the same across runs.
+    key=...)`` (keywords only) once per document:
+
+    * ``key`` is unique within your plugin and stable for the same commit (a
+      path plus a symbol name, say), so document ids stay the same across runs;
+    * ``kind`` is lowercase letters, digits and underscores (``code_chunk``);
+    * ``metadata`` values are plain scalars (str, int, float, bool, None);
+      ``path``, ``line_start``, ``line_end``, ``language`` and ``analyzer``
+      fill the standard fields every document carries.
+
+    A plugin may register at most 50,000 documents per repository; past that,
+    and when the hook raises, only that plugin's documents are affected.
     """
 
 
