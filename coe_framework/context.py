@@ -170,6 +170,7 @@ class AnalysisContext:
     _progress: Callable[[int, int | None, str], None] | None = None
     _cancelled: Callable[[], bool] | None = None
     _files: list[FileEntry] | None = None
+    _by_path: dict[str, FileEntry] | None = None
     _reader: BlobReader | None = None
     _state: Any = None
     _state_set: bool = False
@@ -190,10 +191,9 @@ class AnalysisContext:
 
     def file(self, path: str) -> FileEntry | None:
         """The entry at ``path``, or None."""
-        for entry in self.files:
-            if entry.path == path:
-                return entry
-        return None
+        if self._by_path is None:
+            self._by_path = {entry.path: entry for entry in self.files}
+        return self._by_path.get(path)
 
     @property
     def reader(self) -> BlobReader:
@@ -244,7 +244,7 @@ class AnalysisContext:
         if self._progress is None:
             return
         now = time.monotonic()
-        if total is not None and done >= total or now - self._last_progress >= 0.2:
+        if (total is not None and done >= total) or now - self._last_progress >= 0.2:
             self._last_progress = now
             self._progress(done, total, message)
 

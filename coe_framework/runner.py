@@ -510,7 +510,7 @@ class Runner:
             elif isolated.status == "succeeded" and isolated.text is not None:
                 outcome.data = json.loads(isolated.text)
                 fresh = {key: outcome.data}
-                if tree_key is not None and getattr(analyzer, "pure_aggregate", False):
+                if tree_key is not None and isinstance(analyzer, FileAnalyzer) and analyzer.pure_aggregate:
                     fresh[tree_key] = outcome.data
                 self.result_cache.put_many(fresh)
                 if isolated.state_set:
@@ -550,48 +550,42 @@ class Runner:
         total = len(todo)
         done = 0
         fresh: dict[str, Any] = {}
+
+        def absorb(batch_out: list[tuple[str, dict[str, Any], bool]]) -> None:
+            nonlocal done
+            for path, result, cacheable in batch_out:
+                files[path] = result
+                if cacheable:
+                    fresh[keys[path]] = result
+            done += len(batch_out)
+            step(0.9 * done / max(1, total), f"{done}/{total} files")
+
         pool = self._get_pool()
-        batches = _batches(todo, self.workers)
+        batches = [[(e.path, e.sha) for e in batch] for batch in _batches(todo, self.workers)]
         step(0.0, f"{total} files to analyze, {len(cached)} cached")
-        if pool is None:
-            for batch in batches:
-                if is_cancelled():
-                    raise Cancelled("analysis cancelled")
-                for path, result, cacheable in analyze_file_batch(analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch], file_timeout):
-                    files[path] = result
-                    if cacheable:
-                        fresh[keys[path]] = result
-                done += len(batch)
-                step(0.9 * done / max(1, total), f"{done}/{total} files")
-        else:
-            futures: set[Future[Any]] = {
-                pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, [(e.path, e.sha) for e in batch], file_timeout)
-                for batch in batches
-            }
-            try:
+        futures: set[Future[Any]] = set()
+        try:  # whatever happens, what was analysed goes into the cache
+            if pool is None:
+                for batch in batches:
+                    if is_cancelled():
+                        raise Cancelled("analysis cancelled")
+                    absorb(analyze_file_batch(analyzer, opts, ctx.repo_path, batch, file_timeout))
+            else:
+                futures = {pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, batch, file_timeout) for batch in batches}
                 while futures:
                     finished, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
                     if is_cancelled():
                         raise Cancelled("analysis cancelled")
                     for future in finished:
-                        batch_out = future.result()
-                        for path, result, cacheable in batch_out:
-                            files[path] = result
-                            if cacheable:
-                                fresh[keys[path]] = result
-                        done += len(batch_out)
-                    if finished:
-                        step(0.9 * done / max(1, total), f"{done}/{total} files")
-            except BrokenProcessPool:
-                with self._pool_lock:
-                    self._pool = None  # a worker died; start a fresh pool next time
-                raise RuntimeError("a file worker process died (out of memory or killed)") from None
-            finally:
-                for future in futures:
-                    future.cancel()
-                if fresh:
-                    self.blob_cache.put_many(fresh)
-        if fresh and pool is None:
-            self.blob_cache.put_many(fresh)
+                        absorb(future.result())
+        except BrokenProcessPool:
+            with self._pool_lock:
+                self._pool = None  # a worker died; start a fresh pool next time
+            raise RuntimeError("a file worker process died (out of memory or killed)") from None
+        finally:
+            for future in futures:
+                future.cancel()
+            if fresh:
+                self.blob_cache.put_many(fresh)
         tree_key = cache_key("files", analyzer.name, analyzer.version, ohash, *sorted(keys.values()))
         return dict(sorted(files.items())), stats, tree_key
