@@ -10,6 +10,8 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Iterable
 
+from coe_framework.context import is_binary
+
 from .models import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +46,7 @@ class RepoView:
             else:
                 data = self.ctx.read(entry, self.max_size)
                 if data is not None:
-                    if b"\0" in data[:8000]:
+                    if is_binary(data):
                         self.findings.append(Finding(path, "malformed", "binary content where text was expected"))
                     else:
                         text = data.decode("utf-8-sig", "replace")
