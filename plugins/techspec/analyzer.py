@@ -44,7 +44,7 @@ class TechSpecAnalyzer(Analyzer):
         options: TechSpecOptions = ctx.options  # type: ignore[assignment]
         findings: list[Finding] = []
         repo = RepoView(ctx, options.max_manifest_size)
-        entries = [e for e in ctx.files if e.is_regular]
+        entries = list(repo.entries.values())
         ctx.progress(0, 6, "languages")
 
         attributes = LinguistAttributes(

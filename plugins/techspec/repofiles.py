@@ -24,7 +24,7 @@ class RepoView:
     def __init__(self, ctx: "AnalysisContext", max_size: int):
         self.ctx = ctx
         self.max_size = max_size
-        self.entries: dict[str, "FileEntry"] = {e.path: e for e in ctx.files if e.is_regular}
+        self.entries: dict[str, "FileEntry"] = {e.path: e for e in ctx.regular_files()}
         self.findings: list[Finding] = []
         self._texts: dict[str, str | None] = {}
 
