@@ -43,18 +43,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coe_framework.gitutil import git_environment, run_git
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-def git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, LC_ALL="C")
-    return env
-
-
 def git(repo: str, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, env=git_env(), check=True, capture_output=True, text=True).stdout.strip()
+    return run_git(args, cwd=repo, timeout=None).stdout.decode().strip()
 
 
 # -- workers (run in child processes) ----------------------------------------
@@ -126,7 +122,7 @@ def worker(kind: str, repo: str, commit: str, base: str | None) -> dict[str, Any
 def measure_child(argv: list[str], stdout: Any = subprocess.PIPE, cwd: str | None = None) -> tuple[dict[str, Any], float, int, float]:
     """Run ``argv``; return (its JSON output or {}, wall seconds, peak RSS KiB, CPU seconds)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=stdout, cwd=cwd, env=git_env() if argv[0] == "git" else None)
+    proc = subprocess.Popen(argv, stdout=stdout, cwd=cwd, env=git_environment() if argv[0] == "git" else None)
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
