@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coe_framework.gitutil import git_environment
+
 START = 1_420_070_400  # 2015-01-01T00:00:00Z
 AUTHORS = [(f"Developer {i:02d}", f"dev{i:02d}@example.com") for i in range(30)]
 #: Second identities of a few authors, merged back by the .mailmap.
@@ -161,8 +163,7 @@ def build_repository(path: str | os.PathLike[str], commits: int = 20_000, seed: 
     """Create a bare repository at ``path`` with ``commits`` commits on ``main``."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    env = git_environment()
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, env=env)
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE, env=env)
     assert proc.stdin is not None

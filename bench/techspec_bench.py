@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from coe_framework.context import AnalysisContext, RepositoryInfo
+from coe_framework.gitutil import git_environment
 from coe_plugins.techspec.analyzer import TechSpecAnalyzer
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}
+GIT_ENV = git_environment()
 
 
 # --- building repositories -------------------------------------------------------
