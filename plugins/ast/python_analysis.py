@@ -61,14 +61,6 @@ def _parameters(args: ast.arguments) -> list[str]:
     return names
 
 
-def _has_docstring(node: ast.AST) -> bool:
-    body = getattr(node, "body", None)
-    if not body:
-        return False
-    first = body[0]
-    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
-
-
 def _import_records(node: ast.Import | ast.ImportFrom) -> list[dict[str, Any]]:
     if isinstance(node, ast.Import):
         return [{"module": alias.name, "names": [], "alias": alias.asname, "level": 0, "line": node.lineno} for alias in node.names]
@@ -117,7 +109,7 @@ class _SymbolCollector:
             "rank": "A",
             "cognitive_complexity": 0,
             "decorators": [_dotted(d) for d in node.decorator_list],
-            "docstring": _has_docstring(node),
+            "docstring": ast.get_docstring(node, clean=False) is not None,
         }
         self.symbols.append(symbol)
         return symbol
