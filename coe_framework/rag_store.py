@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .db.models import AnalysisRequest, RagDocument, RepositoryAnalysis
@@ -109,8 +109,3 @@ def iter_documents(session: Session, analysis_id: int, kind: str | None = None, 
         for row in rows:
             yield document_dict(row)
         last = rows[-1].id
-
-
-def count_documents(session: Session, repository_analysis_id: int) -> int:
-    """How many documents one repository analysis has."""
-    return int(session.scalar(select(func.count()).select_from(RagDocument).where(RagDocument.repository_analysis_id == repository_analysis_id)) or 0)
