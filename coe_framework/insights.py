@@ -140,11 +140,9 @@ def correlations_for(session: Session, analysis_id: int) -> list[dict[str, Any]]
     from .rag_store import require_analysis
 
     require_analysis(session, analysis_id)
-    rows = session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == analysis_id))
-    repos = {r.id: r for r in session.scalars(select(Repository).where(Repository.id.in_(
-        select(CorrelationAnalysis.repository_a_id).where(CorrelationAnalysis.request_id == analysis_id).union(
-            select(CorrelationAnalysis.repository_b_id).where(CorrelationAnalysis.request_id == analysis_id))
-    )))}
+    rows = list(session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == analysis_id)))
+    repository_ids = {row.repository_a_id for row in rows} | {row.repository_b_id for row in rows}
+    repos = {r.id: r for r in session.scalars(select(Repository).where(Repository.id.in_(repository_ids)))}
 
     def named(repository_id: int) -> dict[str, Any]:
         repo = repos.get(repository_id)
