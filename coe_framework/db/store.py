@@ -288,6 +288,12 @@ _COERCERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     for table, keys in NORMALIZED_TABLES.items()
 }
 
+#: Per table, the columns ``table_rows`` must fill (NOT NULL), in column order.
+_REQUIRED: dict[str, list[str]] = {
+    table: [c.key for c in NORMALIZED_MODELS[table].__table__.columns if c.key in coercers and not c.nullable]
+    for table, coercers in _COERCERS.items()
+}
+
 
 def normalize_rows(analyzer: str, tables: Any) -> dict[str, list[dict[str, Any]]]:
     """Check and coerce ``table_rows`` output; :class:`RowsError` names the first problem."""
@@ -313,8 +319,7 @@ def normalize_rows(analyzer: str, tables: Any) -> dict[str, list[dict[str, Any]]
                     values[key] = coerce(row.get(key))
                 except TypeError as exc:
                     raise RowsError(f"analyzer '{analyzer}' {table} row {index} key '{key}': {exc}") from None
-            required = [c.key for c in NORMALIZED_MODELS[table].__table__.columns if c.key in coercers and not c.nullable]
-            missing = [k for k in required if values[k] is None]
+            missing = [k for k in _REQUIRED[table] if values[k] is None]
             if missing:
                 raise RowsError(f"analyzer '{analyzer}' {table} row {index} lacks required key '{missing[0]}'")
             clean.append(values)
