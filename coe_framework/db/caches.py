@@ -13,7 +13,7 @@ immutable, so nothing needs invalidating.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,21 +24,28 @@ from .models import AnalysisResult, AnalyzerState, BlobCacheEntry, utcnow
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
 
+T = TypeVar("T")
+
 #: Keys per IN (...) query; well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
 
 
-def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def _upsert_insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT with ``ON CONFLICT`` support (SQLite and PostgreSQL)."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
+def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT rows, skipping any whose primary key already exists (concurrent writers agree on values)."""
     if not rows:
         return
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    session.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+    session.execute(_upsert_insert(session, table).on_conflict_do_nothing(), list(rows))
 
 
 class _Cached:
@@ -109,8 +116,8 @@ class DatabaseBlobCache(_Cached):
         now = utcnow()
         rows = [{"key": k, "value": v, "created_at": now} for k, v in items.items()]
         with self.store.session() as session:
-            for start in range(0, len(rows), CHUNK):
-                insert_ignoring_duplicates(session, BlobCacheEntry.__table__, rows[start:start + CHUNK])  # type: ignore[arg-type]
+            for chunk in _chunks(rows):
+                insert_ignoring_duplicates(session, BlobCacheEntry.__table__, chunk)  # type: ignore[arg-type]
         self.store.cache.put_many({self.namespace + k: v for k, v in items.items()})
 
 
@@ -126,8 +133,7 @@ class DatabaseStateStore:
     def put_state(self, key: str, value: Any) -> None:
         table = AnalyzerState.__table__
         with self.store.session() as session:
-            dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-            statement = dialect.insert(table).values(key=key, value=value, updated_at=utcnow())
+            statement = _upsert_insert(session, table).values(key=key, value=value, updated_at=utcnow())
             session.execute(statement.on_conflict_do_update(
                 index_elements=[table.c.key], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
             ))
