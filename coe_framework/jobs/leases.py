@@ -147,7 +147,6 @@ class JobQueue:
 
     def claim_next(self, owner: str) -> Lease | None:
         """Lease the best queued job (highest priority, then oldest), or None."""
-        now = self.clock()
         query = (
             select(T.c.id, T.c.attempts, T.c.max_attempts, T.c.priority, T.c.started_at)
             .where(T.c.status == "queued", T.c.cancel_requested.is_(False))
@@ -156,6 +155,8 @@ class JobQueue:
             .with_for_update(skip_locked=True)
         )
         with self._exclusive() as conn:
+            # Read the clock once the lock is held, so started_at follows the order of claims.
+            now = self.clock()
             row = conn.execute(query).first()
             if row is None:
                 return None
@@ -169,7 +170,6 @@ class JobQueue:
         finished job, or one another worker holds, is left alone: that is
         what makes a redelivered task harmless.
         """
-        now = self.clock()
         query = (
             select(
                 T.c.id, T.c.status, T.c.attempts, T.c.max_attempts, T.c.priority, T.c.started_at,
@@ -179,6 +179,7 @@ class JobQueue:
             .with_for_update()
         )
         with self._exclusive() as conn:
+            now = self.clock()  # under the lock, as in claim_next
             row = conn.execute(query).first()
             if row is None:
                 raise JobNotFound(f"no analysis request {request_id}")
