@@ -200,9 +200,15 @@ class JobResult:
     error: str | None = None
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message ("" when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def one_line(exc: BaseException) -> str:
     """``Type: first line of the message``, for recorded errors."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = _first_line(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -253,7 +259,7 @@ def execute(
                 log.warning("job %s: lease lost; the new owner finishes it", lease.request_id)
                 return JobResult(lease.request_id, "lost", reason)
             if is_final_error(exc):
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else reason
+                reason = _first_line(exc) or reason
                 log.info("job %s failed: %s", lease.request_id, reason)
                 status = "failed" if queue.finish(lease, "failed", reason[:2000]) else "lost"
                 return JobResult(lease.request_id, status, reason)
