@@ -66,9 +66,7 @@ class RepositoryFacts:
 def facts_from_results(name: str, url: str, results: Mapping[str, Any]) -> RepositoryFacts:
     """Extract :class:`RepositoryFacts` from ``{analyzer: payload}``."""
     deps: dict[tuple[str, str], dict[str, Any]] = {}
-    for dep in views.dependencies(results):
-        if not dep.get("direct", True):
-            continue
+    for dep in views.direct_dependencies(results):
         key = normalize_dependency(str(dep["ecosystem"]), str(dep["name"]))
         entry = deps.setdefault(key, {"name": str(dep["name"]), "versions": set()})
         used = dep.get("version") or dep.get("constraint")

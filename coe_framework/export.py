@@ -148,7 +148,7 @@ def _stack_section(results: Mapping[str, Any]) -> list[str]:
         lines += ["Frameworks and tools: " + ", ".join(f"{f['name']} ({f.get('category', '?')})" for f in frameworks), ""]
     deps = views.dependencies(results)
     if deps:
-        direct = sum(1 for d in deps if d.get("direct", True))
+        direct = len(views.direct_dependencies(results))
         lines += [f"Dependencies: {direct} direct, {len(deps) - direct} transitive.", ""]
     license_ = views.repository_license(results)
     if license_:

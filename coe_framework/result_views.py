@@ -107,6 +107,11 @@ def dependencies(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [d for d in _list(_payload(results, TECHSPEC).get("dependencies")) if d.get("name") and d.get("ecosystem")]
 
 
+def direct_dependencies(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The dependencies the repository declares itself (a record without ``direct`` counts as direct)."""
+    return [d for d in dependencies(results) if d.get("direct", True)]
+
+
 def frameworks(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Frameworks and tools detected (``name``, ``category``, ``evidence``)."""
     return [f for f in _list(_payload(results, TECHSPEC).get("frameworks")) if f.get("name")]

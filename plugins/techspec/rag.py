@@ -53,7 +53,7 @@ def techspec_text(repository: Mapping[str, Any], results: Mapping[str, Any]) -> 
     for runtime in views.runtimes(results):
         lines.append(f"Runtime {runtime.get('name')} {runtime.get('version')} (from {runtime.get('source')}).")
     deps = views.dependencies(results)
-    direct = [d for d in deps if d.get("direct", True)]
+    direct = views.direct_dependencies(results)
     if deps:
         lines.append(f"Dependencies: {len(direct)} direct, {len(deps) - len(direct)} only locked (transitive).")
         for dep in sorted(direct, key=lambda d: (str(d["ecosystem"]), str(d["name"]).lower()))[:MAX_LISTED_DEPENDENCIES]:
