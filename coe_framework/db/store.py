@@ -397,11 +397,18 @@ class Store:
 
     def get_repository(self, repository_id: int) -> dict[str, Any] | None:
         """One repository, or None."""
-        return self._read(lambda s: (lambda r: repository_dict(r) if r else None)(s.get(Repository, repository_id)))
+        return self._one_repository(Repository.id == repository_id)
 
     def find_repository(self, url: str) -> dict[str, Any] | None:
         """The repository with this credential-free URL, or None."""
-        return self._read(lambda s: (lambda r: repository_dict(r) if r else None)(s.scalar(select(Repository).where(Repository.url == url))))
+        return self._one_repository(Repository.url == url)
+
+    def _one_repository(self, condition: Any) -> dict[str, Any] | None:
+        def read(session: Session) -> dict[str, Any] | None:
+            repo = session.scalar(select(Repository).where(condition))
+            return repository_dict(repo) if repo else None
+
+        return self._read(read)
 
     def list_repositories(self, *, limit: int = 50, cursor: str | None = None, name: str | None = None) -> Page:
         """Repositories, most recently added first; ``name`` filters exactly."""
