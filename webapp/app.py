@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from apiflask import APIFlask
 from flask import Response, current_app, g, request
-from flask_limiter import Limiter
 from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter
 
@@ -70,7 +69,8 @@ class CoeWeb:
     api_log: ApiLogBuffer | None
     results: MemoryCache
     metrics: Metrics
-    limiter: Limiter
+    #: The API's request budget (None when COE_RATE_LIMIT_ENABLED is off).
+    limiter: ratelimit.RateLimiter | None
     manager_factory: Callable[[], PluginManager] = get_manager
     submit: Callable[[int], Any] | None = None
     cancel: Callable[[int], Any] | None = None
@@ -110,11 +110,6 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         JSON_SORT_KEYS=False,
         SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer", "description": "A CoE token (coe_...)"}},
         DESCRIPTION=openapi.DESCRIPTION,
-        RATELIMIT_ENABLED=settings.rate_limit_enabled,
-        RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_STORAGE_URI=settings.redis_url or f"{ratelimit.SCHEME}://",
-        RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=bool(settings.redis_url),
         AUTO_404_RESPONSE=True,
         VALIDATION_ERROR_STATUS_CODE=422,
     )
@@ -125,11 +120,9 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         engine = db.engine
     if settings.check_migrations:
         _check_migrations(engine)
-    # Request ids and problem responses first, so the limiter's 429 carries them too.
+    limiter = _rate_limiter(settings)
     problems.install(app, settings.retry_after_seconds)
-    _install_request_hooks(app)
-    # One budget per token (or client address) across the whole API, not one per route.
-    limiter = Limiter(rate_limit_key, app=app, application_limits=[settings.rate_limit], application_limits_exempt_when=_exempt_from_limits)
+    _install_request_hooks(app, limiter)
     api_log = (
         ApiLogBuffer(engine, capacity=settings.api_log_buffer, batch_size=settings.api_log_batch, interval=settings.api_log_interval)
         if settings.api_log_enabled
@@ -187,17 +180,26 @@ def _default_url() -> str:
     return EngineSettings.from_env().url
 
 
-def _exempt_from_limits() -> bool:
-    # Probes and scrapes must work even when a client is throttled.
-    return request.path in ("/health", "/ready", "/metrics") or not request.path.startswith("/api/")
+def _rate_limiter(settings: WebSettings) -> ratelimit.RateLimiter | None:
+    if not settings.rate_limit_enabled:
+        return None
+    try:
+        return ratelimit.RateLimiter(settings.rate_limit, settings.redis_url)
+    except ratelimit.RateLimitError as exc:
+        raise StartupError(str(exc)) from None
 
 
-def _install_request_hooks(app: APIFlask) -> None:
+def _install_request_hooks(app: APIFlask, limiter: ratelimit.RateLimiter | None) -> None:
     @app.before_request
     def _start() -> Response | None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):016x}"
+        # Only the API is budgeted: probes, scrapes, docs and the dashboard work while a client is throttled.
+        if limiter is not None and request.path.startswith("/api/"):
+            wait = limiter.retry_after(rate_limit_key())
+            if wait is not None:
+                raise problems.Problem(429, "rate limit exceeded; retry later", kind="rate-limited", headers={"Retry-After": str(wait)})
         return _check_content_type()
 
     @app.after_request

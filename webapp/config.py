@@ -55,7 +55,7 @@ class WebSettings:
     #: Seconds a verified token stays trusted in this process (revocation elsewhere is seen after this).
     auth_cache_ttl: float = 5.0
     max_body_bytes: int = 1024 * 1024
-    #: The Flask-Limiter limit of each token (or client address) across the whole API.
+    #: The request budget of each token (or client address) across the whole API (a `limits` string).
     rate_limit: str = "6000 per minute"
     rate_limit_enabled: bool = True
     redis_url: str | None = None

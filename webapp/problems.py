@@ -8,7 +8,6 @@ that something failed and which request id to quote.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Mapping
 
 from apiflask import APIFlask
@@ -129,13 +128,11 @@ def install(app: APIFlask, retry_after_seconds: int) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         headers = {k: v for k, v in (error.get_headers() if error.response is None else error.response.headers) if k.lower() in ("retry-after", "allow", "www-authenticate")}
-        if status == 429 and "Retry-After" not in headers:
-            headers["Retry-After"] = str(_retry_after_from_limit(error) or retry_after_seconds)
+        if status == 429:
+            headers.setdefault("Retry-After", str(retry_after_seconds))
         detail = _safe_detail(error, status)
         if status == 413:
             detail = f"the request body is larger than {app.config.get('MAX_CONTENT_LENGTH')} bytes"
-        elif status == 429:
-            detail = "rate limit exceeded; retry later"
         return problem_response(status, detail, headers=headers)
 
     @app.errorhandler(sa_exc.OperationalError)
@@ -155,20 +152,6 @@ def install(app: APIFlask, retry_after_seconds: int) -> None:
             return _http_error(error)
         log.exception("unhandled error in request %s", getattr(g, "request_id", "-"))
         return problem_response(500, "an internal error occurred; quote the request id when reporting it")
-
-
-def _retry_after_from_limit(error: HTTPException) -> int | None:
-    """Seconds until the breached Flask-Limiter window resets, when known."""
-    try:
-        from flask import current_app
-
-        current = current_app.extensions["limiter"].current_limit
-        if current is not None:
-            return max(1, int(current.reset_at - time.time()) + 1)
-        window = error.limit.limit.get_expiry()  # type: ignore[attr-defined]
-        return int(window)
-    except Exception:  # noqa: BLE001 - a hint only; the caller falls back to a default
-        return None
 
 
 class JsonRequest(Request):
