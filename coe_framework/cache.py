@@ -85,6 +85,11 @@ class MemoryCache:
         with self._lock:
             self._data.clear()
 
+    def items(self) -> list[tuple[str, Any]]:
+        """A snapshot of every entry (expired ones included), for sweeps over the whole cache."""
+        with self._lock:
+            return [(key, item[1]) for key, item in self._data.items()]
+
     def __len__(self) -> int:
         return len(self._data)
 

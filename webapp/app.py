@@ -28,6 +28,7 @@ from .auth import TokenVerifier, rate_limit_key
 from .config import WebSettings
 from .database import db
 from .metrics import Metrics, pool_gauges
+from .result_documents import ResultDocuments
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class CoeWeb:
     store: Store
     verifier: TokenVerifier
     api_log: ApiLogBuffer | None
-    results: MemoryCache
+    results: ResultDocuments
     metrics: Metrics
     #: The API's request budget (None when COE_RATE_LIMIT_ENABLED is off).
     limiter: ratelimit.RateLimiter | None
@@ -128,14 +129,14 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         if settings.api_log_enabled
         else None
     )
-    results = MemoryCache(max_entries=settings.result_cache_entries)
     verifier = TokenVerifier(settings.auth_cache_ttl)
 
     store = Store(engine)
+    results = ResultDocuments(store, settings.result_cache_entries, settings.result_recheck_seconds)
 
     def gauges() -> list[tuple[str, str, dict[str, str], float]]:
         out = pool_gauges(engine)
-        ratios = {"web_results": results.hit_ratio, "store": float(store.cache_stats().get("hit_ratio") or 0.0)}
+        ratios = {"web_results": results.cache.hit_ratio, "store": float(store.cache_stats().get("hit_ratio") or 0.0)}
         if verifier.cache is not None:
             ratios["tokens"] = verifier.cache.hit_ratio
         for name, ratio in ratios.items():
@@ -196,10 +197,12 @@ def _install_request_hooks(app: APIFlask, limiter: ratelimit.RateLimiter | None)
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):016x}"
         # Only the API is budgeted: probes, scrapes, docs and the dashboard work while a client is throttled.
-        if limiter is not None and request.path.startswith("/api/"):
-            wait = limiter.retry_after(rate_limit_key())
-            if wait is not None:
-                raise problems.Problem(429, "rate limit exceeded; retry later", kind="rate-limited", headers={"Retry-After": str(wait)})
+        if request.path.startswith("/api/"):
+            if limiter is not None:
+                wait = limiter.retry_after(rate_limit_key())
+                if wait is not None:
+                    raise problems.Problem(429, "rate limit exceeded; retry later", kind="rate-limited", headers={"Retry-After": str(wait)})
+            current_app.extensions["coe"].results.sweep_if_due()
         return _check_content_type()
 
     @app.after_request

@@ -11,9 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import exc as sa_exc
 
 from coe_framework.db.engine import make_engine
 from coe_framework.db.models import Base
+
+#: Errors that mean the database cannot be reached now (503, cached reads still served).
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
 
 class CoeSQLAlchemy(SQLAlchemy):

@@ -13,8 +13,9 @@ from typing import Any, Mapping
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Request, Response, g, json, request
-from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from .database import DATABASE_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -135,16 +136,15 @@ def install(app: APIFlask, retry_after_seconds: int) -> None:
             detail = f"the request body is larger than {app.config.get('MAX_CONTENT_LENGTH')} bytes"
         return problem_response(status, detail, headers=headers)
 
-    @app.errorhandler(sa_exc.OperationalError)
-    @app.errorhandler(sa_exc.InterfaceError)
-    @app.errorhandler(sa_exc.TimeoutError)
-    @app.errorhandler(sa_exc.DisconnectionError)
     def _database_down(error: Exception) -> Response:
         log.warning("database unavailable (request %s): %s", getattr(g, "request_id", "-"), type(error).__name__)
         return problem_response(
             503, "the database is unavailable; retry later", kind="database-unavailable",
             headers={"Retry-After": str(retry_after_seconds)},
         )
+
+    for error_type in DATABASE_DOWN:
+        app.register_error_handler(error_type, _database_down)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

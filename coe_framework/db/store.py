@@ -624,6 +624,37 @@ class Store:
         self.cache.delete_many([f"analysis:{request_id}", f"results:{request_id}"])
         return True
 
+    def creation_times(self, request_ids: Iterable[int]) -> dict[int, str | None]:
+        """``created_at`` of each of ``request_ids`` that still exists (missing ids are left out)."""
+        ids = sorted(set(request_ids))
+
+        def read(session: Session) -> dict[int, str | None]:
+            found: dict[int, str | None] = {}
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                query = select(AnalysisRequest.id, AnalysisRequest.created_at).where(AnalysisRequest.id.in_(ids[start : start + _IDS_PER_QUERY]))
+                found.update((row_id, iso(created)) for row_id, created in session.execute(query))
+            return found
+
+        return self._read(read) if ids else {}
+
+    def forget_vanished(self) -> set[int]:
+        """Evict this process's cached reads of analyses another process deleted; their ids.
+
+        A cached analysis whose id now names a different analysis (SQLite can
+        reuse the highest id after a delete) counts as deleted too.
+        """
+        entries = self.cache.first.items()
+        cached: dict[int, str | None] = {}
+        for key, value in entries:
+            kind, _, number = key.partition(":")
+            if kind in ("analysis", "results") and number.isdigit():
+                created = value.get("created_at") if kind == "analysis" and isinstance(value, dict) else None
+                cached[int(number)] = created or cached.get(int(number))
+        current = self.creation_times(cached)
+        vanished = {i for i, created in cached.items() if i not in current or (created is not None and created != current[i])}
+        self.cache.first.delete_many([f"{kind}:{i}" for i in vanished for kind in ("analysis", "results")])
+        return vanished
+
     # -- repository analyses and results -------------------------------------------
 
     def start_repository_analysis(self, request_id: int, prepared: "PreparedRepository") -> int:
@@ -839,6 +870,8 @@ class Store:
         return self.cache.stats()
 
 
+#: Ids per ``IN (...)`` list: well under every database's parameter limit.
+_IDS_PER_QUERY = 500
 _REQUEST_LOADS = (selectinload(AnalysisRequest.repository_analyses).selectinload(RepositoryAnalysis.repository),)
 _RESULT_LOADS = (selectinload(AnalysisResult.repository_analysis).selectinload(RepositoryAnalysis.repository),)
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
 from coe_framework.db.engine import unit_of_work
-from coe_framework.db.models import AnalysisRequest
+from coe_framework.db.models import AnalysisRequest, AnalysisResult
 
 PUBLIC = "https://93.184.216.34/team/app.git"  # a public IP literal: valid without DNS
 
@@ -218,6 +219,24 @@ def test_deleted_analysis_is_not_served_from_the_result_cache(web: Any, seed: An
     assert web.as_("read").get(f"/api/v1/analyses/{analysis_id}").status_code == 404
 
 
+def test_other_workers_stop_serving_a_deleted_or_replaced_analysis(web: Any, seed: Any, web_database_url: str, tmp_path: Any) -> None:
+    from .conftest import build_web
+
+    other = build_web(web_database_url, tmp_path / "other", result_recheck_seconds=0.0)  # a second worker process
+    reader = other.client.as_token(web.tokens["read"])
+    deleted, replaced = seed("succeeded", results={"git": {"commits": 1}}), seed("succeeded", results={"git": {"commits": 2}})
+    for analysis_id in (deleted, replaced):
+        assert reader.get(f"/api/v1/analyses/{analysis_id}/results/git").status_code == 200
+    assert web.as_("write").delete(f"/api/v1/analyses/{deleted}").status_code == 204
+    with unit_of_work(web.engine) as session:  # what a reused SQLite id looks like: same id, new analysis
+        session.execute(update(AnalysisRequest).where(AnalysisRequest.id == replaced).values(created_at=datetime(2030, 1, 1, tzinfo=timezone.utc)))
+        session.execute(update(AnalysisResult).values(data={"commits": 3}))
+    assert reader.get(f"/api/v1/analyses/{deleted}").status_code == 404
+    assert reader.get(f"/api/v1/analyses/{deleted}/results/git").status_code == 404
+    assert reader.get(f"/api/v1/analyses/{replaced}/results/git").get_json()["results"][0]["data"] == {"commits": 3}
+    other.coe.shutdown()
+
+
 def test_delete_refuses_unfinished_and_missing(web: Any, seed: Any) -> None:
     running = seed("running")
     assert web.as_("write").delete(f"/api/v1/analyses/{running}").status_code == 409
@@ -275,6 +294,7 @@ def test_results_are_served_from_cache_while_the_database_is_down(web: Any, seed
 
     event.listen(engine, "do_connect", refuse)
     engine.pool.dispose()
+    web.coe.results.recheck_seconds = 0.0  # the re-check is due on every read, and fails
     try:
         cached = client.get(f"/api/v1/analyses/{analysis_id}/results")
         assert cached.status_code == 200 and cached.headers["ETag"]

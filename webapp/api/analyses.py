@@ -8,16 +8,15 @@ from typing import Any, Iterator
 
 from apiflask import APIBlueprint
 from flask import Response, request, stream_with_context, url_for
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
 
-from coe_framework.db.models import FINISHED_STATUSES, AnalysisRequest
-from coe_framework.db.store import StoreError, iso
+from coe_framework.db.models import FINISHED_STATUSES
+from coe_framework.db.store import StoreError
 
 from ..auth import current_principal, require
-from ..database import db
+from ..database import DATABASE_DOWN
 from ..pagination import page_response
 from ..problems import Problem
+from ..result_documents import ResultDocument
 from ..schemas import AnalysisCreate, AnalysisListQuery, AnalysisOut, AnalysisPage, ResultsOut
 from ..submission import same_submission, validate_submission
 from .common import cached_json_response, coe, json_bytes, not_found, result_out, store, store_errors, strong_etag
@@ -25,7 +24,6 @@ from .common import cached_json_response, coe, json_bytes, not_found, result_out
 log = logging.getLogger(__name__)
 bp = APIBlueprint("analyses", __name__, tag="Analyses")
 
-_DB_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -154,47 +152,23 @@ def get_analysis(analysis_id: int) -> Any:
     return _get(analysis_id)
 
 
-def _state(analysis_id: int) -> tuple[str, str | None] | None:
-    row = db.session.execute(
-        select(AnalysisRequest.status, AnalysisRequest.created_at).where(AnalysisRequest.id == analysis_id)
-    ).first()
-    return (row[0], iso(row[1])) if row is not None else None
-
-
 def _results_response(analysis_id: int, analyzer: str | None) -> Response:
-    """Finished results are immutable: serialized once, served with a strong ETag.
-
-    A cached document is served after a primary-key check that its analysis
-    still exists (ids can be reused after a delete), made at most once per
-    ``result_recheck_seconds``, and without it while the database is down.
-    """
-    the_coe = coe()
-    cache = the_coe.results
-    key = f"{analysis_id}:{analyzer or '*'}"
-    entry = cache.get(key)
-    if entry is not None:
-        created_at, body, etag, checked_at = entry
-        if time.monotonic() - checked_at < the_coe.settings.result_recheck_seconds:
-            return cached_json_response(body, etag)
-        try:
-            state = _state(analysis_id)
-        except _DB_DOWN:
-            db.session.rollback()
-            return cached_json_response(body, etag)
-        if state is not None and state[1] == created_at:
-            cache.put(key, (created_at, body, etag, time.monotonic()))
-            return cached_json_response(body, etag)
-        cache.delete_many([key])
+    """Finished results are immutable: serialized once, served with a strong ETag from memory."""
+    documents = coe().results
+    cached = documents.get(analysis_id, analyzer)
+    if cached is not None:
+        return cached_json_response(cached.body, cached.etag)
     analysis = _get(analysis_id)
     results = store().get_results(analysis_id, analyzer)
     finished = analysis["status"] in FINISHED_STATUSES
     if analyzer is not None and finished and not results:
         raise Problem(404, f"analysis {analysis_id} has no result from analyzer '{analyzer}'")
     body = json_bytes({"analysis_id": analysis_id, "status": analysis["status"], "results": [result_out(r) for r in results]})
-    etag = strong_etag(body) if finished else None
-    if etag is not None:
-        cache.put(key, (analysis["created_at"], body, etag, time.monotonic()))
-    return cached_json_response(body, etag)
+    if not finished:
+        return cached_json_response(body, None)
+    document = ResultDocument(analysis_id, analysis["created_at"], body, strong_etag(body))
+    documents.put(analyzer, document)
+    return cached_json_response(body, document.etag)
 
 
 @bp.get("/analyses/<int:analysis_id>/results")
@@ -271,7 +245,7 @@ def analysis_events(analysis_id: int) -> Response:
             time.sleep(settings.events_poll_seconds)
             try:
                 analysis = the_store.get_analysis(analysis_id) or {**analysis, "status": "cancelled"}
-            except _DB_DOWN:
+            except DATABASE_DOWN:
                 continue  # keep the stream; the next poll may succeed
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -318,8 +292,8 @@ def delete_analysis(analysis_id: int) -> Any:
     analyzers = {r["analyzer"] for r in store().get_results(analysis_id)}
     if not store().delete_analysis(analysis_id):
         raise not_found(f"analysis {analysis_id}")
-    # This process forgets at once; others re-check within result_recheck_seconds.
-    coe().results.delete_many([f"{analysis_id}:*"] + [f"{analysis_id}:{name}" for name in analyzers])
+    # This process forgets at once; others within result_recheck_seconds.
+    coe().results.forget(analysis_id, analyzers)
     _listings_changed()
     return ""
 
