@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import IO, Any, Callable, Iterable, Mapping
 
+from .errors import one_line
 from .ragkit import truncate
 
 log = logging.getLogger(__name__)
@@ -168,8 +169,7 @@ def _contribute(
         # Not the plugin's fault: keep what fits, say what was left out.
         out.errors[plugin] = str(exc)
     except Exception as exc:  # noqa: BLE001 - a plugin may raise anything
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        out.errors[plugin] = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        out.errors[plugin] = one_line(exc)
         log.warning("plugin %s failed to contribute RAG documents: %s", plugin, out.errors[plugin])
         return
     out.documents.extend(collector.documents)

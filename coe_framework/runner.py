@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from pydantic import BaseModel
 
 from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
+from .errors import one_line
 from .cache import KeyValueCache, MemoryCache
 from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo
 from .gitutil import scrub_process_environment
@@ -147,8 +148,7 @@ def _describe_exception(exc: BaseException) -> str:
     if frames:
         last = frames[-1]
         where = f" (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+    return one_line(exc, where)
 
 
 # --- isolation ---------------------------------------------------------------

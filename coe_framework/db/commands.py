@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
+from ..errors import first_line
+
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy import Engine
 
@@ -42,7 +44,7 @@ def _guard(action: Callable[[], T]) -> T:
     except (StoreError, DatabaseConfigError) as exc:
         raise DatabaseCommandError(str(exc), exit_code=2) from None
     except SQLAlchemyError as exc:
-        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {str(exc.orig or exc).splitlines()[0]}") from None
+        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(exc.orig or exc)}") from None
 
 
 def _engine(ctx: click.Context) -> "Engine":

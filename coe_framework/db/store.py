@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..analyzer import NORMALIZED_TABLES
 from ..cache import TieredCache, default_cache
+from ..errors import first_line
 from .engine import get_engine, retry_read, unit_of_work
 from .models import (
     FINISHED_STATUSES,
@@ -361,7 +362,7 @@ class Store:
             raise StoreError(f"database: {exc}") from None
         except SQLAlchemyError as exc:
             where = redacted(url) if url else "COE_DATABASE_URL"
-            reason = (str(exc.orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+            reason = first_line(exc.orig or exc) or type(exc).__name__
             raise StoreError(f"cannot use the database ({where}): {reason[:300]}") from None
         return cls(engine, cache)
 

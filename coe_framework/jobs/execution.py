@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.models import FINISHED_STATUSES
+from ..errors import first_line, one_line
 from .leases import JobQueue, Lease
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,18 +201,6 @@ class JobResult:
     error: str | None = None
 
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception's message ("" when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: first line of the message``, for recorded errors."""
-    text = _first_line(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def is_final_error(exc: BaseException) -> bool:
     """Errors that will recur on retry: bad input (a refused source, an unknown analyzer...)."""
     return isinstance(exc, ValueError)
@@ -259,7 +248,7 @@ def execute(
                 log.warning("job %s: lease lost; the new owner finishes it", lease.request_id)
                 return JobResult(lease.request_id, "lost", reason)
             if is_final_error(exc):
-                reason = _first_line(exc) or reason
+                reason = first_line(exc) or reason
                 log.info("job %s failed: %s", lease.request_id, reason)
                 status = "failed" if queue.finish(lease, "failed", reason[:2000]) else "lost"
                 return JobResult(lease.request_id, status, reason)

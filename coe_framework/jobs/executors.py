@@ -18,7 +18,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from .execution import JobResult, execute, one_line
+from ..errors import one_line
+from .execution import JobResult, execute
 from .leases import JobQueue, Lease, ReapReport, new_owner
 from .settings import JobSettings
 
