@@ -5,21 +5,24 @@ thread writes the buffer to ``api_logs`` in batches (one multi-row INSERT per
 batch) and, in the same unit of work, records each session's last activity.
 When the buffer is full the oldest records are dropped and counted, so a slow
 database can never make requests wait or memory grow. :meth:`close` flushes
-what is left (graceful shutdown).
+what is left (graceful shutdown). With a retention, the same thread deletes
+rows older than it once every ``prune_every`` seconds.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from collections import deque
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
 
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import ApiLog, UserSession
+from coe_framework.db.retention import prune_api_logs
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +30,24 @@ log = logging.getLogger(__name__)
 class ApiLogBuffer:
     """A bounded queue of api_logs rows and the thread that writes them."""
 
-    def __init__(self, engine: Engine, *, capacity: int = 10_000, batch_size: int = 500, interval: float = 1.0):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        capacity: int = 10_000,
+        batch_size: int = 500,
+        interval: float = 1.0,
+        retention: timedelta | None = None,
+        prune_every: float = 3600.0,
+    ):
         self.engine = engine
         self.capacity = capacity
         self.batch_size = batch_size
         self.interval = interval
+        self.retention = retention
+        self.prune_every = prune_every
+        self._next_prune = time.monotonic()  # the first pass prunes what accumulated while the app was down
+        self.pruned = 0
         self._rows: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -74,6 +90,9 @@ class ApiLogBuffer:
             self._wake.wait(self.interval)
             self._wake.clear()
             self.flush()
+            if self.retention is not None and time.monotonic() >= self._next_prune:
+                self._next_prune = time.monotonic() + self.prune_every
+                self.prune()
 
     def _take(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -108,6 +127,18 @@ class ApiLogBuffer:
             for session_id, seen in last_seen.items():
                 session.execute(update(UserSession).where(UserSession.id == session_id).values(last_activity_at=seen))
 
+    def prune(self) -> int:
+        """Delete rows older than the retention now; how many were deleted (0 on failure)."""
+        if self.retention is None:
+            return 0
+        try:
+            count = prune_api_logs(self.engine, self.retention)
+        except Exception as exc:  # noqa: BLE001 - pruning is retried on the next pass
+            log.warning("could not prune api logs: %s", type(exc).__name__)
+            return 0
+        self.pruned += count
+        return count
+
     def close(self, timeout: float = 10.0) -> None:
         """Stop the thread and flush what is left."""
         self._stop.set()
@@ -118,4 +149,4 @@ class ApiLogBuffer:
         self.flush()
 
     def stats(self) -> dict[str, int]:
-        return {"queued": len(self._rows), "written": self.written, "dropped": self.dropped, "failed_batches": self.failed_batches}
+        return {"queued": len(self._rows), "written": self.written, "dropped": self.dropped, "failed_batches": self.failed_batches, "pruned": self.pruned}

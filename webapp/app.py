@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable
 
 from apiflask import APIFlask
@@ -125,7 +126,13 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     problems.install(app, settings.retry_after_seconds)
     _install_request_hooks(app, limiter)
     api_log = (
-        ApiLogBuffer(engine, capacity=settings.api_log_buffer, batch_size=settings.api_log_batch, interval=settings.api_log_interval)
+        ApiLogBuffer(
+            engine,
+            capacity=settings.api_log_buffer,
+            batch_size=settings.api_log_batch,
+            interval=settings.api_log_interval,
+            retention=timedelta(days=settings.api_log_retention_days) if settings.api_log_retention_days > 0 else None,
+        )
         if settings.api_log_enabled
         else None
     )

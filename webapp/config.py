@@ -64,6 +64,8 @@ class WebSettings:
     api_log_buffer: int = 10_000
     api_log_batch: int = 500
     api_log_interval: float = 1.0
+    #: Days API call logs are kept (0: forever); older rows are deleted hourly by each worker.
+    api_log_retention_days: float = 30.0
     #: Finished result documents kept serialized in memory (entries).
     result_cache_entries: int = 512
     #: How often a cached result document re-checks that its analysis still exists (seconds).
@@ -96,6 +98,7 @@ class WebSettings:
             "api_log_buffer": "COE_API_LOG_BUFFER",
             "api_log_batch": "COE_API_LOG_BATCH",
             "api_log_interval": "COE_API_LOG_INTERVAL",
+            "api_log_retention_days": "COE_API_LOG_RETENTION_DAYS",
             "result_cache_entries": "COE_RESULT_CACHE_ENTRIES",
             "result_recheck_seconds": "COE_RESULT_RECHECK_SECONDS",
             "list_cache_seconds": "COE_LIST_CACHE_SECONDS",
@@ -126,6 +129,8 @@ class WebSettings:
             raise ConfigError("COE_MAX_BODY_BYTES must be at least 1024")
         if self.api_log_buffer < 1 or self.api_log_batch < 1:
             raise ConfigError("COE_API_LOG_BUFFER and COE_API_LOG_BATCH must be positive")
+        if self.api_log_retention_days < 0:
+            raise ConfigError("COE_API_LOG_RETENTION_DAYS must be 0 (keep forever) or a number of days")
 
     @property
     def auth_enabled(self) -> bool:

@@ -121,6 +121,21 @@ def validate_command(ctx: click.Context) -> None:
     click.echo("migrations are valid")
 
 
+@db_group.command("prune-logs")
+@click.option("--older-than", "days", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              help="Delete API call logs older than this many days.")
+@click.pass_context
+def prune_logs_command(ctx: click.Context, days: float) -> None:
+    """Delete old api_logs rows in small batches (the web app also does this hourly, see COE_API_LOG_RETENTION_DAYS)."""
+    from datetime import timedelta
+
+    from .retention import prune_api_logs
+
+    engine = _engine(ctx)
+    deleted = _guard(lambda: prune_api_logs(engine, timedelta(days=days)))
+    click.echo(f"deleted {deleted} api_logs rows older than {days:g} days")
+
+
 @db_group.command("repair")
 @click.pass_context
 def repair_command(ctx: click.Context) -> None:
