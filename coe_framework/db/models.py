@@ -393,7 +393,11 @@ class ApiLog(Base):
     """One API call: who, what, how it ended and how long it took."""
 
     __tablename__ = "api_logs"
-    __table_args__ = (Index("ix_api_logs_route_status", "route", "status_code"),)
+    __table_args__ = (
+        Index("ix_api_logs_route_status", "route", "status_code"),
+        # The log listing filtered by status, newest first.
+        Index("ix_api_logs_status_code_id", "status_code", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), index=True)
