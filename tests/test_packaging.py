@@ -51,6 +51,7 @@ def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
         if f"{PACKAGE_DIRS[top]}/{rest}" not in names:
             missing.append(path)
     assert not missing, f"not in the wheel (add the package or package data to setup.cfg): {missing}"
+    assert any(name.endswith(".dist-info/licenses/LICENSE") or name.endswith(".dist-info/LICENSE") for name in names), "the license text is not in the wheel"
 
 
 def test_installed_wheel_runs_on_its_own(wheel: Path, tmp_path: Path, make_repo: Callable[..., GitRepo]) -> None:
