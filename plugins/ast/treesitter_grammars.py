@@ -8,6 +8,7 @@ complexity, the boolean operators that do the same, and how imports look.
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
@@ -157,8 +158,22 @@ GRAMMARS: dict[str, GrammarSpec] = {
 
 
 @lru_cache(maxsize=None)
-def parser_for(language: str) -> tree_sitter.Parser:
-    """A parser for ``language`` (one per process, made on first use)."""
+def language_for(language: str) -> tree_sitter.Language:
+    """The compiled grammar of ``language`` (one per process; immutable, so shared by threads)."""
     module_name, function_name = GRAMMARS[language].loader
     loader: Callable[[], object] = getattr(importlib.import_module(module_name), function_name)
-    return tree_sitter.Parser(tree_sitter.Language(loader()))
+    return tree_sitter.Language(loader())
+
+
+_parsers = threading.local()
+
+
+def parser_for(language: str) -> tree_sitter.Parser:
+    """A parser for ``language``, one per thread: a parser holds parse state and must not be shared."""
+    cache: dict[str, tree_sitter.Parser] | None = getattr(_parsers, "by_language", None)
+    if cache is None:
+        cache = _parsers.by_language = {}
+    parser = cache.get(language)
+    if parser is None:
+        parser = cache[language] = tree_sitter.Parser(language_for(language))
+    return parser

@@ -110,6 +110,32 @@ def test_symbols_complexity_and_imports(name: str) -> None:
     assert result["maintainability"] is None
 
 
+_THREADS_SCRIPT = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from coe_plugins.ast.treesitter_analysis import parse_bytes
+
+data = open(sys.argv[1], "rb").read() * 400  # several read chunks, so a parse yields to other threads mid-way
+def shape(_=None):
+    root = parse_bytes("javascript", data, 0).root_node
+    return (root.child_count, root.end_byte, root.has_error)
+expected = shape()
+sys.setswitchinterval(1e-6)
+with ThreadPoolExecutor(8) as pool:
+    print(sum(got != expected for got in pool.map(shape, range(48))))
+"""
+
+
+def test_threads_parsing_at_once_get_the_serial_results() -> None:
+    """Analyzers can run in threads (thread isolation, job threads); a shared parser crashed the process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT, str(SAMPLES / "sample.js")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"crashed with {done.returncode}: {done.stderr[-500:]}"
+    assert done.stdout.strip() == "0"
+
+
 def test_every_language_has_a_sample() -> None:
     covered = {EXPECTED[name][0] for name in EXPECTED}
     assert covered == {"javascript", "typescript", "tsx", "java", "go", "rust", "c", "cpp", "csharp", "ruby", "php"}
