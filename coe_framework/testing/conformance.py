@@ -15,7 +15,9 @@ Checks (names usable in ``skip=``):
                   successfully without reading the oversized file, into JSON matching
                   the Result model and the published result schema, with valid
                   ``table_rows`` and ``summary``
-``deterministic`` a second run on another copy of the same history returns identical JSON
+``deterministic`` a second run on another copy of the same history, in a new interpreter with
+                  another ``PYTHONHASHSEED`` (set and dict-of-hash order changes), returns
+                  identical JSON; in this process when the analyzer cannot be rebuilt there
 ``empty_tree``    a commit whose tree has no files analyses successfully
 ``cancellation``  cancelling while the analyzer runs ends it as ``cancelled``
 ``sandbox``       nothing is written to the repository, HOME, TMPDIR, the working
@@ -44,7 +46,8 @@ from pydantic import BaseModel, ValidationError
 from ..analyzer import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyzer, contract_problems
 from ..context import BlobReader, Limits
 from ..runner import PlanError, Runner
-from .environment import AnalyzerPlugin, CoeEnv, prepare_target
+from .environment import AnalyzerPlugin, CoeEnv, build_manager, prepare_target
+from .fresh_run import FreshRunSpec, FreshRunUnavailable, run_fresh
 from .gitrepo import OVERSIZED_PATH, GitRepo, GitRepoFactory
 from .sandbox import Sandbox, changes, snapshot
 
@@ -313,21 +316,38 @@ class _Suite:
 
     def check_deterministic(self, factory: GitRepoFactory, first: dict[str, Any]) -> None:
         copy = factory.clone(_sample_template(OVERSIZED_FILE_BYTES), "second/sample")
-        runner = self.runner()
-        try:
-            outcome = self.run(copy, runner)
-        finally:
-            runner.close()
-        second = self.check_result("deterministic", "a second copy of the sample repository", outcome)
+        outcome, fresh = self.second_run(copy)
+        where = "a second copy of the sample repository" + (" in a new interpreter" if fresh else "")
+        second = self.check_result("deterministic", where, outcome)
         if second is None:
             return
         a = json.dumps(first, ensure_ascii=False, sort_keys=False)
         b = json.dumps(second, ensure_ascii=False, sort_keys=False)
         if a != b:
-            where = _first_difference(first, second)
-            self.fail("deterministic", f"two runs on the same commit returned different results (first difference at {where}); "
+            at = _first_difference(first, second)
+            seeds = " (the second in a new interpreter with another PYTHONHASHSEED)" if fresh else ""
+            self.fail("deterministic", f"two runs on the same commit{seeds} returned different results (first difference at {at}); "
                       "results are cached per commit, so leave out clocks, random values and the checkout path, "
-                      "and sort anything built from sets or directory listings")
+                      "and sort anything built from sets or directory listings: their order changes with the hash seed")
+
+    def second_run(self, repo: GitRepo) -> tuple[AnalyzerOutcome, bool]:
+        """The second run: in a new interpreter when the analyzer can be rebuilt there (True), else here."""
+        from_plugins = self.name in build_manager(self.env.plugin_names, self.env.builtin_names).analyzers
+        scratch = self.workdir / "fresh-run"
+        scratch.mkdir(exist_ok=True)
+        spec = FreshRunSpec(
+            analyzer=None if from_plugins else self.analyzer, analyzer_name=self.name, plugins=self.env.plugin_names,
+            builtins=self.env.builtin_names, options=dict(self.options) if self.options else None,
+            repository=str(repo.path), workdir=str(scratch), max_file_size=CONFORMANCE_MAX_FILE_SIZE,
+        )
+        try:
+            return run_fresh(spec, timeout=RUN_TIME_LIMIT + 60), True
+        except FreshRunUnavailable:
+            runner = self.runner()
+            try:
+                return self.run(repo, runner), False
+            finally:
+                runner.close()
 
     def check_empty_tree(self, factory: GitRepoFactory) -> None:
         repo = factory.empty_tree("empty")

@@ -87,6 +87,17 @@ class Clocked(ByteCounter):
         return {**super().analyze(ctx), "run_id": random.random()}
 
 
+class SetOrdered(ByteCounter):
+    """Deterministic within one process, not across processes: paths listed in set order."""
+
+    name = "set-ordered"
+    Result = AnyResult
+
+    def analyze(self, ctx: Any) -> dict[str, Any]:
+        paths = {entry.path for entry in ctx.regular_files()}
+        return {**super().analyze(ctx), "paths": list(paths)}
+
+
 class WritesHome(ByteCounter):
     """Leaves a cache file in HOME and a stray temporary file behind."""
 

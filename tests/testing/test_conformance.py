@@ -31,6 +31,7 @@ def test_options_are_used_on_every_run(tmp_path):
     ("analyzer", "only", "check", "fix"),
     [
         (ka.Clocked(), ("deterministic",), "deterministic", "leave out clocks, random values"),
+        (ka.SetOrdered(), ("deterministic",), "deterministic", "(the second in a new interpreter with another PYTHONHASHSEED) returned different results (first difference at result.paths"),
         (ka.WritesRepo(), ("sandbox",), "sandbox", "must never write to it"),
         (ka.Ignores(), ("cancellation",), "cancellation", "call ctx.check_cancelled()"),
         (ka.EmptyCrash(), ("empty_tree",), "empty_tree", "IndexError"),

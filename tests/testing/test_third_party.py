@@ -104,7 +104,7 @@ def test_broken_plugin_fails_the_suite_with_what_to_fix(third_party):
     for fix in (
         "[schemas] Sloppy.Options accepts unknown keys",
         "[sandbox] wrote to HOME (created .sloppy-cache)",
-        "[deterministic] two runs on the same commit returned different results (first difference at result.sampled_at)",
+        "[deterministic] two runs on the same commit (the second in a new interpreter with another PYTHONHASHSEED) returned different results (first difference at result.sampled_at)",
         "[empty_tree] on a commit with no files it ended 'failed': ValueError: max() arg is an empty sequence",
         "[cancellation] ran to completion although the analysis was cancelled",
     ):
