@@ -327,11 +327,15 @@ class RagDocumentQuery(PageQuery):
     path: str | None = Field(None, min_length=1, max_length=4096, description="Documents about this file path")
 
 
-class CorrelationOut(BaseModel):
+class RepositoryName(BaseModel):
     id: int
-    request_id: int
-    repository_a_id: int
-    repository_b_id: int
+    url: str | None = None
+    name: str | None = None
+
+
+class CorrelationOut(BaseModel):
+    repository_a: RepositoryName
+    repository_b: RepositoryName
     shared_dependencies: list[Any]
     shared_contributors: list[Any]
     scores: dict[str, Any]

@@ -845,15 +845,6 @@ class Store:
                 ))
         return len(pairs)
 
-    def list_correlations(self, request_id: int) -> list[dict[str, Any]]:
-        """Every stored pair of one request."""
-
-        def read(session: Session) -> list[dict[str, Any]]:
-            rows = session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == request_id).order_by(CorrelationAnalysis.id))
-            return [detail_row_dict(r) for r in rows]
-
-        return self._read(read)
-
     # -- the runner's caches -------------------------------------------------------
 
     def runner_caches(self) -> dict[str, Any]:

@@ -211,7 +211,11 @@ def test_correlations(store: Store) -> None:
         ra = store.start_repository_analysis(request["id"], prepared(url, url.rsplit("/", 1)[-1]))
         assert ra
     store.save_correlations(request["id"], [{"a": "https://example.com/y.git", "b": "https://example.com/x.git", "shared_dependencies": ["requests"], "similarity": 0.5}])
-    pairs = store.list_correlations(request["id"])
-    assert len(pairs) == 1 and pairs[0]["shared_dependencies"] == ["requests"] and pairs[0]["repository_a_id"] < pairs[0]["repository_b_id"]
+    from coe_framework.insights import correlations_for
+
+    with store.session() as session:
+        pairs = correlations_for(session, request["id"])
+    assert len(pairs) == 1 and pairs[0]["shared_dependencies"] == ["requests"]
+    assert pairs[0]["repository_a"]["id"] < pairs[0]["repository_b"]["id"] and pairs[0]["repository_a"]["name"] == "x.git"
     with pytest.raises(NotFound):
         store.save_correlations(request["id"], [{"a": "https://example.com/x.git", "b": "https://nowhere/z.git"}])

@@ -50,6 +50,7 @@ def test_exports_of_a_real_analysis(web: Any, analyzed: int) -> None:
     assert {d["kind"] for d in client.get(f"{base}/rag-documents", query_string={"kind": kind}).get_json()["items"]} == {kind}
     pairs = client.get(f"{base}/correlations").get_json()["items"]
     assert len(pairs) == 1 and any(d.get("name") == "requests" or "requests" in str(d) for d in pairs[0]["shared_dependencies"])
+    assert {pairs[0]["repository_a"]["name"], pairs[0]["repository_b"]["name"]} == {r["repository"]["name"] for r in client.get(base).get_json()["repository_analyses"]}
     sarif = client.get(f"{base}/sarif?threshold=5")
     assert sarif.status_code == 200 and sarif.mimetype == "application/sarif+json"
     assert sarif.get_json()["version"] == "2.1.0"

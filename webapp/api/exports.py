@@ -11,14 +11,12 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from coe_framework.db.store import iso
-
 from ..auth import require
 from ..database import db
 from ..pagination import page_response
 from ..problems import Problem
 from ..schemas import CorrelationsOut, RagDocumentPage, RagDocumentQuery, SbomQuery, ThresholdQuery
-from .common import cached_json_response, json_bytes, not_found, store, store_errors, strong_etag
+from .common import cached_json_response, json_bytes, not_found, store_errors, strong_etag
 
 bp = APIBlueprint("exports", __name__, tag="Exports")
 
@@ -57,13 +55,14 @@ def rag_documents(analysis_id: int, query: RagDocumentQuery) -> Any:
 
 @bp.get("/analyses/<int:analysis_id>/correlations")
 @require("read")
-@bp.doc(summary="Correlations of an analysis", description="Pairs of its repositories: shared dependencies (with version drift), shared contributors, similarity scores.")
+@bp.doc(summary="Correlations of an analysis", description="Pairs of its repositories, most similar first, each repository named: shared dependencies (with version drift), shared contributors, similarity scores.")
 @bp.output(CorrelationsOut)
 def correlations(analysis_id: int) -> Any:
-    if store().get_analysis(analysis_id) is None:
-        raise not_found(f"analysis {analysis_id}")
-    rows = store().list_correlations(analysis_id)
-    return {"analysis_id": analysis_id, "items": [{**row, "created_at": iso(row.get("created_at"))} for row in rows]}
+    from coe_framework.insights import correlations_for
+
+    with store_errors(analysis_id):
+        items = correlations_for(db.session, analysis_id)
+    return {"analysis_id": analysis_id, "items": items}
 
 
 @bp.get("/analyses/<int:analysis_id>/sarif")
