@@ -178,6 +178,8 @@ class AnalysisRequest(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = _ts()
     heartbeat_at: Mapped[datetime | None] = _ts()
+    #: When the job's message was last sent to the broker (Celery); None: never sent.
+    published_at: Mapped[datetime | None] = _ts()
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=3)
     cancel_requested: Mapped[bool] = mapped_column(default=False)

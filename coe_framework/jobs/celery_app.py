@@ -20,7 +20,10 @@ Configuration follows the settings in :mod:`coe_framework.jobs.settings`:
   declared with ``x-max-priority``; Redis: lower number first).
 
 Each worker process also runs a reaper thread that returns jobs of dead
-workers to the queue and publishes them again.
+workers to the queue and publishes them again. When the broker's queue is
+empty while requests have stayed queued for ``COE_JOB_RESEND_SECONDS`` since
+their message was sent (or were never sent: the broker was down when they
+were submitted), their messages were lost, and the reaper sends them again.
 
 ``coe worker`` starts a worker; ``celery -A coe_framework.jobs.celery_app
 worker`` works too.
@@ -123,6 +126,19 @@ def publish(app: Celery, settings: JobSettings, request_id: int, priority: int) 
     )
 
 
+def queue_depth(app: Celery, settings: JobSettings) -> int | None:
+    """Messages waiting in the job queue (not those workers hold), or None when the broker cannot say."""
+    try:
+        with app.connection_for_read() as conn:
+            # RabbitMQ: passive, so the queue's declared arguments are not contradicted.
+            # Redis: an empty queue has no list at all, and declaring it is a no-op.
+            declared = conn.default_channel.queue_declare(queue=settings.queue, passive=settings.broker_kind == "amqp")
+            return int(declared.message_count)
+    except Exception as exc:  # noqa: BLE001 - unknown means: do not resend this time
+        log.debug("queue depth of %s unavailable: %s", settings.queue, type(exc).__name__)
+        return None
+
+
 def delete_queue(broker_url: str, queue: str) -> None:
     """Remove a queue and any messages in it (a retired queue, a test's private queue).
 
@@ -204,14 +220,31 @@ def _install_reaper(app: Celery, settings: JobSettings) -> None:
             return
         runtime = worker_runtime(settings)
 
-        def republish(ids: list[int]) -> None:
+        def send(ids: list[int]) -> list[int]:
+            sent = []
             for request_id in ids:
                 try:
                     publish(app, settings, request_id, runtime.queue.priority(request_id))
-                except Exception:  # noqa: BLE001 - the next reaper pass will not see it; log loudly
-                    log.exception("could not republish requeued job %s", request_id)
+                    sent.append(request_id)
+                except Exception:  # noqa: BLE001 - resend_lost() sends it once the queue is empty
+                    log.exception("could not send job %s to the broker", request_id)
+            return sent
 
-        reaper = state["reaper"] = Reaper(lambda: runtime.queue, settings.reap_seconds, republish)
+        def republish(ids: list[int]) -> None:
+            runtime.queue.mark_published(send(ids))
+
+        def resend_lost() -> None:
+            # Only with an empty broker queue: during a backlog every queued request
+            # still has its message waiting, and sending again would only duplicate it.
+            if queue_depth(app, settings) != 0:
+                return
+            lost = runtime.queue.take_unsent(settings.resend_seconds)
+            if lost:
+                log.warning("sending %d queued job(s) again: the broker's queue is empty, so their messages were lost (%s)",
+                            len(lost), ", ".join(map(str, lost[:20])))
+                send(lost)
+
+        reaper = state["reaper"] = Reaper(lambda: runtime.queue, settings.reap_seconds, republish, resend_lost)
         reaper.start()
 
     def stopped(sender: Any = None, **_: Any) -> None:

@@ -136,12 +136,18 @@ class InlineExecutor:
 
 
 class Reaper:
-    """Returns expired leases to the queue every ``interval`` seconds on a daemon thread."""
+    """Returns expired leases to the queue every ``interval`` seconds on a daemon thread.
 
-    def __init__(self, queue_of: Callable[[], JobQueue], interval: float, on_requeued: Callable[[list[int]], None]):
+    ``after_pass``, when given, runs after every pass (Celery sends lost
+    messages again there).
+    """
+
+    def __init__(self, queue_of: Callable[[], JobQueue], interval: float, on_requeued: Callable[[list[int]], None],
+                 after_pass: Callable[[], None] | None = None):
         self.queue_of = queue_of
         self.interval = interval
         self.on_requeued = on_requeued
+        self.after_pass = after_pass
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="coe-reaper", daemon=True)
 
@@ -162,6 +168,11 @@ class Reaper:
             log.warning("reaper: requeued %s, failed %s, cancelled %s", report.requeued, report.failed, report.cancelled)
         if report.requeued:
             self.on_requeued(report.requeued)
+        if self.after_pass is not None:
+            try:
+                self.after_pass()
+            except Exception:  # noqa: BLE001 - like reaping, retried on the next pass
+                log.warning("the reaper's follow-up failed", exc_info=True)
         return report
 
     def _loop(self) -> None:
@@ -242,7 +253,9 @@ class CeleryExecutor:
     def submit(self, request_id: int) -> None:
         from .celery_app import publish
 
-        publish(self.app, self.runtime.settings, request_id, self.runtime.queue.priority(request_id))
+        queue = self.runtime.queue
+        publish(self.app, self.runtime.settings, request_id, queue.priority(request_id))
+        queue.mark_published([request_id])
 
     def close(self, wait: bool = True) -> None:
         self.app.close()

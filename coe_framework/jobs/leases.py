@@ -294,6 +294,35 @@ class JobQueue:
                     bucket.append(row.id)
         return report
 
+    # -- broker messages ---------------------------------------------------
+
+    def mark_published(self, request_ids: list[int]) -> None:
+        """Record that the messages of ``request_ids`` were just sent to the broker."""
+        if request_ids:
+            with self.engine.begin() as conn:
+                conn.execute(update(T).where(T.c.id.in_(request_ids)).values(published_at=self.clock()))
+
+    def take_unsent(self, older_than: float, limit: int = 200) -> list[int]:
+        """Queued requests not sent for ``older_than`` seconds (or never), marked as sent now.
+
+        The caller sends them. Marking in the same exclusive transaction makes
+        each request go to one caller when several workers look at once.
+        """
+        now = self.clock()
+        last_sent = func.coalesce(T.c.published_at, T.c.created_at)
+        query = (
+            select(T.c.id)
+            .where(T.c.status == "queued", last_sent < now - timedelta(seconds=older_than))
+            .order_by(T.c.priority.desc(), T.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._exclusive() as conn:
+            ids = [row.id for row in conn.execute(query)]
+            if ids:
+                conn.execute(update(T).where(T.c.id.in_(ids)).values(published_at=now))
+        return ids
+
     # -- requests from users -----------------------------------------------
 
     def request_cancel(self, request_id: int) -> str:

@@ -57,6 +57,9 @@ class JobSettings:
     heartbeat_seconds: float = 20.0
     reap_seconds: float = 15.0
     poll_seconds: float = 2.0
+    #: Celery: a request still queued this long after its message was sent, while the broker's queue
+    #: is empty, lost its message and is sent again.
+    resend_seconds: float = 60.0
     file_workers: int = 1
     time_limit: int = 1500
     soft_time_limit: int = 1440
@@ -82,6 +85,7 @@ class JobSettings:
             heartbeat_seconds=_number(env, "COE_JOB_HEARTBEAT_SECONDS", lease / 3, minimum=0.1),
             reap_seconds=_number(env, "COE_JOB_REAP_SECONDS", min(15.0, lease / 2), minimum=0.1),
             poll_seconds=_number(env, "COE_JOB_POLL_SECONDS", 2.0, minimum=0.05),
+            resend_seconds=_number(env, "COE_JOB_RESEND_SECONDS", 60.0, minimum=1.0),
             file_workers=int(_number(env, "COE_JOB_FILE_WORKERS", 1, minimum=1)),
             time_limit=time_limit,
             soft_time_limit=int(_number(env, "COE_JOB_SOFT_TIME_LIMIT", time_limit - min(60, time_limit // 5), minimum=1)),

@@ -168,3 +168,41 @@ def test_a_killed_worker_loses_no_analysis(broker_env: dict[str, str], store: An
     for request_id, files in expected.items():
         data = {r["analyzer"]: r["data"] for r in store.get_results(request_id)}
         assert data["jobcount"]["files"] == files and data["jobslow"] == {"slept": 0.1}
+
+
+@pytest.mark.parametrize("database_url", [SHARED_DATABASE], indirect=True)
+def test_jobs_whose_messages_were_lost_are_sent_again(broker_env: dict[str, str], store: Any, make_repo: Callable[..., Any],
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests stored while the broker was down (or whose messages a broker restart dropped) still run."""
+    from coe_framework.jobs.celery_app import create_app, queue_depth
+    from coe_framework.jobs.settings import JobSettings
+
+    monkeypatch.setenv("COE_JOB_RESEND_SECONDS", "1")
+    repo = make_repo("lost", files={"a.txt": "a\n"})
+    ids = [
+        int(store.create_request([{"url": str(repo.path), "name": "lost"}], analyzers=["jobcount"], source="cli")[0]["id"])
+        for _ in range(3)
+    ]  # queued, never published
+    settings = JobSettings.from_env()
+    assert queue_depth(create_app(settings), settings) in (0, None)  # nothing in the broker for them
+    worker = Worker(tmp_path / "worker.log", "resender")
+    try:
+        _wait(lambda: all(_statuses(store)[i] == "succeeded" for i in ids), 90, worker)
+    finally:
+        worker.stop()
+    assert "job(s) again: the broker's queue is empty" in worker.log.read_text(errors="replace")
+
+
+def test_queue_depth_counts_waiting_messages(broker_env: dict[str, str]) -> None:
+    """While messages wait (a backlog), lost-message resending stays off: it needs an empty queue."""
+    from coe_framework.jobs.celery_app import create_app, publish, queue_depth
+    from coe_framework.jobs.settings import JobSettings
+
+    settings = JobSettings.from_env()
+    app = create_app(settings)
+    try:
+        for request_id in (101, 102):
+            publish(app, settings, request_id, 100)
+        assert queue_depth(app, settings) == 2
+    finally:
+        app.close()

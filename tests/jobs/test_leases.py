@@ -190,3 +190,15 @@ def test_overview_counts_jobs_and_lists_leases(queue: JobQueue, make_job: Callab
     assert overview["counts"] == {"queued": 1, "running": 1}
     assert overview["oldest_queued"] is not None
     assert [row["lease_owner"] for row in overview["running"]] == ["worker"]
+
+
+def test_queued_jobs_not_sent_lately_are_taken_once_for_sending(queue: JobQueue, clock: FakeClock, make_job: Callable[..., int], store: Any) -> None:
+    never_sent, sent_now, running = make_job(priority=PRIORITY_BULK), make_job(), make_job(priority=PRIORITY_INTERACTIVE)
+    assert queue.claim(running, "w").lease is not None
+    queue.mark_published([sent_now])
+    assert queue.take_unsent(60) == [never_sent]  # created long before the fake clock's now
+    assert queue.take_unsent(60) == []  # marked as sent: a second reaper does not send it too
+    clock.advance(61)
+    assert queue.take_unsent(60) == [sent_now, never_sent]  # still queued a minute after sending: lost
+    other = JobQueue(store.engine, clock=clock)
+    assert other.take_unsent(60) == [] and queue.take_unsent(60) == []
