@@ -74,7 +74,9 @@ class RateLimiter:
         self._shared: FixedWindowRateLimiter | None = None
         if storage_uri:
             try:
-                storage: Storage = storage_from_string(storage_uri, wrap_exceptions=True)
+                # Short socket timeouts: a Redis that stops answering costs one request a
+                # fraction of a second before the memory fallback takes over.
+                storage: Storage = storage_from_string(storage_uri, wrap_exceptions=True, socket_timeout=0.5, socket_connect_timeout=0.5)
             except Exception as exc:  # noqa: BLE001 - limits raises several types for a bad address
                 raise RateLimitError(f"rate limit storage {storage_uri.split('@')[-1]!r} is unusable: {exc}") from None
             self._shared = FixedWindowRateLimiter(storage)

@@ -79,3 +79,14 @@ def test_api_throttled_through_redis(web_database_url: str, tmp_path: Path) -> N
     statuses = [client.get("/api/v1/plugins").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     web.app.extensions["coe"].shutdown()
+
+
+def test_a_shared_storage_that_stops_answering_falls_back_to_memory() -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        limiter = RateLimiter("5 per minute", f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        assert limiter.retry_after("t:dave") is None
+        assert not limiter.shared
