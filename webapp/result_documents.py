@@ -70,6 +70,8 @@ class ResultDocuments:
             self.sweep()
         except DATABASE_DOWN as exc:
             log.debug("result cache not re-checked, database unavailable: %s", type(exc).__name__)
+        except Exception:  # noqa: BLE001 - cache upkeep must never fail the request that triggered it
+            log.warning("result cache re-check failed; retried in %.0f s", self.recheck_seconds, exc_info=True)
         finally:
             self._sweep_lock.release()
 
