@@ -1,7 +1,9 @@
 """Python manifests: requirements files, pyproject (PEP 621, PEP 735, Poetry,
-PDM, uv), setup.cfg, Pipfile, and the poetry, uv, pdm and Pipfile lock files."""
+PDM, uv), setup.cfg, setup.py (read, never run), Pipfile, and the poetry, uv,
+pdm and Pipfile lock files."""
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import tempfile
@@ -213,6 +215,94 @@ def parse_setup_cfg(src: ManifestSource) -> ManifestFacts:
     return facts
 
 
+# --- setup.py ------------------------------------------------------------------
+
+#: ``setup()`` keywords read from setup.py, with the scope of what they list.
+_SETUP_PY_LISTS = (("install_requires", "runtime"), ("setup_requires", "build"), ("tests_require", "test"))
+_SETUP_NAMES = frozenset({"setup", "setuptools.setup", "distutils.core.setup"})
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+class _SetupPyReader:
+    """Literal ``setup()`` arguments of a setup.py, and literal module-level names they use.
+
+    setup.py is code, and repository contents are hostile: it is parsed,
+    never run. A keyword whose value is computed (read from a file, built in
+    a loop) is reported as a finding instead of guessed.
+    """
+
+    def __init__(self, src: ManifestSource, facts: ManifestFacts):
+        self.src = src
+        self.facts = facts
+        self.names: dict[str, ast.expr] = {}
+
+    def value(self, keyword: str, node: ast.expr) -> Any:
+        if isinstance(node, ast.Name) and node.id in self.names:
+            node = self.names[node.id]
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            self.facts.findings.append(self.src.finding("skipped", f"setup({keyword}=...) is computed when setup.py runs; it is not read"))
+            return None
+
+    def find_setup(self, tree: ast.Module) -> ast.Call | None:
+        """The first ``setup()`` call, remembering the module-level names assigned before it."""
+        for statement in tree.body:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call) and _dotted(node.func) in _SETUP_NAMES:
+                    if any(kw.arg is None for kw in node.keywords):
+                        self.facts.findings.append(self.src.finding("skipped", "setup(**...) arguments are computed when setup.py runs; they are not read"))
+                    return node
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+                self.names[statement.targets[0].id] = statement.value
+        return None
+
+
+def _requirement_lines(value: Any) -> list[str]:
+    """install_requires and friends: a list of strings, or one string of lines."""
+    if isinstance(value, str):
+        return [line.split("#", 1)[0].strip() for line in value.splitlines() if line.split("#", 1)[0].strip()]
+    return [item for item in listing(value) if isinstance(item, str)]
+
+
+def parse_setup_py(src: ManifestSource) -> ManifestFacts:
+    """Requirements, extras, python_requires and license from the literal arguments of ``setup()``."""
+    try:
+        tree = ast.parse(src.text, filename=src.path)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        raise ManifestError(f"setup.py is not valid Python: {' '.join(str(exc).split())[:200]}") from None
+    facts = ManifestFacts()
+    reader = _SetupPyReader(src, facts)
+    call = reader.find_setup(tree)
+    if call is None:
+        return facts
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+    for keyword, scope in _SETUP_PY_LISTS:
+        if keyword in keywords:
+            lines = _requirement_lines(reader.value(keyword, keywords[keyword]))
+            facts.dependencies += pep508_list(lines, manifest=src.path, scope=scope, facts=facts)
+    if "extras_require" in keywords:
+        for group, value in mapping(reader.value("extras_require", keywords["extras_require"])).items():
+            if isinstance(group, str):
+                lines = _requirement_lines(value)
+                facts.dependencies += pep508_list(lines, manifest=src.path, scope=scope_from_label(group, "optional"), facts=facts)
+    for keyword in ("python_requires", "license"):
+        if keyword in keywords:
+            text = text_or_none(reader.value(keyword, keywords[keyword]))
+            if text and keyword == "python_requires":
+                facts.runtimes.append(Runtime("python", text, src.path))
+            elif text:
+                facts.licenses.append(text)
+    return facts
+
+
 # --- Pipfile ------------------------------------------------------------------
 
 
@@ -293,6 +383,7 @@ PARSERS = [
     ManifestParser("requirements", ECOSYSTEM, ("*requirements*.txt", "*requirements*.in", "*requirements/*.txt", "*requirements/*.in"), parse_requirements),
     ManifestParser("pyproject", ECOSYSTEM, ("pyproject.toml",), parse_pyproject),
     ManifestParser("setup.cfg", ECOSYSTEM, ("setup.cfg",), parse_setup_cfg),
+    ManifestParser("setup.py", ECOSYSTEM, ("setup.py",), parse_setup_py),
     ManifestParser("pipfile", ECOSYSTEM, ("Pipfile",), parse_pipfile),
     ManifestParser("poetry.lock", ECOSYSTEM, ("poetry.lock",), parse_poetry_lock, lock=True),
     ManifestParser("uv.lock", ECOSYSTEM, ("uv.lock",), parse_uv_lock, lock=True),

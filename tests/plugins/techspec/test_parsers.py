@@ -10,6 +10,7 @@ from coe_plugins.techspec.gitattributes import LinguistAttributes
 from coe_plugins.techspec.manifests import ManifestSource, javascript, jvm, native, python, ruby
 from coe_plugins.techspec.models import pinned_version, scope_from_label
 from coe_plugins.techspec.repofiles import RepoView
+from coe_plugins.techspec.safeload import ManifestError
 
 
 class TreeStub:
@@ -167,3 +168,53 @@ def test_asciidoc_and_markdown_setext_headings() -> None:
     assert docs.headings_of("a.adoc", "= Title\n\n== Part\n") == [(1, "Title"), (2, "Part")]
     assert docs.headings_of("a.md", "Title\n=====\n\n- item\n---\n") == [(1, "Title")]
     assert docs.doc_kind("pkg/README") == "readme" and docs.doc_kind("docs/img.png") is None
+
+
+SETUP_PY = """
+import os
+from setuptools import setup, find_packages
+
+REQUIRES = ["requests>=2.31", "click"]
+here = os.path.dirname(__file__)
+with open(os.path.join(here, "README.md")) as f:
+    long_description = f.read()
+
+setup(
+    name="legacy",
+    license="MIT",
+    python_requires=">=3.8",
+    packages=find_packages(),
+    install_requires=REQUIRES,
+    setup_requires="setuptools_scm>=8\\n# comment\\nwheel",
+    tests_require=["pytest"],
+    extras_require={"redis": ["redis>=5"], "docs": ["sphinx"]},
+    long_description=long_description,
+)
+"""
+
+
+def test_setup_py_is_read_without_running_it(tmp_path: Any) -> None:
+    marker = tmp_path / "ran"
+    text = SETUP_PY.replace("import os\n", f"import os\nopen({str(marker)!r}, 'w').close()\n")
+    facts = python.parse_setup_py(ManifestSource("setup.py", text, TreeStub({})))  # type: ignore[arg-type]
+    assert not marker.exists()
+    assert [(d.name, d.constraint, d.scope) for d in facts.dependencies] == [
+        ("requests", ">=2.31", "runtime"), ("click", None, "runtime"),
+        ("setuptools_scm", ">=8", "build"), ("wheel", None, "build"),
+        ("pytest", None, "test"),
+        ("redis", ">=5", "optional"), ("sphinx", None, "dev"),
+    ]
+    assert [(r.name, r.version) for r in facts.runtimes] == [("python", ">=3.8")] and facts.licenses == ["MIT"]
+    assert not facts.findings
+
+
+def test_setup_py_computed_arguments_are_findings_not_guesses() -> None:
+    text = "import setuptools\nsetuptools.setup(install_requires=open('req.txt').read().split(), **extra)\n"
+    facts = python.parse_setup_py(ManifestSource("setup.py", text, TreeStub({})))  # type: ignore[arg-type]
+    assert facts.dependencies == []
+    assert sorted(f.message for f in facts.findings) == [
+        "setup(**...) arguments are computed when setup.py runs; they are not read",
+        "setup(install_requires=...) is computed when setup.py runs; it is not read",
+    ]
+    with pytest.raises(ManifestError, match="not valid Python"):
+        python.parse_setup_py(ManifestSource("setup.py", "setup(\n", TreeStub({})))  # type: ignore[arg-type]
