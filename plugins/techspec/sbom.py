@@ -1,7 +1,9 @@
 """CycloneDX 1.6 SBOMs from a stored techspec result.
 
 Built with cyclonedx-python-lib, components identified by package URLs
-(packageurl-python). The web API and ``coe sbom`` both call
+(packageurl-python): every dependency, and every container image the
+repository builds on or deploys (Dockerfile base images, compose services,
+Kubernetes workloads). The web API and ``coe sbom`` both call
 :func:`build_sbom`.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from cyclonedx.model.license import LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
+from .containers import split_image
 from .licenses import normalize
 from .models import normalize_name
 
@@ -42,6 +45,72 @@ def package_url(ecosystem: str, name: str, version: str | None) -> PackageURL:
     return PackageURL(type=ecosystem, namespace=namespace, name=name, version=version or None)
 
 
+#: The registry an image reference without a host names.
+DOCKER_HUB = "docker.io"
+
+
+def image_url(reference: str) -> PackageURL | None:
+    """The package URL of a container image reference; None for ``scratch`` or an unresolved ``${ARG}``.
+
+    ``python:3.12-slim`` -> ``pkg:docker/library/python@3.12-slim``;
+    ``gcr.io/distroless/base@sha256:...`` -> ``pkg:docker/distroless/base@sha256:...?repository_url=gcr.io``.
+    A digest, when given, is the version: it names the exact image.
+    """
+    parts = split_image(reference.strip())
+    image = parts["image"] or ""
+    if not image or image == "scratch" or "$" in image or any(c.isspace() for c in image):
+        return None
+    segments = image.split("/")
+    registry = DOCKER_HUB
+    if len(segments) > 1 and ("." in segments[0] or ":" in segments[0] or segments[0] == "localhost"):
+        registry, segments = segments[0], segments[1:]
+    if registry == DOCKER_HUB and len(segments) == 1:
+        segments = ["library", *segments]
+    version = parts["digest"] or parts["tag"] or None
+    if version is not None and "$" in version:
+        return None
+    qualifiers = {"repository_url": registry} if registry != DOCKER_HUB else None
+    return PackageURL(type="docker", namespace="/".join(segments[:-1]) or None, name=segments[-1].lower(), version=version,
+                      qualifiers=qualifiers)
+
+
+def _image_uses(infrastructure: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """(reference, file, how it is used) for every image the repository builds on or runs."""
+    for dockerfile in infrastructure.get("containers") or []:
+        for stage in dockerfile.get("stages") or []:
+            if stage.get("image") and not stage.get("from_stage"):
+                tag, digest = stage.get("tag"), stage.get("digest")
+                reference = stage["image"] + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+                yield reference, dockerfile.get("path") or "", "base-image"
+    for compose in infrastructure.get("compose") or []:
+        for service in compose.get("services") or []:
+            if service.get("image"):
+                yield service["image"], compose.get("path") or "", "compose-service"
+    for manifest in infrastructure.get("kubernetes") or []:
+        for obj in manifest.get("objects") or []:
+            for image in obj.get("images") or []:
+                yield image, manifest.get("path") or "", "kubernetes-workload"
+
+
+def _image_components(result: Mapping[str, Any]) -> list[Component]:
+    grouped: dict[str, tuple[PackageURL, set[tuple[str, str]]]] = {}
+    for reference, path, use in _image_uses(result.get("infrastructure") or {}):
+        purl = image_url(reference)
+        if purl is None:
+            continue
+        entry = grouped.setdefault(purl.to_string(), (purl, set()))
+        entry[1].update({("coe:image-source", path), ("coe:image-use", use), ("coe:image-reference", reference)})
+    components = []
+    for key in sorted(grouped):
+        purl, properties = grouped[key]
+        name = "/".join(p for p in (purl.namespace, purl.name) if p)
+        component = Component(type=ComponentType.CONTAINER, name=name, version=purl.version, purl=purl, bom_ref=key)
+        for prop_name, value in sorted(properties):
+            component.properties.add(Property(name=prop_name, value=value))
+        components.append(component)
+    return components
+
+
 def _component_scope(scopes: Iterable[str]) -> ComponentScope:
     """The broadest scope a package is used in: required beats optional beats excluded."""
     found = {_SCOPES.get(s, ComponentScope.EXCLUDED) for s in scopes}
@@ -57,8 +126,9 @@ def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any]) -> dict
     ``repository`` describes the analysed repository: ``name``, ``url`` and
     ``commit`` (and optionally ``analyzed_at``, an ISO timestamp, so the same
     result always yields the same document). One component per package and
-    version; the repository is the root component and depends on the direct
-    ones. Scope, constraint and manifest of each use are kept as properties.
+    version, and one container component per image; the repository is the
+    root component and depends on the direct dependencies and the images.
+    Scope, constraint and manifest of each use are kept as properties.
     """
     name = str(repository.get("name") or "repository")
     commit = str(repository.get("commit") or "")
@@ -109,5 +179,8 @@ def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any]) -> dict
         bom.components.add(component)
         if any(u.get("direct") for u in uses):
             direct.append(component)
+    for image in _image_components(result):
+        bom.components.add(image)
+        direct.append(image)
     bom.register_dependency(root, direct)
     return json.loads(JsonV1Dot6(bom).output_as_string())

@@ -73,3 +73,34 @@ def test_empty_result_is_still_valid() -> None:
 def test_package_url_of_a_scoped_npm_and_maven_name() -> None:
     assert package_url("npm", "@scope/pkg", "1.0.0").to_string() == "pkg:npm/%40scope/pkg@1.0.0"
     assert package_url("pypi", "Django_Rest", None).to_string() == "pkg:pypi/django-rest"
+
+
+def test_container_images_are_components(sbom: dict[str, Any]) -> None:
+    images = {c["purl"]: c for c in sbom["components"] if c["type"] == "container"}
+    assert set(images) == {
+        "pkg:docker/library/python@3.12-slim",  # FROM python:${PY}-slim with ARG PY=3.12
+        "pkg:docker/distroless/python3-debian12@sha256:abc123?repository_url=gcr.io",
+        "pkg:docker/library/postgres@16.4", "pkg:docker/library/redis@7",
+        "pkg:docker/example/migrate@1.0", "pkg:docker/example/web@2.3.1",
+    }
+    props = {(p["name"], p["value"]) for p in images["pkg:docker/library/python@3.12-slim"]["properties"]}
+    assert props == {("coe:image-source", "Dockerfile"), ("coe:image-use", "base-image"), ("coe:image-reference", "python:3.12-slim")}
+    (graph,) = [d for d in sbom["dependencies"] if d["ref"] == "repository"]
+    assert set(images) <= set(graph["dependsOn"])
+
+
+@pytest.mark.parametrize(
+    ("reference", "purl"),
+    [
+        ("ubuntu", "pkg:docker/library/ubuntu"),
+        ("ghcr.io/org/app:v2", "pkg:docker/org/app@v2?repository_url=ghcr.io"),
+        ("localhost:5000/team/tool:1", "pkg:docker/team/tool@1?repository_url=localhost:5000"),
+        ("bitnami/redis:7.2@sha256:ff", "pkg:docker/bitnami/redis@sha256:ff"),
+        ("scratch", None), ("${BASE_IMAGE}", None), ("python:${PY}", None),
+    ],
+)
+def test_image_package_urls(reference: str, purl: str | None) -> None:
+    from coe_plugins.techspec.sbom import image_url
+
+    found = image_url(reference)
+    assert (found.to_string() if found else None) == purl
