@@ -120,7 +120,10 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so it can be EXCLUSIVE.
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        # SQLite's procedure for schema changes: foreign keys off while tables are
+        # rebuilt (a DROP TABLE would otherwise cascade-delete the rows that refer
+        # to the table being rebuilt), then checked before the commit.
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         dbapi_connection.execute("PRAGMA busy_timeout=300000")
 
     @event.listens_for(lock_engine, "begin")
@@ -131,6 +134,10 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
         with lock_engine.begin() as conn:
             _ensure_ledger(conn)
             yield conn
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                tables = sorted({str(row[0]) for row in broken})
+                raise MigrationError([f"the migration left {len(broken)} row(s) referring to missing rows in {', '.join(tables)}; rolled back"])
     finally:
         lock_engine.dispose()
 

@@ -1,13 +1,13 @@
 """Serialized result documents of finished analyses, served from memory.
 
 A finished analysis' results never change, but the analysis can be deleted,
-by another worker process too, and SQLite can then give its id to a new
-analysis. Each cached document therefore remembers its analysis'
-``created_at``, and the whole cache, with the store's cached reads, is
-checked against the database at most once per ``recheck_seconds`` (not one
-query per document): a deleted or replaced analysis outlives its deletion by
-at most that long in another process. While the database is down, documents
-are served as they are.
+by another worker process too. The whole cache, with the store's cached
+reads, is checked against the database at most once per ``recheck_seconds``
+(not one query per document): a deleted analysis outlives its deletion by at
+most that long in another process. Each document also remembers its
+analysis' ``created_at``, so it is never served for another analysis under
+the same id (a restored backup can bring one back). While the database is
+down, documents are served as they are.
 """
 from __future__ import annotations
 

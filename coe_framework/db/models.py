@@ -153,6 +153,8 @@ class AnalysisRequest(Base):
         # The claim query: queued jobs, highest priority first, oldest first.
         Index("ix_analysis_requests_claim", "status", "priority", "id"),
         Index("ix_analysis_requests_status_lease", "status", "lease_expires_at"),
+        # SQLite: a deleted analysis' id is never given to a new one (clients hold ids).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -641,8 +641,8 @@ class Store:
     def forget_vanished(self) -> set[int]:
         """Evict this process's cached reads of analyses another process deleted; their ids.
 
-        A cached analysis whose id now names a different analysis (SQLite can
-        reuse the highest id after a delete) counts as deleted too.
+        A cached analysis whose id now names a different analysis (a restored
+        backup, or a database migrated before revision 0005) counts as deleted too.
         """
         entries = self.cache.first.items()
         cached: dict[int, str | None] = {}

@@ -199,3 +199,57 @@ def test_cli_db_commands(database_url: str, tmp_path: Path) -> None:
     assert "nothing to repair" in runner.invoke(cli, ["db", "--url", database_url, "repair"]).output
     failed = runner.invoke(cli, ["db", "--url", "mysql://x/y", "status"])
     assert failed.exit_code == 2 and "unsupported database 'mysql'" in failed.output
+
+
+def test_rebuilding_analysis_requests_keeps_every_row_and_ids_are_never_reused(database_url: str) -> None:
+    """0005 rebuilds the table on SQLite; rows that refer to it must survive (no cascade) and keep their ids."""
+    from sqlalchemy import func, select
+
+    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.db.models import AnalysisRequest, AnalysisResult, RepositoryAnalysis
+    from coe_framework.db.store import Store
+
+    engine = make_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0004")
+        store = Store(engine, TieredCache(MemoryCache()))
+        kept = []
+        for n in range(3):
+            request, _ = store.create_request([{"url": f"https://example.org/r{n}.git", "name": f"r{n}"}], source="cli")
+            with store.session() as session:
+                repo = store.upsert_repository(session, f"https://example.org/r{n}.git", f"r{n}")
+                session.flush()
+                ra = RepositoryAnalysis(request_id=request["id"], repository_id=repo.id, commit_sha=f"{n:040x}", status="succeeded")
+                session.add(ra)
+                session.flush()
+                session.add(AnalysisResult(repository_analysis_id=ra.id, analyzer="git", analyzer_version="1", options_hash="x",
+                                           status="succeeded", data={"n": n}, cache_key=f"k{n}"))
+            kept.append(request["id"])
+        assert migrate.upgrade(engine) == SHIPPED[SHIPPED.index("0005"):]
+        with engine.connect() as conn:
+            assert sorted(conn.execute(select(AnalysisRequest.id)).scalars()) == kept
+            assert conn.execute(select(func.count()).select_from(RepositoryAnalysis)).scalar() == 3
+            assert conn.execute(select(func.count()).select_from(AnalysisResult)).scalar() == 3
+        assert store.delete_analysis(kept[-1])
+        again, _ = store.create_request([{"url": "https://example.org/new.git", "name": "new"}], source="cli")
+        assert again["id"] > kept[-1]
+        assert migrate.compare_schema(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_leaves_dangling_references_is_rolled_back(engine: Engine, revisions: Path) -> None:
+    from sqlalchemy import func, select
+
+    from coe_framework.db.models import ApiLog
+
+    migrate.upgrade(engine)
+    insert = ("INSERT INTO api_logs (request_id, method, route, status_code, duration_ms, created_at, session_id) "
+              "VALUES ('r', 'GET', '/', 200, 1.0, '2026-01-01 00:00:00', 424242)")
+    add_revision(revisions, "9001", HEAD, body=f'op.execute("{insert}")')
+    # SQLite: found by the foreign key check before the commit; PostgreSQL: refused by the insert itself.
+    with pytest.raises(migrate.MigrationError, match="referring to missing rows in api_logs|revision 9001 .*failed"):
+        migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ApiLog)).scalar() == 0
+
