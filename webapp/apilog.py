@@ -22,9 +22,11 @@ from sqlalchemy import Engine, update
 
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import ApiLog, UserSession
-from coe_framework.db.retention import prune_api_logs
+from coe_framework.db.retention import BATCH_ROWS, prune_api_logs
 
 log = logging.getLogger(__name__)
+#: Batches of old rows deleted per pass of the writer thread.
+PRUNE_BATCHES_PER_PASS = 4
 
 
 class ApiLogBuffer:
@@ -91,8 +93,11 @@ class ApiLogBuffer:
             self._wake.clear()
             self.flush()
             if self.retention is not None and time.monotonic() >= self._next_prune:
-                self._next_prune = time.monotonic() + self.prune_every
-                self.prune()
+                # A few batches per pass, so writing new rows never waits long behind
+                # deleting old ones; a backlog of old rows is worked off pass by pass.
+                done = self.prune(max_batches=PRUNE_BATCHES_PER_PASS)
+                backlog = done >= PRUNE_BATCHES_PER_PASS * BATCH_ROWS
+                self._next_prune = time.monotonic() + (self.interval if backlog else self.prune_every)
 
     def _take(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -127,12 +132,12 @@ class ApiLogBuffer:
             for session_id, seen in last_seen.items():
                 session.execute(update(UserSession).where(UserSession.id == session_id).values(last_activity_at=seen))
 
-    def prune(self) -> int:
+    def prune(self, max_batches: int | None = None) -> int:
         """Delete rows older than the retention now; how many were deleted (0 on failure)."""
         if self.retention is None:
             return 0
         try:
-            count = prune_api_logs(self.engine, self.retention)
+            count = prune_api_logs(self.engine, self.retention, max_batches=max_batches)
         except Exception as exc:  # noqa: BLE001 - pruning is retried on the next pass
             log.warning("could not prune api logs: %s", type(exc).__name__)
             return 0

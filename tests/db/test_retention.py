@@ -43,6 +43,14 @@ def test_prune_deletes_only_rows_older_than_the_retention_in_batches(store: Any)
     assert prune_api_logs(store.engine, timedelta(days=30), now=NOW) == 0
 
 
+def test_prune_can_stop_after_a_few_batches(store: Any) -> None:
+    _seed_logs(store.engine, [40, 39, 38, 37, 36, 1])
+    assert prune_api_logs(store.engine, timedelta(days=30), now=NOW, batch_rows=2, max_batches=1) == 2
+    assert prune_api_logs(store.engine, timedelta(days=30), now=NOW, batch_rows=2, max_batches=1) == 2
+    assert prune_api_logs(store.engine, timedelta(days=30), now=NOW, batch_rows=2, max_batches=5) == 1
+    assert _kept(store.engine) == ["r5"]
+
+
 def test_prune_refuses_a_retention_that_would_delete_everything(store: Any) -> None:
     with pytest.raises(ValueError, match="positive"):
         prune_api_logs(store.engine, timedelta(0))
