@@ -40,6 +40,8 @@ HOSTILE_FILES: dict[str, str | bytes] = {
     "gomod/go.mod": "module x\n\nrequire (\n\tgithub.com/a/b v1.0.0\n",
     "big/requirements.txt": "six\n" * 20_000,
     "ok/package.json": '{"dependencies": {"left-pad": "1.3.0"}}',
+    "deep/setup.py": "from setuptools import setup\nsetup(install_requires=" + "[" * 5000 + "]" * 5000 + ")\n",
+    "bomb/setup.py": "from setuptools import setup\nsetup(install_requires=['x' * 10**9], extras_require={'a': 9**9**9})\n",
 }
 
 
@@ -80,6 +82,9 @@ def _finding(data: dict[str, Any], path: str, kind: str) -> str:
         ("includes/requirements.txt", "unresolved", "not found in the repository"),
         ("includes/requirements.txt", "malformed", "line 5"),
         ("docker/Dockerfile", "malformed", "no FROM"),
+        ("deep/setup.py", "malformed", "not valid Python"),
+        ("bomb/setup.py", "skipped", "setup(install_requires=...) is computed"),
+        ("bomb/setup.py", "skipped", "setup(extras_require=...) is computed"),
         ("gomod/go.mod", "malformed", "never closed"),
         ("big/requirements.txt", "too_large", "cap"),
     ],
