@@ -2,6 +2,7 @@
 in the repository), Gradle build scripts (best effort) and version catalogs."""
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -102,24 +103,40 @@ class _Pom:
         artifact = self.resolve(_text(element, "artifactId"))
         return f"{group}:{artifact}" if group and artifact else None
 
+    def declared(self, section: Element | None, manifest: str, *, in_profile: bool = False) -> list[Dependency]:
+        """The dependencies and build plugins of the project, or of one of its profiles.
+
+        A profile's dependencies are used only when the profile is active:
+        unless it is active by default, runtime ones count as optional.
+        """
+        found = []
+        for dep in _children(_child(section, "dependencies"), "dependency"):
+            name = self.coordinate(dep)
+            if not name:
+                continue
+            constraint = self.resolve(_text(dep, "version")) or self.managed.get(name)
+            scope = _MAVEN_SCOPES.get((_text(dep, "scope") or "compile").lower(), "runtime")
+            if ((_text(dep, "optional") or "").lower() == "true" or in_profile) and scope == "runtime":
+                scope = "optional"
+            found.append(Dependency(ECOSYSTEM, name, constraint=constraint, scope=scope, manifest=manifest))
+        for plugin in _children(_child(_child(section, "build"), "plugins"), "plugin"):
+            name = self.coordinate(plugin, "org.apache.maven.plugins")
+            if name:
+                found.append(Dependency(ECOSYSTEM, name, constraint=self.resolve(_text(plugin, "version")), scope="build", manifest=manifest))
+        return found
+
 
 def parse_pom(src: ManifestSource) -> ManifestFacts:
     facts = ManifestFacts()
     pom = _Pom(src, src.path, src.text, facts)
-    for dep in _children(_child(pom.root, "dependencies"), "dependency"):
-        name = pom.coordinate(dep)
-        if not name:
-            continue
-        constraint = pom.resolve(_text(dep, "version")) or pom.managed.get(name)
-        scope = _MAVEN_SCOPES.get((_text(dep, "scope") or "compile").lower(), "runtime")
-        if (_text(dep, "optional") or "").lower() == "true" and scope == "runtime":
-            scope = "optional"
-        facts.dependencies.append(Dependency(ECOSYSTEM, name, constraint=constraint, scope=scope, manifest=src.path))
-    plugins = _children(_child(_child(pom.root, "build"), "plugins"), "plugin")
-    for plugin in plugins:
-        name = pom.coordinate(plugin, "org.apache.maven.plugins")
-        if name:
-            facts.dependencies.append(Dependency(ECOSYSTEM, name, constraint=pom.resolve(_text(plugin, "version")), scope="build", manifest=src.path))
+    facts.dependencies += pom.declared(pom.root, src.path)
+    for profile in _children(_child(pom.root, "profiles"), "profile"):
+        # A profile's own properties apply to its own declarations.
+        own = _child(profile, "properties")
+        in_profile = copy.copy(pom)
+        in_profile.properties = {**pom.properties, **{local_name(p): (p.text or "").strip() for p in (list(own) if own is not None else [])}}
+        by_default = (_text(_child(profile, "activation"), "activeByDefault") or "").lower() == "true"
+        facts.dependencies += in_profile.declared(profile, src.path, in_profile=not by_default)
     for license_el in _children(_child(pom.root, "licenses"), "license"):
         name = _text(license_el, "name")
         if name:

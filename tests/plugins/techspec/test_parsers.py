@@ -218,3 +218,25 @@ def test_setup_py_computed_arguments_are_findings_not_guesses() -> None:
     ]
     with pytest.raises(ManifestError, match="not valid Python"):
         python.parse_setup_py(ManifestSource("setup.py", "setup(\n", TreeStub({})))  # type: ignore[arg-type]
+
+
+def test_maven_profiles_declare_dependencies_too() -> None:
+    text = """<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version>
+      <properties><pg.version>42.7.3</pg.version></properties>
+      <dependencies><dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.13</version></dependency></dependencies>
+      <profiles>
+        <profile><id>postgres</id><dependencies>
+          <dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId><version>${pg.version}</version></dependency>
+        </dependencies></profile>
+        <profile><id>dev</id><activation><activeByDefault>true</activeByDefault></activation>
+          <properties><h2.version>2.2.224</h2.version></properties>
+          <dependencies><dependency><groupId>com.h2database</groupId><artifactId>h2</artifactId><version>${h2.version}</version></dependency></dependencies>
+          <build><plugins><plugin><artifactId>maven-surefire-plugin</artifactId><version>3.2.5</version></plugin></plugins></build>
+        </profile>
+      </profiles></project>"""
+    assert parse(jvm.parse_pom, "pom.xml", text) == [
+        ("org.slf4j:slf4j-api", "2.0.13", "2.0.13", "runtime", True),
+        ("org.postgresql:postgresql", "42.7.3", "42.7.3", "optional", True),  # only when the profile is activated
+        ("com.h2database:h2", "2.2.224", "2.2.224", "runtime", True),  # active by default
+        ("org.apache.maven.plugins:maven-surefire-plugin", "3.2.5", "3.2.5", "build", True),
+    ]
