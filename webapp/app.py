@@ -123,6 +123,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     if settings.check_migrations:
         _check_migrations(engine)
     limiter = _rate_limiter(settings)
+    _install_cors(app, settings)
     problems.install(app, settings.retry_after_seconds)
     _install_request_hooks(app, limiter)
     api_log = (
@@ -186,6 +187,22 @@ def _default_url() -> str:
     from coe_framework.db.engine import EngineSettings
 
     return EngineSettings.from_env().url
+
+
+#: Headers a browser client may send, and read, across origins.
+_CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "X-Request-ID"]
+_CORS_RESPONSE_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"]
+
+
+def _install_cors(app: APIFlask, settings: WebSettings) -> None:
+    """Let the browser dashboards of ``COE_CORS_ORIGINS`` call ``/api/`` (tokens, never cookies)."""
+    origins = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+    if not origins:
+        return
+    from flask_cors import CORS
+
+    CORS(app, resources={r"/api/*": {"origins": "*" if "*" in origins else origins}}, allow_headers=_CORS_REQUEST_HEADERS,
+         expose_headers=_CORS_RESPONSE_HEADERS, supports_credentials=False, max_age=600)
 
 
 def _rate_limiter(settings: WebSettings) -> ratelimit.RateLimiter | None:

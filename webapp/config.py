@@ -59,6 +59,8 @@ class WebSettings:
     rate_limit: str = "6000 per minute"
     rate_limit_enabled: bool = True
     redis_url: str | None = None
+    #: Browser origins allowed to call the API (comma-separated, ``*`` for any); empty: no CORS.
+    cors_origins: str = ""
     flows_dir: str = ""
     api_log_enabled: bool = True
     api_log_buffer: int = 10_000
@@ -93,6 +95,7 @@ class WebSettings:
             "rate_limit": "COE_RATE_LIMIT",
             "rate_limit_enabled": "COE_RATE_LIMIT_ENABLED",
             "redis_url": "COE_REDIS_URL",
+            "cors_origins": "COE_CORS_ORIGINS",
             "flows_dir": "COE_FLOWS_DIR",
             "api_log_enabled": "COE_API_LOG",
             "api_log_buffer": "COE_API_LOG_BUFFER",

@@ -167,3 +167,25 @@ def test_bad_settings_are_one_line_errors(setting: str, value: str) -> None:
     with pytest.raises(ConfigError) as error:
         WebSettings.from_env({setting: value})
     assert "\n" not in str(error.value) and setting.split("_", 1)[1] in str(error.value)
+
+
+def test_cors_is_off_unless_origins_are_configured(web: Any, web_database_url: str, tmp_path: Any) -> None:
+    from .conftest import build_web
+
+    origin = {"Origin": "https://dash.example.org"}
+    assert "Access-Control-Allow-Origin" not in web.as_("read").get("/api/v1/plugins", headers=origin).headers
+    allowed = build_web(web_database_url, tmp_path / "cors", cors_origins="https://dash.example.org, https://other.example.org")
+    raw = allowed.client.client
+    preflight = raw.options("/api/v1/analyses", headers={**origin, "Access-Control-Request-Method": "POST",
+                                                          "Access-Control-Request-Headers": "Authorization, Content-Type, Idempotency-Key"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://dash.example.org"
+    assert {"authorization", "content-type", "idempotency-key"} <= {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    read = allowed.as_("read").get("/api/v1/plugins", headers=origin)
+    assert read.headers["Access-Control-Allow-Origin"] == "https://dash.example.org"
+    assert "ETag" in read.headers["Access-Control-Expose-Headers"] and "Access-Control-Allow-Credentials" not in read.headers
+    missing = allowed.as_("read").get("/api/v1/analyses/999999", headers=origin)  # errors are readable across origins too
+    assert missing.status_code == 404 and missing.headers["Access-Control-Allow-Origin"] == "https://dash.example.org"
+    stranger = allowed.as_("read").get("/api/v1/plugins", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    allowed.coe.shutdown()
