@@ -78,7 +78,8 @@ class RateLimiter:
                 # fraction of a second before the memory fallback takes over.
                 storage: Storage = storage_from_string(storage_uri, wrap_exceptions=True, socket_timeout=0.5, socket_connect_timeout=0.5)
             except Exception as exc:  # noqa: BLE001 - limits raises several types for a bad address
-                raise RateLimitError(f"rate limit storage {storage_uri.split('@')[-1]!r} is unusable: {exc}") from None
+                # The message may quote the address, password included: name the error only.
+                raise RateLimitError(f"rate limit storage {storage_uri.split('@')[-1]!r} is unusable ({type(exc).__name__}); check COE_REDIS_URL") from None
             self._shared = FixedWindowRateLimiter(storage)
         self._shared_down_until = 0.0
 

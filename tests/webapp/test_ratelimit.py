@@ -90,3 +90,9 @@ def test_a_shared_storage_that_stops_answering_falls_back_to_memory() -> None:
         limiter = RateLimiter("5 per minute", f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
         assert limiter.retry_after("t:dave") is None
         assert not limiter.shared
+
+
+def test_unusable_storage_address_never_shows_its_password() -> None:
+    with pytest.raises(RateLimitError) as caught:
+        RateLimiter("5 per minute", "nosuchscheme://user:s3cret@cache.internal:6379/0")
+    assert "s3cret" not in str(caught.value) and "COE_REDIS_URL" in str(caught.value)
