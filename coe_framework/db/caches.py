@@ -13,27 +13,17 @@ immutable, so nothing needs invalidating.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .engine import chunks
 from .models import AnalysisResult, AnalyzerState, BlobCacheEntry, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
-
-T = TypeVar("T")
-
-#: Keys per IN (...) query; well under SQLite's and PostgreSQL's parameter limits.
-CHUNK = 500
-
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
 
 def _upsert_insert(session: Session, table: Table) -> Any:
     """The dialect's INSERT with ``ON CONFLICT`` support (SQLite and PostgreSQL)."""
@@ -67,7 +57,7 @@ class _Cached:
         if missing:
             def read(session: Session) -> dict[str, Any]:
                 out: dict[str, Any] = {}
-                for chunk in _chunks(missing):
+                for chunk in chunks(missing):
                     out.update(self._from_database(session, chunk))
                 return out
 
@@ -116,7 +106,7 @@ class DatabaseBlobCache(_Cached):
         now = utcnow()
         rows = [{"key": k, "value": v, "created_at": now} for k, v in items.items()]
         with self.store.session() as session:
-            for chunk in _chunks(rows):
+            for chunk in chunks(rows):
                 insert_ignoring_duplicates(session, BlobCacheEntry.__table__, chunk)  # type: ignore[arg-type]
         self.store.cache.put_many({self.namespace + k: v for k, v in items.items()})
 

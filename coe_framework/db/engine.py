@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
@@ -30,6 +30,15 @@ from sqlalchemy.pool import StaticPool
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Values per ``IN (...)`` list or multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class DatabaseConfigError(ValueError):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..analyzer import NORMALIZED_TABLES
 from ..cache import TieredCache, default_cache
 from ..errors import first_line
-from .engine import get_engine, retry_read, unit_of_work
+from .engine import chunks, get_engine, retry_read, unit_of_work
 from .models import (
     FINISHED_STATUSES,
     NORMALIZED_MODELS,
@@ -631,8 +631,8 @@ class Store:
 
         def read(session: Session) -> dict[int, str | None]:
             found: dict[int, str | None] = {}
-            for start in range(0, len(ids), _IDS_PER_QUERY):
-                query = select(AnalysisRequest.id, AnalysisRequest.created_at).where(AnalysisRequest.id.in_(ids[start : start + _IDS_PER_QUERY]))
+            for chunk in chunks(ids):
+                query = select(AnalysisRequest.id, AnalysisRequest.created_at).where(AnalysisRequest.id.in_(chunk))
                 found.update((row_id, iso(created)) for row_id, created in session.execute(query))
             return found
 
@@ -862,8 +862,6 @@ class Store:
         return self.cache.stats()
 
 
-#: Ids per ``IN (...)`` list: well under every database's parameter limit.
-_IDS_PER_QUERY = 500
 _REQUEST_LOADS = (selectinload(AnalysisRequest.repository_analyses).selectinload(RepositoryAnalysis.repository),)
 _RESULT_LOADS = (selectinload(AnalysisResult.repository_analysis).selectinload(RepositoryAnalysis.repository),)
 
