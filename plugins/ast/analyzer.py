@@ -26,7 +26,7 @@ class AstAnalyzer(FileAnalyzer):
     complexity and imports for eleven more languages through tree-sitter."""
 
     name: ClassVar[str] = "ast"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     description: ClassVar[str] = "Code structure and complexity: radon-exact Python metrics, tree-sitter for other languages"
     Options: ClassVar[type[BaseModel]] = AstOptions
     Result: ClassVar[type[BaseModel]] = AstResult

@@ -17,6 +17,9 @@ Per group of lines radon counts:
 * a group that is one STRING token: one single-line comment when the string
   spans one line, else its non-empty lines as ``multi`` and empty ones as blank;
 * any other group: non-empty lines as ``sloc``, empty ones as blank;
+* a blank line that ends a statement continued by ``\\`` does not close the
+  group (radon's buffer, which ends on that line unterminated, does not
+  tokenize), so the next statement joins it;
 * logical lines: per ``;``-separated part, 0 when it has no code, 2 when it
   holds a ``:`` that is not its last token (``if x: return``), else 1.
 """
@@ -25,7 +28,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .python_scanner import COMMENT, NEWLINE, NL, OP, STRING, ScanError, scan
+from .python_scanner import COMMENT, CONTINUED_BLANK, NEWLINE, NL, OP, STRING, ScanError, scan
 
 
 @dataclass
@@ -109,6 +112,11 @@ def raw_metrics(source: str) -> RawMetrics:
     comments = 0
     try:
         for kind, value, first_row, last_row in scan(lines):
+            if kind is NEWLINE and value == CONTINUED_BLANK:
+                # radon's buffer ends unterminated on that blank line, which
+                # tokenize reads as the text ending inside the statement: the
+                # group goes on with the next line (statement).
+                continue
             if kind is NEWLINE or kind is NL:
                 group = lines[group_start - 1:first_row]
                 filled = sum(1 for line in group if line)

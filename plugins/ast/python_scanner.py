@@ -14,6 +14,8 @@ import tokenize
 from typing import Iterator
 
 NAME, STRING, COMMENT, OP, NEWLINE, NL = "name", "string", "comment", "op", "newline", "nl"
+#: The text of a NEWLINE that a blank line gives a statement continued by ``\\``.
+CONTINUED_BLANK = "\\"
 
 _PSEUDO = re.compile(tokenize.PseudoToken, re.UNICODE)
 _DIGITS = frozenset("0123456789")
@@ -50,7 +52,8 @@ def scan(lines: list[str]) -> Iterator[tuple[str, str, int, int]]:
     ``lines`` must be stripped. Kinds: NAME (names and numbers), STRING,
     COMMENT, OP, NEWLINE (end of a statement, or an implicit one at the end of
     the text), NL (a blank or comment-only line between statements; line
-    breaks inside brackets are not reported). Raises :class:`ScanError` where
+    breaks inside brackets are not reported; the NEWLINE a blank line gives a
+    statement continued by a backslash has the text :data:`CONTINUED_BLANK`). Raises :class:`ScanError` where
     ``tokenize`` yields an error token or raises.
     """
     depth = 0
@@ -89,6 +92,11 @@ def scan(lines: list[str]) -> Iterator[tuple[str, str, int, int]]:
                 last_is_code = False
                 continue
         else:
+            if continued and line == "\n":
+                # ``x = 1 \`` then a blank line: tokenize ends the statement here.
+                continued, last_is_code = False, False
+                yield NEWLINE, CONTINUED_BLANK, row, row
+                continue
             continued = False
         last_is_code = True
         while pos < size:

@@ -3,7 +3,8 @@
 A function's cyclomatic complexity is 1 plus its decision points: the
 grammar's branch nodes (``if``, loops, ``catch``, ternaries), each case that
 is not the default or a wildcard arm, and each short-circuit boolean
-operator. Decision points inside a nested named function count toward that
+operator, except inside compile-time expressions (C++ ``noexcept(...)`` and
+``requires`` clauses). Decision points inside a nested named function count toward that
 function only; anonymous functions and lambdas count toward the function
 that contains them.
 """
@@ -169,6 +170,9 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
     comment_lines: set[int] = set()
     top_level_points = 0
     error_lines: list[int] = []
+    # Nodes are visited in source order, so everything that starts before
+    # this byte lies inside a compile-time node met earlier.
+    compile_time_end = -1
 
     # (node, index of the owning function symbol or -1, qualified name of the container, its kind)
     stack: list[tuple[tree_sitter.Node, int, str | None, str | None]] = [(tree.root_node, -1, None, None)]
@@ -191,7 +195,11 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
             continue
 
         points = 0
-        if kind in spec.branches:
+        if kind in spec.compile_time:
+            compile_time_end = max(compile_time_end, node.end_byte)
+        elif node.start_byte < compile_time_end:
+            pass  # inside noexcept(...) or a requires clause: no run-time decision
+        elif kind in spec.branches:
             points = 1
         elif kind in spec.cases:
             points = 0 if _is_default_arm(node) else 1

@@ -36,6 +36,9 @@ class GrammarSpec:
     #: Node types of binary expressions and the operators that count.
     binary: frozenset[str] = frozenset({"binary_expression"})
     logical_operators: frozenset[str] = frozenset({"&&", "||"})
+    #: Nodes whose expressions are evaluated at compile time and add no
+    #: decision point (C++ ``noexcept(a && b)``, ``requires a && b``).
+    compile_time: frozenset[str] = frozenset()
     #: Node types of import statements.
     imports: frozenset[str] = frozenset()
     #: Function nodes that only become symbols when a declaration names them
@@ -116,6 +119,7 @@ GRAMMARS: dict[str, GrammarSpec] = {
         types={**_C_TYPES, "class_specifier": "class"},
         branches=_C_BRANCHES | {"for_range_loop", "catch_clause"},
         cases=frozenset({"case_statement"}),
+        compile_time=frozenset({"noexcept", "requires_clause"}),
         imports=frozenset({"preproc_include"}),
         namespaces=frozenset({"namespace_definition"}),
     ),

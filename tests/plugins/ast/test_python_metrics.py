@@ -193,6 +193,12 @@ def test_raw_metrics_of_a_long_literal_table_in_one_pass() -> None:
         "class A: pass\n\x0c\nclass B:\n    x: int = 1\n",
         "",
         "\n\n",
+        # radon's own case "docstring continued by blank line is not a single-line comment"
+        'def function():\n    """ docstring continued by blank line """ \\\n\n    pass\n',
+        "x = 1 \\\n\ny = 2\n",
+        "'''a\nb''' \\\n\nif x: pass\n",
+        "# c\n's' \\\n\n\nx = 1\n",
+        "x = [1,\n 2] \\\n\n\n\ny = (3 \\\n\n)\n",
     ],
 )
 def test_raw_metrics_equal_radon_on_edge_cases(source: str) -> None:

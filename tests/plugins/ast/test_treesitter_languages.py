@@ -170,3 +170,15 @@ def test_binary_garbage_does_not_raise() -> None:
 )
 def test_language_from_extension_and_file_name(path: str, language: str | None) -> None:
     assert language_of(path) == language
+
+
+def test_cpp_compile_time_conditions_are_not_decisions() -> None:
+    source = (
+        b"template <class T> void swap(T& a, T& b) noexcept(is_nothrow_a<T>::value && is_nothrow_b<T>::value) {\n"
+        b"    if (a && b) { a = b; }\n}\n"
+        b"template <class T> requires Small<T> && Copyable<T> int twice(T x) { return x || 1; }\n"
+        b"int plain() noexcept { return a && b; }\n"
+    )
+    complexity = {s["name"]: s["complexity"] for s in analyze_treesitter("cpp", source)["symbols"]}
+    # swap: 1 + if + the body's &&; twice: 1 + ||; plain: 1 + &&.
+    assert complexity == {"swap": 3, "twice": 2, "plain": 2}
