@@ -2,7 +2,9 @@
 
 Every user error ends in one line on stderr and a non-zero exit code, never a
 traceback (set ``COE_DEBUG=1`` to see one for an internal error). Exit codes:
-0 success, 1 the analysis failed or was partial, 2 bad input.
+0 success, 1 the analysis failed or was partial, 2 bad input. A reader that
+closes the output early (``coe correlate ... | head -1``) ends the command
+quietly with 0, as Unix tools do.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import importlib
 import json
 import logging
 import os
+import select
 import sys
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import click
 
@@ -92,9 +95,17 @@ class CoeGroup(click.Group):
             self.add_command(command, name)
         return command or self._plugin_commands(ctx).get(name)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:  # while writing --help or --version
+            end_on_broken_pipe()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            end_on_broken_pipe()
         except (SourceError, AnalyzerError, PluginLoadError, ValueError, KeyError, OSError) as exc:
             if isinstance(exc, click.ClickException):
                 raise
@@ -274,6 +285,40 @@ def analyze_command(
         ctx.exit(EXIT_FAILED)
 
 
+
+
+def stdout_reader_gone() -> bool:
+    """True when the reading end of standard output is closed (``| head`` has exited)."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no real descriptor, or no poll(): trust the error
+        return True
+
+
+def end_on_broken_pipe() -> NoReturn:
+    """A command's output reader went away: end quietly with exit code 0.
+
+    A broken pipe that is not standard output's (a child process's) is an
+    error like any other and is reported as one.
+    """
+    if not stdout_reader_gone():
+        raise UserError("broken pipe")
+    silence_stdout()
+    raise click.exceptions.Exit(0)
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's final
+    flush of what could not be written raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -119,3 +119,20 @@ def test_every_built_in_command_loads() -> None:
     for name in LAZY_COMMANDS:
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
+
+
+@pytest.mark.parametrize("args", [("plugins",), ("--help",), ("plugins", "--help")])
+def test_a_closed_output_pipe_ends_quietly_with_zero(args: tuple[str, ...]) -> None:
+    """``coe ... | head -1``: the reader is gone before coe writes; no error, exit 0."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "COE_PLUGIN_MODULES": SAMPLE_MODULE, "PYTHONPATH": str(ROOT)}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "coe_framework", *args], stdout=write_end, stderr=subprocess.PIPE, text=True,
+            env=env, timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
