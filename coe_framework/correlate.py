@@ -6,11 +6,21 @@ For every pair of repositories in one analysis:
   ecosystem and normalized name (PyPI names canonicalized per PEP 503,
   case-insensitive ecosystems lower-cased), each with the versions every
   side uses and whether they drift apart;
-* **shared contributors**: the intersection of their authors by e-mail
-  address as mapped by .mailmap (compared case-insensitively);
+* **shared contributors**: the intersection of the two complete author
+  sets (the git result's ``contributors``, never the ``top_authors`` list),
+  keyed by e-mail address as mapped by each repository's own .mailmap at the
+  analysed commit, compared case-insensitively; the same figure as
+  ``git log --use-mailmap --format=%aE`` lower-cased, deduplicated and
+  intersected;
+* **drift** of a shared dependency: true when no single version satisfies
+  both sides (:mod:`.version_drift`), false when one does, None when a side
+  does not say which versions it accepts;
 * **scores** in [0, 1]: the Jaccard index of languages, of frameworks, of
   dependencies and of contributors; ``stack`` is the mean of the first
   three; ``overall`` is the weighted mean (:data:`WEIGHTS`) of the four.
+  The **contributor score** is ``|A & B| / |A | B|`` over the complete
+  author e-mail sets ``A`` and ``B`` (people, not commits: a one-commit
+  author weighs as much as a maintainer).
 
 A component is only scored when both repositories had the analyzer that
 feeds it and at least one of them has something in it; an unscored
@@ -27,6 +37,7 @@ from typing import Any, Mapping, Sequence
 from packaging.utils import canonicalize_name
 
 from . import result_views as views
+from . import version_drift
 
 #: Weights of the overall score.
 WEIGHTS = {"languages": 0.2, "frameworks": 0.2, "dependencies": 0.35, "contributors": 0.25}
@@ -59,7 +70,7 @@ class RepositoryFacts:
     frameworks: frozenset[str]
     #: (ecosystem, normalized name) -> {"name": as declared, "versions": sorted versions or constraints}
     dependencies: Mapping[tuple[str, str], Mapping[str, Any]]
-    #: lower-cased e-mail -> {"name", "email", "commits"}
+    #: lower-cased e-mail -> {"name", "email", "commits"}, every author of the history
     contributors: Mapping[str, Mapping[str, Any]]
 
 
@@ -72,13 +83,7 @@ def facts_from_results(name: str, url: str, results: Mapping[str, Any]) -> Repos
         used = dep.get("version") or dep.get("constraint")
         if used:
             entry["versions"].add(str(used))
-    contributors: dict[str, dict[str, Any]] = {}
-    for author in views.authors(results):
-        email = str(author.get("email") or "").strip().lower()
-        if not email:
-            continue
-        entry = contributors.setdefault(email, {"name": author.get("name"), "email": email, "commits": 0})
-        entry["commits"] += int(views.number(author.get("commits")) or 0)
+    contributors = {entry["email"]: entry for entry in views.contributors(results)}
     return RepositoryFacts(
         name=name,
         url=url,
@@ -138,8 +143,7 @@ def _shared_dependencies(a: RepositoryFacts, b: RepositoryFacts) -> list[dict[st
             "ecosystem": key[0],
             "name": key[1],
             "versions": {"a": list(versions_a), "b": list(versions_b)},
-            # Unknown when a side does not say which version it uses.
-            "drift": (versions_a != versions_b) if versions_a and versions_b else None,
+            "drift": version_drift.drift(key[0], versions_a, versions_b),
         })
     return shared
 

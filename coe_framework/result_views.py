@@ -143,6 +143,32 @@ def authors(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return sorted(rows, key=lambda a: (-(number(a.get("commits")) or 0.0), str(a.get("name", ""))))
 
 
+def contributors(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every contributor (``email`` lower-cased, ``name``, ``commits``), one per e-mail address.
+
+    From the git result's complete ``contributors`` set; a result stored
+    before that set existed falls back to its (possibly truncated) ``authors``.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    rows = git_summary(results).get("contributors")
+    if isinstance(rows, list):
+        for row in rows:
+            if isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], str):
+                _add_contributor(found, row[0], row[1], row[2])
+        return list(found.values())
+    for author in authors(results):
+        _add_contributor(found, author.get("email"), author.get("name"), author.get("commits"))
+    return list(found.values())
+
+
+def _add_contributor(found: dict[str, dict[str, Any]], email: Any, name: Any, commits: Any) -> None:
+    address = str(email or "").strip().lower()
+    if not address:
+        return
+    entry = found.setdefault(address, {"name": name if isinstance(name, str) else None, "email": address, "commits": 0})
+    entry["commits"] += int(number(commits) or 0)
+
+
 def hotspots(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Hotspots as the git analyzer ranked them."""
     return [h for h in _list(git_summary(results).get("hotspots")) if h.get("path")]

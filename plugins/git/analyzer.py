@@ -59,7 +59,7 @@ class GitAnalyzer(Analyzer):
     """History mining: authors, churn, ownership, truck factor, coupling, code age, timeline, hotspots."""
 
     name = "git"
-    version = "1.0"
+    version = "1.1"
     description = (
         "Commit history mined in one streaming git log: authors (mailmap applied), churn, ownership, "
         "truck factor, change coupling, code age, activity timeline and hotspots; incremental."

@@ -175,6 +175,25 @@ def authors_report(ledger: Ledger, limit: int) -> list[dict[str, Any]]:
     ]
 
 
+def contributor_set(ledger: Ledger) -> list[list[Any]]:
+    """Every author as ``[email, name, commits]``: the complete identity set.
+
+    One entry per e-mail address after the mailmap, lower-cased (two mapped
+    names sharing an address are one contributor, with their commits summed
+    and the name of the busier one), sorted by address. Unlike ``authors``
+    it is never cut to ``top_authors``, so cross-repository correlation sees
+    everyone; three fields per author keep it small.
+    """
+    merged: dict[str, list[Any]] = {}
+    for (name, email), totals in sorted(ledger.authors.items(), key=lambda item: (-item[1].commits, item[0])):
+        address = email.strip().lower()
+        if not address:
+            continue
+        entry = merged.setdefault(address, [address, name, 0])
+        entry[2] += totals.commits
+    return [merged[address] for address in sorted(merged)]
+
+
 def build_report(
     ledger: Ledger,
     current_paths: Iterable[str],
@@ -199,6 +218,7 @@ def build_report(
         "first_commit_at": iso(min(firsts)) if firsts else None,
         "last_commit_at": iso(max(lasts)) if lasts else None,
         "authors": authors_report(ledger, options.top_authors),
+        "contributors": contributor_set(ledger),
         "files": files,
         "deleted_files": sum(1 for path in ledger.files if path not in current),
         "truck_factor": {

@@ -119,6 +119,8 @@ class GitResult(_Model):
     first_commit_at: str | None
     last_commit_at: str | None
     authors: list[AuthorReport]
+    #: Every author as (lower-cased e-mail after the mailmap, name, commits), by e-mail.
+    contributors: list[tuple[str, str, int]]
     files: dict[str, FileReport]
     deleted_files: int
     truck_factor: TruckFactorReport

@@ -123,3 +123,69 @@ def test_three_generated_repositories_end_to_end(stored_three) -> None:
         assert got["similarity"] == expected["scores"]["overall"]
     # Most similar pair first.
     assert [(c["repository_a"]["name"], c["repository_b"]["name"]) for c in found] == [("alpha", "beta"), ("beta", "gamma"), ("alpha", "gamma")]
+
+
+def _many_authors(repo, people: list[tuple[str, str]], mailmap: str | None = None) -> None:
+    if mailmap:
+        repo.commit({".mailmap": mailmap}, "mailmap")
+    for number, person in enumerate(people):
+        repo.commit({f"f{number}.txt": f"{number}\n"}, author=person)
+
+
+@pytest.mark.coe_env(builtins=["git"])
+def test_shared_contributors_come_from_complete_author_sets(make_repo, run_analyzer) -> None:
+    """top_authors only shapes the listing: correlation sees every author,
+    after each repository's own .mailmap, and equals what git itself says."""
+    shared = [(f"Shared {i}", f"shared{i}@example.com") for i in range(4)]
+    one = make_repo(name="one")
+    _many_authors(one, [*(("Solo", f"solo{i}@one.test") for i in range(6)), *shared])
+    two = make_repo(name="two")
+    # In two, shared0 committed under an old address that its .mailmap maps to the shared one.
+    _many_authors(two, [("Old Name", "OLD@legacy.test"), *shared[1:], ("Other", "other@two.test"), ("Other", "other@two.test")],
+                  mailmap="Shared 0 <shared0@example.com> <old@legacy.test>\n")
+    results = {}
+    for name, repo in (("one", one), ("two", two)):
+        results[name] = {"git": run_analyzer("git", repo, top_authors=1)}
+        assert len(results[name]["git"]["authors"]) == 1
+    pair = correlate_pair(facts_from_results("one", "u1", results["one"]), facts_from_results("two", "u2", results["two"]))
+    emails = [c["email"] for c in pair.shared_contributors]
+    assert emails == [f"shared{i}@example.com" for i in range(4)]
+
+    def git_truth(repo) -> set[str]:
+        return {line.lower() for line in repo.git("log", "--use-mailmap", "--format=%aE").split()}
+
+    assert set(emails) == git_truth(one) & git_truth(two)
+    # The contributor score is the Jaccard index of the two complete sets.
+    union = git_truth(one) | git_truth(two)
+    assert pair.scores["contributors"] == round(4 / len(union), 4)
+
+
+def test_a_result_stored_before_the_complete_set_falls_back_to_its_authors() -> None:
+    facts = facts_from_results("a", "u", _results(authors=[("Ada", "ada@x", 2), ("Ada L.", "ADA@x", 1)]))
+    assert facts.contributors == {"ada@x": {"name": "Ada", "email": "ada@x", "commits": 3}}
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "a", "b", "drift"),
+    [
+        ("pypi", ["9.0.2"], [">=2.8.0,<10", ">=3"], False),  # a lock's version inside both ranges
+        ("pypi", ["1.0"], [">=2"], True),
+        ("pypi", [">1,<2"], ["!=1.5"], False),  # 1.0.0.1 satisfies both
+        ("pypi", ["==1.*"], ["~=1.4"], False),
+        ("pypi", ["1.0", "2.0"], ["1.0"], True),  # one side already needs two versions
+        ("pypi", ["https://example.com/pkg.whl"], ["1.0"], None),  # a URL is no version rule
+        ("npm", ["^1.2.0"], ["~1.4.1"], False),
+        ("npm", ["^1.2.0"], ["^2"], True),
+        ("npm", ["1.2.3"], [">=1.2.3 <2"], False),
+        ("npm", ["workspace:*"], ["1.0.0"], None),
+        ("cargo", ["1.0"], ["=1.4.2"], False),  # Cargo's bare 1.0 is ^1.0
+        ("cargo", ["0.2"], ["0.3"], True),  # ^0.2 and ^0.3 share nothing
+        ("maven", ["1.0"], ["1.0"], False),
+        ("maven", ["1.0"], ["[1.0,2.0)"], True),  # no rules known: exact strings only
+        ("pypi", [], ["1.0"], None),
+    ],
+)
+def test_drift_means_no_single_version_satisfies_both_sides(ecosystem: str, a: list[str], b: list[str], drift: bool | None) -> None:
+    from coe_framework.version_drift import drift as version_drift
+
+    assert version_drift(ecosystem, a, b) is drift
