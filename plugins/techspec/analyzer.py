@@ -30,7 +30,7 @@ class TechSpecAnalyzer(Analyzer):
     """Languages, dependencies, frameworks, infrastructure, licenses and docs."""
 
     name = "techspec"
-    version = "1.0"
+    version = "1.1"
     description = (
         "Technology stack: languages by bytes, dependencies from every manifest and lock file, "
         "frameworks and tools, infrastructure (containers, compose, CI, Kubernetes, Helm), "

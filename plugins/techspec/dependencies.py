@@ -2,17 +2,18 @@
 
 Never first-match-wins: every file that any parser matches is parsed, each
 by every parser that matches it. Declared dependencies keep their constraint;
-a lock file in the same directory or above fills in the locked version (and
-a license when the lock records one). Locked packages nobody declares are
-kept as transitive (``direct: false``) entries of the lock file.
+a lock file that covers their manifest fills in the locked version (and a
+license when the lock records one), see :mod:`.locks`. Locked packages
+nobody declares are kept as transitive (``direct: false``) entries of the
+lock file.
 """
 from __future__ import annotations
 
 import logging
-import posixpath
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .locks import Lock, fold_locks
 from .manifests import ManifestParser, ManifestSource
 from .models import Dependency, Finding, ManifestFacts, Runtime
 from .patterns import PatternIndex
@@ -54,7 +55,8 @@ def scan_manifests(repo: RepoView, parsers: Iterable[ManifestParser]) -> Manifes
         index.add(parser.patterns, parser)
     scan = ManifestScan()
     declared: list[Dependency] = []
-    locks: list[tuple[str, ManifestFacts]] = []
+    locks: list[Lock] = []
+    parsers_of: dict[str, set[str]] = {}
     for path in sorted(repo.paths()):
         matching = index.match(path)
         if not matching or skipped(path):
@@ -74,10 +76,14 @@ def scan_manifests(repo: RepoView, parsers: Iterable[ManifestParser]) -> Manifes
             scan.licenses += [(path, text_) for text_ in facts.licenses]
             scan.findings += facts.findings
             if parser.lock:
-                locks.append((path, facts))
+                locks.append(Lock(path, parser, facts))
             else:
                 declared += facts.dependencies
-    scan.dependencies = fold_locks(_unique(declared), locks)
+                for dep in facts.dependencies:
+                    parsers_of.setdefault(dep.manifest, set()).add(parser.name)
+    folded, conflicts = fold_locks(_unique(declared), locks, parsers_of)
+    scan.dependencies = _unique(folded)
+    scan.findings += conflicts
     return scan
 
 
@@ -111,30 +117,3 @@ def _unique(dependencies: Iterable[Dependency]) -> list[Dependency]:
             first.version = first.version or dep.version
             first.license = first.license or dep.license
     return list(kept.values())
-
-
-def _within(path: str, directory: str) -> bool:
-    return not directory or path.startswith(directory + "/")
-
-
-def fold_locks(declared: list[Dependency], locks: list[tuple[str, ManifestFacts]]) -> list[Dependency]:
-    """Declared dependencies with locked versions filled in, then lock-only ones."""
-    by_key: dict[tuple[str, str], list[Dependency]] = {}
-    for dep in declared:
-        by_key.setdefault((dep.ecosystem, dep.key), []).append(dep)
-    locked: set[int] = set()
-    transitive: list[Dependency] = []
-    for lock_path, facts in locks:
-        directory = posixpath.dirname(lock_path)
-        for entry in facts.dependencies:
-            owners = [d for d in by_key.get((entry.ecosystem, entry.key), ()) if _within(d.manifest, directory)]
-            if not owners:
-                transitive.append(entry)
-                continue
-            for dep in owners:
-                if id(dep) in locked:
-                    continue  # the first (top-level) locked copy wins
-                locked.add(id(dep))
-                dep.version = entry.version or dep.version
-                dep.license = dep.license or entry.license
-    return declared + _unique(transitive)

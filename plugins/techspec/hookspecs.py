@@ -28,7 +28,11 @@ def coe_techspec_manifest_parsers(register: Callable[[Any], None]) -> None:
     it cannot read it raises
     :class:`~coe_plugins.techspec.safeload.ManifestError`, which becomes a
     finding. Set ``lock=True`` for lock files: their versions then fill in
-    the declared dependencies of manifests in the same folder or below.
+    the declared dependencies of the manifests the lock covers: with
+    ``locks=("name of a manifest parser", ...)``, those parsers' manifests in
+    the project folders the facts' ``lock`` (``LockFacts``) lists, or in the
+    lock's folder; without ``locks``, manifests of the ecosystem in the same
+    folder or below. An exact pin is never overwritten.
     Use the loaders in :mod:`coe_plugins.techspec.safeload` for JSON, TOML,
     YAML and XML: they cap nesting, aliases and entities.
 

@@ -128,6 +128,31 @@ class Finding:
 
 
 @dataclass
+class LockFacts:
+    """What a lock file says beyond its package list: which projects it locks
+    and how the locked packages depend on each other.
+
+    Graph nodes are package keys (:func:`normalize_name`), and ``key[extra]``
+    for the packages an extra adds; an edge to ``pkg[extra]`` stands for
+    "needs pkg with that extra".
+    """
+
+    #: Repository-relative directories of the projects the lock covers: its
+    #: root project and workspace members (``""`` is the repository root).
+    #: Empty: the lock file's own directory.
+    projects: list[str] = field(default_factory=list)
+    #: Packages the projects need themselves, with the scope they need them
+    #: in, when the lock records them (uv and pnpm do).
+    roots: dict[str, str] = field(default_factory=dict)
+    #: node -> the nodes it depends on.
+    graph: dict[str, set[str]] = field(default_factory=dict)
+
+    def depends(self, node: str, needs: Iterable[str]) -> None:
+        """Record that ``node`` depends on every node in ``needs``."""
+        self.graph.setdefault(node, set()).update(needs)
+
+
+@dataclass
 class ManifestFacts:
     """What one manifest parser learned from one file."""
 
@@ -139,6 +164,8 @@ class ManifestFacts:
     findings: list[Finding] = field(default_factory=list)
     #: Other files this parse read (``-r`` includes, parent POMs).
     included: list[str] = field(default_factory=list)
+    #: For a lock file: the projects it covers and its dependency graph.
+    lock: LockFacts | None = None
 
 
 def first_of_each(items: Iterable[H]) -> list[H]:

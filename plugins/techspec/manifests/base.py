@@ -1,6 +1,7 @@
 """The manifest parser contract shared by built-in and third-party parsers."""
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -44,7 +45,12 @@ class ManifestParser:
     :class:`~coe_plugins.techspec.models.ManifestFacts` or raises
     :class:`~coe_plugins.techspec.safeload.ManifestError` for a file it
     cannot read. ``lock`` marks lock files: their versions are folded into
-    the declared dependencies of manifests in the same directory or below.
+    the declared dependencies of the manifests the lock covers. ``locks``
+    names the manifest parsers whose files such a lock can lock (uv.lock:
+    ``pyproject``); the projects it covers are the directories its facts'
+    :class:`~coe_plugins.techspec.models.LockFacts` list (its own directory
+    when it says nothing). A lock parser without ``locks`` covers the
+    manifests of its ecosystem in its own directory and below.
     """
 
     name: str
@@ -52,6 +58,7 @@ class ManifestParser:
     patterns: tuple[str, ...]
     parse: Callable[[ManifestSource], ManifestFacts]
     lock: bool = False
+    locks: tuple[str, ...] = ()
 
     def matches(self, path: str) -> bool:
         """True when one of ``patterns`` matches ``path``."""
@@ -120,3 +127,44 @@ def describe_spec(spec: Any, version_key: str = "version") -> str | None:
         parts = [describe_spec(item, version_key) for item in spec]
         return " || ".join(p for p in parts if p) or None
     return text_or_none(spec)
+
+
+def project_directory(lock_path: str, reference: str) -> str | None:
+    """A project folder a lock names relative to itself, as a repository path
+    (``""`` for the root); None when it leaves the repository."""
+    if reference.startswith("/") or "://" in reference:
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(lock_path), reference))
+    if joined == ".":
+        return ""
+    if joined == ".." or joined.startswith("../"):
+        return None
+    return joined
+
+
+def member_directories(src: ManifestSource, manifest_name: str, globs: Iterable[str], excluded: Iterable[str] = ()) -> list[str]:
+    """Folders below the lock's that hold ``manifest_name`` and match one of
+    ``globs`` (workspace member patterns such as ``crates/*``)."""
+    base = src.directory
+    patterns = [p.strip().rstrip("/") for p in globs if isinstance(p, str) and p.strip()]
+    skip = [p.strip().rstrip("/") for p in excluded if isinstance(p, str) and p.strip()]
+    found = []
+    for path in src.repo.paths():
+        if posixpath.basename(path) != manifest_name:
+            continue
+        folder = posixpath.dirname(path)
+        relative = folder[len(base) + 1:] if base else folder
+        if base and not folder.startswith(base + "/"):
+            continue
+        if any(_glob_matches(p, relative) for p in patterns) and not any(_glob_matches(p, relative) for p in skip):
+            found.append(folder)
+    return sorted(found)
+
+
+def _glob_matches(pattern: str, path: str) -> bool:
+    """A workspace glob: ``*`` stays within one folder name, ``**`` spans any."""
+    pattern = pattern.removeprefix("./")
+    if "**" in pattern:
+        return fnmatch.fnmatchcase(path, pattern)
+    parts, names = pattern.split("/"), path.split("/")
+    return len(parts) == len(names) and all(fnmatch.fnmatchcase(n, p) for p, n in zip(parts, names))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Dependency, ManifestFacts, Runtime
+from ..models import Dependency, LockFacts, ManifestFacts, Runtime
 from ..safeload import ManifestError, load_json, load_yaml
-from .base import ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, text_or_none
+from .base import (
+    ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, member_directories, project_directory, text_or_none,
+)
 
 ECOSYSTEM = "npm"
 
@@ -60,10 +62,18 @@ def _lock_scope(entry: dict[str, Any]) -> str:
     return "runtime"
 
 
+def _add_project(facts: ManifestFacts, src: ManifestSource, reference: str) -> None:
+    assert facts.lock is not None
+    folder = project_directory(src.path, reference)
+    if folder is not None and folder not in facts.lock.projects:
+        facts.lock.projects.append(folder)
+
+
 def parse_package_lock(src: ManifestSource) -> ManifestFacts:
-    """``packages`` (lockfile v2/v3) or nested ``dependencies`` (v1)."""
+    """``packages`` (lockfile v2/v3) or nested ``dependencies`` (v1). npm
+    itself marks what only development needs (``dev``), so no graph is kept."""
     data = mapping(load_json(src.text))
-    facts = ManifestFacts()
+    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
     seen: set[tuple[str, str | None]] = set()
 
     def add(name: str, entry: dict[str, Any]) -> None:
@@ -80,8 +90,11 @@ def parse_package_lock(src: ManifestSource) -> ManifestFacts:
     if packages:
         for key, entry in packages.items():
             entry = mapping(entry)
-            if "node_modules/" not in key or entry.get("link"):
-                continue  # the root project, a workspace folder or a link to one
+            if "node_modules/" not in key:
+                _add_project(facts, src, str(key) or ".")  # the root project or a workspace folder
+                continue
+            if entry.get("link"):
+                continue  # a link to a workspace folder
             add(text_or_none(entry.get("name")) or key.rsplit("node_modules/", 1)[1], entry)
         return facts
     stack = [mapping(data.get("dependencies"))]
@@ -101,10 +114,32 @@ def _descriptor_name(descriptor: str) -> str:
     return descriptor if at < 0 else descriptor[:at]
 
 
+def _yarn_workspaces(src: ManifestSource) -> list[str]:
+    """The root project and the workspace folders its package.json names (yarn classic)."""
+    folders = [src.directory]
+    text = src.repo.read_text(f"{src.directory}/package.json" if src.directory else "package.json")
+    try:
+        manifest = mapping(load_json(text)) if text is not None else {}
+    except ManifestError:
+        return folders
+    globs = manifest.get("workspaces")
+    if isinstance(globs, dict):
+        globs = globs.get("packages")
+    return folders + member_directories(src, "package.json", listing(globs))
+
+
+_YARN_DEPENDENCY_SECTIONS = ("dependencies:", "optionalDependencies:")
+
+
 def parse_yarn_lock(src: ManifestSource) -> ManifestFacts:
     """Yarn Berry locks are YAML; classic (v1) locks are read line by line,
-    since no maintained Python parser exists for that format."""
-    facts = ManifestFacts()
+    since no maintained Python parser exists for that format. Berry names
+    its workspaces (``name@workspace:path``); for classic locks they come from
+    the package.json beside the lock. yarn records no scopes: they come from
+    the graph."""
+    facts = ManifestFacts(lock=LockFacts())
+    info = facts.lock
+    assert info is not None
     seen: set[tuple[str, str | None]] = set()
 
     def add(name: str, version: str | None) -> None:
@@ -115,11 +150,24 @@ def parse_yarn_lock(src: ManifestSource) -> ManifestFacts:
     if "__metadata:" in src.text[:2000]:
         for key, entry in mapping(load_yaml(src.text)).items():
             entry = mapping(entry)
-            if key == "__metadata" or "@workspace:" in str(key) or entry.get("linkType") == "soft":
+            if key == "__metadata":
                 continue
-            add(_descriptor_name(str(key).split(",")[0]), text_or_none(entry.get("version")))
+            descriptor = str(key).split(",")[0].strip()
+            name = _descriptor_name(descriptor)
+            needs = [str(d) for section in ("dependencies", "optionalDependencies") for d in mapping(entry.get(section))]
+            info.depends(name, needs)
+            if "@workspace:" in descriptor:
+                _add_project(facts, src, descriptor.split("@workspace:", 1)[1])
+                continue
+            if entry.get("linkType") == "soft":
+                continue
+            add(name, text_or_none(entry.get("version")))
+        if not info.projects:
+            info.projects.append(src.directory)
         return facts
+    info.projects.extend(_yarn_workspaces(src))
     name: str | None = None
+    in_dependencies = False
     for number, line in enumerate(src.text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -127,9 +175,14 @@ def parse_yarn_lock(src: ManifestSource) -> ManifestFacts:
             if not line.rstrip().endswith(":"):
                 raise ManifestError(f"invalid yarn.lock: line {number} is not an entry header")
             name = _descriptor_name(line.rstrip()[:-1].split(",")[0])
-        elif name and line.startswith("  version ") and not line.startswith("   "):
-            add(name, line.split(None, 1)[1].strip().strip('"'))
-            name = None
+            in_dependencies = False
+        elif name and not line.startswith("   "):
+            stripped = line.strip()
+            in_dependencies = stripped in _YARN_DEPENDENCY_SECTIONS
+            if stripped.startswith("version "):
+                add(name, stripped.split(None, 1)[1].strip().strip('"'))
+        elif name and in_dependencies and line.startswith("    ") and not line.startswith("     "):
+            info.depends(name, [line.split()[0].strip('"')])
     return facts
 
 
@@ -145,21 +198,32 @@ def _pnpm_key(key: str) -> tuple[str, str | None]:
     return key, None
 
 
+_PNPM_ROOT_SECTIONS = (("dependencies", "runtime"), ("optionalDependencies", "optional"), ("devDependencies", "dev"))
+
+
 def parse_pnpm_lock(src: ManifestSource) -> ManifestFacts:
+    """pnpm-lock.yaml v5 to v9: ``importers`` are the workspace's projects and
+    their own dependencies the roots; ``packages`` (and v9's ``snapshots``)
+    the graph."""
     data = mapping(load_yaml(src.text))
-    facts = ManifestFacts()
-    dev_only: set[str] = set()
-    runtime: set[str] = set()
+    facts = ManifestFacts(lock=LockFacts())
+    info = facts.lock
+    assert info is not None
     importers = mapping(data.get("importers")) or {".": data}
-    for importer in importers.values():
-        importer = mapping(importer)
-        runtime.update(mapping(importer.get("dependencies")))
-        runtime.update(mapping(importer.get("optionalDependencies")))
-        dev_only.update(mapping(importer.get("devDependencies")))
+    for folder, importer in importers.items():
+        _add_project(facts, src, str(folder))
+        for section, scope in _PNPM_ROOT_SECTIONS:
+            for name in mapping(mapping(importer).get(section)):
+                info.roots.setdefault(str(name), scope)
+    for section in ("packages", "snapshots"):
+        for key, entry in mapping(data.get(section)).items():
+            entry = mapping(entry)
+            needs = [str(d) for table in ("dependencies", "optionalDependencies") for d in mapping(entry.get(table))]
+            info.depends(_pnpm_key(str(key))[0], needs)
     for key, entry in mapping(data.get("packages")).items():
         entry = mapping(entry)
         name, version = _pnpm_key(str(key))
-        if entry.get("dev") is True or (name in dev_only and name not in runtime):
+        if entry.get("dev") is True:
             scope = "dev"
         else:
             scope = "optional" if entry.get("optional") else "runtime"
@@ -169,7 +233,8 @@ def parse_pnpm_lock(src: ManifestSource) -> ManifestFacts:
 
 PARSERS = [
     ManifestParser("package.json", ECOSYSTEM, ("package.json",), parse_package_json),
-    ManifestParser("package-lock.json", ECOSYSTEM, ("package-lock.json", "npm-shrinkwrap.json"), parse_package_lock, lock=True),
-    ManifestParser("yarn.lock", ECOSYSTEM, ("yarn.lock",), parse_yarn_lock, lock=True),
-    ManifestParser("pnpm-lock.yaml", ECOSYSTEM, ("pnpm-lock.yaml",), parse_pnpm_lock, lock=True),
+    ManifestParser("package-lock.json", ECOSYSTEM, ("package-lock.json", "npm-shrinkwrap.json"), parse_package_lock, lock=True,
+                   locks=("package.json",)),
+    ManifestParser("yarn.lock", ECOSYSTEM, ("yarn.lock",), parse_yarn_lock, lock=True, locks=("package.json",)),
+    ManifestParser("pnpm-lock.yaml", ECOSYSTEM, ("pnpm-lock.yaml",), parse_pnpm_lock, lock=True, locks=("package.json",)),
 ]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Dependency, ManifestFacts, Runtime
+from ..models import Dependency, LockFacts, ManifestFacts, Runtime
 from ..safeload import ManifestError, load_toml
-from .base import ManifestParser, ManifestSource, describe_spec, listing, mapping, text_or_none
+from .base import ManifestParser, ManifestSource, describe_spec, listing, mapping, member_directories, text_or_none
 
 # --- Go -------------------------------------------------------------------------
 
@@ -81,13 +81,35 @@ def parse_cargo_toml(src: ManifestSource) -> ManifestFacts:
     return facts
 
 
+def _cargo_workspace(src: ManifestSource) -> list[str]:
+    """The folders whose Cargo.toml this Cargo.lock locks: the lock's own and
+    the ``[workspace] members`` of the Cargo.toml beside it."""
+    folders = [src.directory]
+    text = src.repo.read_text(f"{src.directory}/Cargo.toml" if src.directory else "Cargo.toml")
+    if text is None:
+        return folders
+    try:
+        workspace = mapping(load_toml(text).get("workspace"))
+    except ManifestError:
+        return folders
+    return folders + member_directories(src, "Cargo.toml", listing(workspace.get("members")), listing(workspace.get("exclude")))
+
+
 def parse_cargo_lock(src: ManifestSource) -> ManifestFacts:
+    """Cargo.lock: packages from a registry or git (no source: a crate of this
+    workspace), the workspace's folders, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts()
+    facts = ManifestFacts(lock=LockFacts(projects=_cargo_workspace(src)))
+    info = facts.lock
+    assert info is not None
     for package in listing(data.get("package")):
         package = mapping(package)
         name = text_or_none(package.get("name"))
-        if name and package.get("source"):  # no source: a member of this workspace
+        if not name:
+            continue
+        # Entries read "name", "name version" or "name version (source)".
+        info.depends(name, [str(d).split()[0] for d in listing(package.get("dependencies")) if isinstance(d, str) and d.split()])
+        if package.get("source"):
             facts.dependencies.append(Dependency("cargo", name, version=text_or_none(package.get("version")), manifest=src.path, direct=False))
     return facts
 
@@ -95,5 +117,5 @@ def parse_cargo_lock(src: ManifestSource) -> ManifestFacts:
 PARSERS = [
     ManifestParser("go.mod", "golang", ("go.mod",), parse_go_mod),
     ManifestParser("Cargo.toml", "cargo", ("Cargo.toml",), parse_cargo_toml),
-    ManifestParser("Cargo.lock", "cargo", ("Cargo.lock",), parse_cargo_lock, lock=True),
+    ManifestParser("Cargo.lock", "cargo", ("Cargo.lock",), parse_cargo_lock, lock=True, locks=("Cargo.toml",)),
 ]

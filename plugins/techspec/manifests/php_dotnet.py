@@ -127,7 +127,7 @@ def parse_nuget_lock(src: ManifestSource) -> ManifestFacts:
 
 PARSERS = [
     ManifestParser("composer.json", "composer", ("composer.json",), parse_composer_json),
-    ManifestParser("composer.lock", "composer", ("composer.lock",), parse_composer_lock, lock=True),
+    ManifestParser("composer.lock", "composer", ("composer.lock",), parse_composer_lock, lock=True, locks=("composer.json",)),
     ManifestParser("csproj", "nuget", ("*.csproj", "*.fsproj", "*.vbproj"), parse_csproj),
-    ManifestParser("packages.lock.json", "nuget", ("packages.lock.json",), parse_nuget_lock, lock=True),
+    ManifestParser("packages.lock.json", "nuget", ("packages.lock.json",), parse_nuget_lock, lock=True, locks=("csproj",)),
 ]

@@ -6,15 +6,17 @@ from __future__ import annotations
 import ast
 import configparser
 import os
+import posixpath
+import re
 import tempfile
 from typing import Any, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from pip_requirements_parser import RequirementsFile
 
-from ..models import Dependency, Finding, ManifestFacts, Runtime, normalize_name, pinned_version, scope_from_label
+from ..models import Dependency, Finding, LockFacts, ManifestFacts, Runtime, normalize_name, pinned_version, scope_from_label
 from ..safeload import ManifestError, load_json, load_toml
-from .base import ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, text_or_none
+from .base import ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, project_directory, text_or_none
 
 ECOSYSTEM = "pypi"
 #: How deep ``-r``/``-c`` includes are followed.
@@ -68,6 +70,55 @@ def _parse_requirements_text(text: str) -> RequirementsFile:
         return RequirementsFile.from_file(name, include_nested=False)
 
 
+def _local_reference(url: str) -> str | None:
+    """The path of a local requirement (``./pkg``, ``.``, ``file:../x``); None for a remote one."""
+    if url.startswith("file://"):
+        return None  # an absolute path on someone's machine
+    if url.startswith("file:"):
+        url = url[len("file:"):]
+    if "://" in url or url.startswith(("git+", "hg+", "svn+", "bzr+")) or not url:
+        return None
+    return url
+
+
+def _project_name(src: ManifestSource, folder: str) -> str | None:
+    """The distribution name a local project folder declares (pyproject, setup.cfg)."""
+    prefix = f"{folder}/" if folder else ""
+    text = src.repo.read_text(prefix + "pyproject.toml")
+    if text is not None:
+        try:
+            data = load_toml(text)
+        except ManifestError:
+            data = {}
+        name = text_or_none(mapping(data.get("project")).get("name")) or text_or_none(mapping(mapping(data.get("tool")).get("poetry")).get("name"))
+        if name:
+            return name
+    text = src.repo.read_text(prefix + "setup.cfg")
+    if text is not None:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return None
+        if parser.has_section("metadata"):
+            return text_or_none(parser["metadata"].get("name"))
+    return None
+
+
+def _path_dependency(src: ManifestSource, path: str, req: Any, scope: str) -> Dependency | None:
+    """``-e ./localpkg``, ``-e .[socks]``, ``file:../x``: a dependency on a
+    local project, kept with its path (``path:./localpkg``) and named by the
+    project's own metadata when the repository holds it, else by its folder."""
+    reference = _local_reference(str(req.link.url)) if req.link is not None else None
+    if reference is None:
+        return None
+    folder = project_directory(path, reference)
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), reference))
+    name = (_project_name(src, folder) if folder is not None else None) or posixpath.basename(resolved).strip(".") or reference
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    return Dependency(ECOSYSTEM, name, constraint=f"path:{reference}{extras}", scope=scope, manifest=path)
+
+
 def parse_requirements(src: ManifestSource) -> ManifestFacts:
     """A requirements file with its ``-r`` includes and ``-c`` constraints.
 
@@ -91,7 +142,11 @@ def parse_requirements(src: ManifestSource) -> ManifestFacts:
             facts.findings.append(Finding(path, "malformed", f"line {bad.line_number}: {' '.join(str(bad.error_message).split())[:200]}"))
         for req in parsed.requirements:
             if not req.name:
-                facts.findings.append(Finding(path, "skipped", f"line {req.line_number}: requirement without a name ({req.line.strip()[:100]})"))
+                local = _path_dependency(src, path, req, scope)
+                if local is not None:
+                    found.setdefault((path, local.key), local)
+                else:
+                    facts.findings.append(Finding(path, "skipped", f"line {req.line_number}: requirement without a name ({req.line.strip()[:100]})"))
                 continue
             if req.link is not None:
                 constraint = req.link.url
@@ -337,34 +392,126 @@ def _lock_scope(groups: Any) -> str:
     return scope_from_label(" ".join(names), "dev")
 
 
-def _toml_lock(src: ManifestSource, group_key: str | None) -> ManifestFacts:
+#: A requirement's name and extras at the start of a PEP 508 string or of
+#: poetry's ``name[extra] (>=1.0)``.
+_REQUIREMENT_HEAD = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+
+
+def _nodes(name: str, extras: Iterable[Any] = ()) -> list[str]:
+    """Graph nodes for "needs ``name`` with ``extras``"."""
+    key = normalize_name(ECOSYSTEM, name)
+    return [key, *(f"{key}[{normalize_name(ECOSYSTEM, e)}]" for e in extras if isinstance(e, str) and e.strip())]
+
+
+def _requirement_nodes(text: Any) -> list[str]:
+    match = _REQUIREMENT_HEAD.match(text) if isinstance(text, str) else None
+    if not match:
+        return []
+    return _nodes(match.group(1), (match.group(2) or "").split(","))
+
+
+def _entry_nodes(entries: Any) -> list[str]:
+    """Nodes of uv's ``[{name = ..., extra = [...]}, ...]`` lists."""
+    found = []
+    for entry in listing(entries):
+        entry = mapping(entry)
+        if text_or_none(entry.get("name")):
+            found += _nodes(str(entry["name"]), listing(entry.get("extra")))
+    return found
+
+
+def _lock_entry(src: ManifestSource, package: dict[str, Any], groups: Any) -> Dependency:
+    return Dependency(
+        ECOSYSTEM, str(package["name"]), version=text_or_none(package.get("version")), scope=_lock_scope(groups),
+        manifest=src.path, direct=False,
+    )
+
+
+def _add_project(info: LockFacts, src: ManifestSource, reference: Any) -> bool:
+    folder = project_directory(src.path, reference) if isinstance(reference, str) else None
+    if folder is None:
+        return False
+    if folder not in info.projects:
+        info.projects.append(folder)
+    return True
+
+
+def parse_uv_lock(src: ManifestSource) -> ManifestFacts:
+    """uv.lock: packages, the workspace's projects (editable, virtual and
+    directory sources), their own dependencies as roots, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts()
+    facts = ManifestFacts(lock=LockFacts())
+    info = facts.lock
+    assert info is not None
     for package in listing(data.get("package")):
         package = mapping(package)
-        name, version = text_or_none(package.get("name")), text_or_none(package.get("version"))
+        name = text_or_none(package.get("name"))
+        if not name:
+            continue
+        key = normalize_name(ECOSYSTEM, name)
+        info.depends(key, _entry_nodes(package.get("dependencies")))
+        for extra, entries in mapping(package.get("optional-dependencies")).items():
+            info.depends(f"{key}[{normalize_name(ECOSYSTEM, str(extra))}]", _entry_nodes(entries))
         source = mapping(package.get("source"))
-        if not name or "virtual" in source or source.get("editable") == ".":
-            continue  # the project itself (uv records it as a package)
-        groups = package.get(group_key) if group_key else None
-        if group_key == "category" and groups is None:
-            groups = package.get("groups")
-        facts.dependencies.append(
-            Dependency(ECOSYSTEM, name, version=version, scope=_lock_scope(groups), manifest=src.path, direct=False)
-        )
+        reference = source.get("editable") or source.get("virtual") or source.get("directory")
+        if _add_project(info, src, reference):
+            # A project of the workspace: what it needs are roots, and it is no locked package.
+            for node in _entry_nodes(package.get("dependencies")):
+                info.roots.setdefault(node, "runtime")
+            for extra, entries in mapping(package.get("optional-dependencies")).items():
+                for node in _entry_nodes(entries):
+                    info.roots.setdefault(node, scope_from_label(str(extra), "optional"))
+            for group, entries in mapping(package.get("dev-dependencies")).items():
+                for node in _entry_nodes(entries):
+                    info.roots.setdefault(node, scope_from_label(str(group), "dev"))
+            continue
+        facts.dependencies.append(_lock_entry(src, package, None))
     return facts
 
 
 def parse_poetry_lock(src: ManifestSource) -> ManifestFacts:
-    return _toml_lock(src, "category")
-
-
-def parse_uv_lock(src: ManifestSource) -> ManifestFacts:
-    return _toml_lock(src, None)
+    """poetry.lock: packages (``category`` or ``groups``), path projects, and the graph."""
+    data = load_toml(src.text)
+    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
+    info = facts.lock
+    assert info is not None
+    for package in listing(data.get("package")):
+        package = mapping(package)
+        name = text_or_none(package.get("name"))
+        if not name:
+            continue
+        key = normalize_name(ECOSYSTEM, name)
+        for dep_name, spec in mapping(package.get("dependencies")).items():
+            specs = [mapping(item) for item in spec] if isinstance(spec, list) else [mapping(spec)]
+            if all(item.get("optional") is True for item in specs):
+                continue  # only reached through one of the package's extras
+            extras = [e for item in specs for e in listing(item.get("extras"))]
+            info.depends(key, _nodes(str(dep_name), extras))
+        for extra, requirements in mapping(package.get("extras")).items():
+            info.depends(f"{key}[{normalize_name(ECOSYSTEM, str(extra))}]", [n for r in listing(requirements) for n in _requirement_nodes(r)])
+        source = mapping(package.get("source"))
+        if source.get("type") == "directory":
+            _add_project(info, src, source.get("url"))
+        groups = package.get("category")
+        facts.dependencies.append(_lock_entry(src, package, package.get("groups") if groups is None else groups))
+    return facts
 
 
 def parse_pdm_lock(src: ManifestSource) -> ManifestFacts:
-    return _toml_lock(src, "groups")
+    """pdm.lock: packages with the groups that need them, and the graph."""
+    data = load_toml(src.text)
+    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
+    info = facts.lock
+    assert info is not None
+    for package in listing(data.get("package")):
+        package = mapping(package)
+        name = text_or_none(package.get("name"))
+        if not name or mapping(package.get("source")).get("editable") == ".":
+            continue
+        key = normalize_name(ECOSYSTEM, name)
+        info.depends(key, [n for r in listing(package.get("dependencies")) for n in _requirement_nodes(r)])
+        facts.dependencies.append(_lock_entry(src, package, package.get("groups")))
+    return facts
 
 
 def parse_pipfile_lock(src: ManifestSource) -> ManifestFacts:
@@ -379,14 +526,17 @@ def parse_pipfile_lock(src: ManifestSource) -> ManifestFacts:
     return facts
 
 
+#: The manifests a project lock file reads.
+_PROJECT_FILES = ("pyproject", "setup.cfg", "setup.py")
+
 PARSERS = [
     ManifestParser("requirements", ECOSYSTEM, ("*requirements*.txt", "*requirements*.in", "*requirements/*.txt", "*requirements/*.in"), parse_requirements),
     ManifestParser("pyproject", ECOSYSTEM, ("pyproject.toml",), parse_pyproject),
     ManifestParser("setup.cfg", ECOSYSTEM, ("setup.cfg",), parse_setup_cfg),
     ManifestParser("setup.py", ECOSYSTEM, ("setup.py",), parse_setup_py),
     ManifestParser("pipfile", ECOSYSTEM, ("Pipfile",), parse_pipfile),
-    ManifestParser("poetry.lock", ECOSYSTEM, ("poetry.lock",), parse_poetry_lock, lock=True),
-    ManifestParser("uv.lock", ECOSYSTEM, ("uv.lock",), parse_uv_lock, lock=True),
-    ManifestParser("pdm.lock", ECOSYSTEM, ("pdm.lock",), parse_pdm_lock, lock=True),
-    ManifestParser("pipfile.lock", ECOSYSTEM, ("Pipfile.lock",), parse_pipfile_lock, lock=True),
+    ManifestParser("poetry.lock", ECOSYSTEM, ("poetry.lock",), parse_poetry_lock, lock=True, locks=("pyproject",)),
+    ManifestParser("uv.lock", ECOSYSTEM, ("uv.lock",), parse_uv_lock, lock=True, locks=_PROJECT_FILES),
+    ManifestParser("pdm.lock", ECOSYSTEM, ("pdm.lock",), parse_pdm_lock, lock=True, locks=_PROJECT_FILES),
+    ManifestParser("pipfile.lock", ECOSYSTEM, ("Pipfile.lock",), parse_pipfile_lock, lock=True, locks=("pipfile",)),
 ]

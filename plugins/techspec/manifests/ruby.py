@@ -86,5 +86,5 @@ def parse_gemfile_lock(src: ManifestSource) -> ManifestFacts:
 
 PARSERS = [
     ManifestParser("Gemfile", ECOSYSTEM, ("Gemfile", "gems.rb"), parse_gemfile),
-    ManifestParser("Gemfile.lock", ECOSYSTEM, ("Gemfile.lock", "gems.locked"), parse_gemfile_lock, lock=True),
+    ManifestParser("Gemfile.lock", ECOSYSTEM, ("Gemfile.lock", "gems.locked"), parse_gemfile_lock, lock=True, locks=("Gemfile",)),
 ]
