@@ -191,14 +191,19 @@ def _catalog_alias(alias: str) -> str:
 
 
 def _catalog(src: ManifestSource) -> dict[str, tuple[str, str | None]]:
-    """Aliases of ``gradle/libs.versions.toml`` next to (or above) a build script."""
+    """Aliases of ``gradle/libs.versions.toml`` next to (or above) a build
+    script: libraries by alias, plugins as ``plugins.<alias>`` (Gradle's
+    accessor ``libs.plugins.<alias>``) with their plugin-marker coordinates."""
     directory = src.directory
     while True:
         candidate = f"{directory}/gradle/libs.versions.toml" if directory else "gradle/libs.versions.toml"
         text = src.repo.read_text(candidate)
         if text is not None:
             try:
-                return {_catalog_alias(a): (n, v) for a, n, v in catalog_entries(load_toml(text))}
+                data = load_toml(text)
+                found = {_catalog_alias(a): (n, v) for a, n, v in catalog_entries(data)}
+                found.update({_catalog_alias(f"plugins.{a}"): (n, v) for a, n, v in catalog_plugins(data)})
+                return found
             except ManifestError:
                 return {}  # reported when the catalog itself is parsed
         if not directory:
@@ -206,17 +211,40 @@ def _catalog(src: ManifestSource) -> dict[str, tuple[str, str | None]]:
         directory = directory.rpartition("/")[0]
 
 
+def _catalog_version(data: dict[str, Any], spec: Any) -> str | None:
+    """A catalog version: a string, ``{ref = ...}`` into ``[versions]``, or a rich version."""
+    if isinstance(spec, dict):
+        if "ref" in spec:
+            referenced = mapping(data.get("versions")).get(spec["ref"])
+            return None if isinstance(referenced, dict) and "ref" in referenced else _catalog_version(data, referenced)
+        return text_or_none(spec.get("strictly")) or text_or_none(spec.get("require")) or text_or_none(spec.get("prefer"))
+    return text_or_none(spec)
+
+
+def plugin_marker(plugin_id: str) -> str:
+    """The Maven coordinates Gradle resolves a plugin id through (its plugin marker)."""
+    return f"{plugin_id}:{plugin_id}.gradle.plugin"
+
+
+def catalog_plugins(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """``(alias, plugin marker, version)`` for every ``[plugins]`` entry
+    (``{id = ..., version = ...}`` or ``"id:version"``)."""
+    entries = []
+    for alias, spec in mapping(data.get("plugins")).items():
+        if isinstance(spec, str):
+            plugin_id, _, version = spec.partition(":")
+            if plugin_id.strip():
+                entries.append((alias, plugin_marker(plugin_id.strip()), version.strip() or None))
+            continue
+        spec = mapping(spec)
+        plugin_id = text_or_none(spec.get("id"))
+        if plugin_id:
+            entries.append((alias, plugin_marker(plugin_id), _catalog_version(data, spec.get("version"))))
+    return entries
+
+
 def catalog_entries(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """``(alias, group:name, version)`` for every ``[libraries]`` entry."""
-    versions = mapping(data.get("versions"))
-
-    def version_of(spec: Any) -> str | None:
-        if isinstance(spec, dict):
-            if "ref" in spec:
-                return version_of(versions.get(spec["ref"]))
-            return text_or_none(spec.get("strictly")) or text_or_none(spec.get("require")) or text_or_none(spec.get("prefer"))
-        return text_or_none(spec)
-
     entries = []
     for alias, spec in mapping(data.get("libraries")).items():
         if isinstance(spec, str):
@@ -229,7 +257,7 @@ def catalog_entries(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         if not module and spec.get("group") and spec.get("name"):
             module = f"{spec['group']}:{spec['name']}"
         if module:
-            entries.append((alias, module, version_of(spec.get("version"))))
+            entries.append((alias, module, _catalog_version(data, spec.get("version"))))
     return entries
 
 
@@ -253,12 +281,16 @@ def parse_gradle(src: ManifestSource) -> ManifestFacts:
     catalog = _catalog(src) if "libs." in text else {}
     for match in _GRADLE_CATALOG.finditer(text):
         alias = _catalog_alias(match.group("alias"))
-        if alias in catalog:
-            name, version = catalog[alias]
+        if alias not in catalog:
+            continue
+        name, version = catalog[alias]
+        if match.group("conf") == "alias" and alias.startswith("plugins."):
+            # plugins { alias(libs.plugins.kotlin.jvm) }
+            facts.dependencies.append(Dependency(ECOSYSTEM, name, constraint=version, scope="build", manifest=src.path))
+        elif not alias.startswith("plugins."):
             add(match.group("conf"), name, version)
     for match in _GRADLE_PLUGIN.finditer(text):
-        plugin = match.group("id")
-        facts.dependencies.append(Dependency(ECOSYSTEM, f"{plugin}:{plugin}.gradle.plugin", constraint=match.group("v"), scope="build", manifest=src.path))
+        facts.dependencies.append(Dependency(ECOSYSTEM, plugin_marker(match.group("id")), constraint=match.group("v"), scope="build", manifest=src.path))
     return facts
 
 
@@ -267,6 +299,8 @@ def parse_version_catalog(src: ManifestSource) -> ManifestFacts:
     data = load_toml(src.text)
     for alias, name, version in catalog_entries(data):
         facts.dependencies.append(Dependency(ECOSYSTEM, name, constraint=version, scope=scope_from_label(alias), manifest=src.path))
+    for _alias, name, version in catalog_plugins(data):
+        facts.dependencies.append(Dependency(ECOSYSTEM, name, constraint=version, scope="build", manifest=src.path))
     return facts
 
 

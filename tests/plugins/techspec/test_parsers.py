@@ -240,3 +240,34 @@ def test_maven_profiles_declare_dependencies_too() -> None:
         ("com.h2database:h2", "2.2.224", "2.2.224", "runtime", True),  # active by default
         ("org.apache.maven.plugins:maven-surefire-plugin", "3.2.5", "3.2.5", "build", True),
     ]
+
+
+def test_gradle_plugin_aliases_come_from_the_version_catalog() -> None:
+    catalog = """[versions]
+kotlin = "2.0.0"
+
+[libraries]
+guava = { module = "com.google.guava:guava", version = "33.0.0-jre" }
+
+[plugins]
+kotlin-jvm = { id = "org.jetbrains.kotlin.jvm", version.ref = "kotlin" }
+spotless = "com.diffplug.spotless:6.25.0"
+"""
+    script = """plugins {
+    alias(libs.plugins.kotlin.jvm)
+    alias(libs.plugins.spotless) apply false
+    alias(libs.plugins.unknown)
+}
+dependencies {
+    implementation(libs.guava)
+}
+"""
+    assert parse(jvm.parse_gradle, "app/build.gradle.kts", script, **{"gradle/libs.versions.toml": catalog}) == [
+        ("org.jetbrains.kotlin.jvm:org.jetbrains.kotlin.jvm.gradle.plugin", "2.0.0", "2.0.0", "build", True),
+        ("com.diffplug.spotless:com.diffplug.spotless.gradle.plugin", "6.25.0", "6.25.0", "build", True),
+        ("com.google.guava:guava", "33.0.0-jre", "33.0.0-jre", "runtime", True),
+    ]
+    assert parse(jvm.parse_version_catalog, "gradle/libs.versions.toml", catalog)[1:] == [
+        ("org.jetbrains.kotlin.jvm:org.jetbrains.kotlin.jvm.gradle.plugin", "2.0.0", "2.0.0", "build", True),
+        ("com.diffplug.spotless:com.diffplug.spotless.gradle.plugin", "6.25.0", "6.25.0", "build", True),
+    ]
