@@ -390,3 +390,50 @@ def test_local_editable_requirements_are_path_dependencies(analyze: Analyze) -> 
         "pytest": (">=8", None, "dev"),
     }
     assert not [f for f in data["findings"] if f["path"] == "requirements-dev.txt"]
+
+
+def test_yarn_berry_names_its_workspaces(analyze: Analyze) -> None:
+    lock = """__metadata:
+  version: 8
+
+"mono@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "mono@workspace:."
+  dependencies:
+    typescript: "npm:^5.4.0"
+  linkType: soft
+
+"ui@workspace:packages/ui":
+  version: 0.0.0-use.local
+  resolution: "ui@workspace:packages/ui"
+  dependencies:
+    react: "npm:^18.3.0"
+  linkType: soft
+
+"react@npm:^18.3.0":
+  version: 18.3.1
+  resolution: "react@npm:18.3.1"
+  dependencies:
+    loose-envify: "npm:^1.1.0"
+  linkType: hard
+
+"loose-envify@npm:^1.1.0":
+  version: 1.4.0
+  resolution: "loose-envify@npm:1.4.0"
+  linkType: hard
+
+"typescript@npm:^5.4.0":
+  version: 5.4.5
+  resolution: "typescript@npm:5.4.5"
+  linkType: hard
+"""
+    data = analyze({
+        "package.json": json.dumps({"name": "mono", "workspaces": ["packages/*"], "devDependencies": {"typescript": "^5.4.0"}}),
+        "yarn.lock": lock,
+        "packages/ui/package.json": json.dumps({"name": "ui", "dependencies": {"react": "^18.3.0"}}),
+        "docs/site/package.json": json.dumps({"dependencies": {"react": "^18.3.0"}}),
+    })
+    assert deps(data, "packages/ui/package.json") == {"react": ("^18.3.0", "18.3.1", "runtime")}
+    assert deps(data, "package.json") == {"typescript": ("^5.4.0", "5.4.5", "dev")}
+    assert deps(data, "docs/site/package.json") == {"react": ("^18.3.0", None, "runtime")}
+    assert deps(data, "yarn.lock") == {"loose-envify": (None, "1.4.0", "runtime")}
