@@ -4,9 +4,9 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..models import Dependency, Finding, ManifestFacts
+from ..models import Dependency, Finding, LockFacts, ManifestFacts
 from ..patterns import compile_pattern, pattern_matches
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -168,3 +168,18 @@ def _glob_matches(pattern: str, path: str) -> bool:
         return fnmatch.fnmatchcase(path, pattern)
     parts, names = pattern.split("/"), path.split("/")
     return len(parts) == len(names) and all(fnmatch.fnmatchcase(n, p) for p, n in zip(parts, names))
+
+
+def new_lock_facts(projects: list[str] | None = None) -> tuple[ManifestFacts, LockFacts]:
+    """Empty facts for a lock file, and the :class:`LockFacts` they carry."""
+    info = LockFacts(projects=list(projects or []))
+    return ManifestFacts(lock=info), info
+
+
+def named_packages(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(name, table)`` for every ``[[package]]`` table of a TOML lock file that has a name."""
+    for package in listing(data.get("package")):
+        package = mapping(package)
+        name = text_or_none(package.get("name"))
+        if name:
+            yield name, package

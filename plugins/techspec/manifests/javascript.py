@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Dependency, LockFacts, ManifestFacts, Runtime
+from ..models import Dependency, ManifestFacts, Runtime
 from ..safeload import ManifestError, load_json, load_yaml
 from .base import (
-    ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, member_directories, project_directory, text_or_none,
+    ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, member_directories, new_lock_facts, project_directory,
+    text_or_none,
 )
 
 ECOSYSTEM = "npm"
@@ -73,7 +74,7 @@ def parse_package_lock(src: ManifestSource) -> ManifestFacts:
     """``packages`` (lockfile v2/v3) or nested ``dependencies`` (v1). npm
     itself marks what only development needs (``dev``), so no graph is kept."""
     data = mapping(load_json(src.text))
-    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
+    facts, _info = new_lock_facts([src.directory])
     seen: set[tuple[str, str | None]] = set()
 
     def add(name: str, entry: dict[str, Any]) -> None:
@@ -137,9 +138,7 @@ def parse_yarn_lock(src: ManifestSource) -> ManifestFacts:
     its workspaces (``name@workspace:path``); for classic locks they come from
     the package.json beside the lock. yarn records no scopes: they come from
     the graph."""
-    facts = ManifestFacts(lock=LockFacts())
-    info = facts.lock
-    assert info is not None
+    facts, info = new_lock_facts()
     seen: set[tuple[str, str | None]] = set()
 
     def add(name: str, version: str | None) -> None:
@@ -206,9 +205,7 @@ def parse_pnpm_lock(src: ManifestSource) -> ManifestFacts:
     their own dependencies the roots; ``packages`` (and v9's ``snapshots``)
     the graph."""
     data = mapping(load_yaml(src.text))
-    facts = ManifestFacts(lock=LockFacts())
-    info = facts.lock
-    assert info is not None
+    facts, info = new_lock_facts()
     importers = mapping(data.get("importers")) or {".": data}
     for folder, importer in importers.items():
         _add_project(facts, src, str(folder))

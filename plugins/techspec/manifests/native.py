@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Dependency, LockFacts, ManifestFacts, Runtime
+from ..models import Dependency, ManifestFacts, Runtime
 from ..safeload import ManifestError, load_toml
-from .base import ManifestParser, ManifestSource, describe_spec, listing, mapping, member_directories, text_or_none
+from .base import (
+    ManifestParser, ManifestSource, describe_spec, listing, mapping, member_directories, named_packages, new_lock_facts, text_or_none,
+)
 
 # --- Go -------------------------------------------------------------------------
 
@@ -99,14 +101,8 @@ def parse_cargo_lock(src: ManifestSource) -> ManifestFacts:
     """Cargo.lock: packages from a registry or git (no source: a crate of this
     workspace), the workspace's folders, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts(lock=LockFacts(projects=_cargo_workspace(src)))
-    info = facts.lock
-    assert info is not None
-    for package in listing(data.get("package")):
-        package = mapping(package)
-        name = text_or_none(package.get("name"))
-        if not name:
-            continue
+    facts, info = new_lock_facts(_cargo_workspace(src))
+    for name, package in named_packages(data):
         # Entries read "name", "name version" or "name version (source)".
         info.depends(name, [str(d).split()[0] for d in listing(package.get("dependencies")) if isinstance(d, str) and d.split()])
         if package.get("source"):

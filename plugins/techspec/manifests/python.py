@@ -16,7 +16,9 @@ from pip_requirements_parser import RequirementsFile
 
 from ..models import Dependency, Finding, LockFacts, ManifestFacts, Runtime, normalize_name, pinned_version, scope_from_label
 from ..safeload import ManifestError, load_json, load_toml
-from .base import ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, project_directory, text_or_none
+from .base import (
+    ManifestParser, ManifestSource, deps_from_mapping, listing, mapping, named_packages, new_lock_facts, project_directory, text_or_none,
+)
 
 ECOSYSTEM = "pypi"
 #: How deep ``-r``/``-c`` includes are followed.
@@ -420,9 +422,9 @@ def _entry_nodes(entries: Any) -> list[str]:
     return found
 
 
-def _lock_entry(src: ManifestSource, package: dict[str, Any], groups: Any) -> Dependency:
+def _lock_entry(src: ManifestSource, name: str, package: dict[str, Any], groups: Any) -> Dependency:
     return Dependency(
-        ECOSYSTEM, str(package["name"]), version=text_or_none(package.get("version")), scope=_lock_scope(groups),
+        ECOSYSTEM, name, version=text_or_none(package.get("version")), scope=_lock_scope(groups),
         manifest=src.path, direct=False,
     )
 
@@ -440,14 +442,8 @@ def parse_uv_lock(src: ManifestSource) -> ManifestFacts:
     """uv.lock: packages, the workspace's projects (editable, virtual and
     directory sources), their own dependencies as roots, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts(lock=LockFacts())
-    info = facts.lock
-    assert info is not None
-    for package in listing(data.get("package")):
-        package = mapping(package)
-        name = text_or_none(package.get("name"))
-        if not name:
-            continue
+    facts, info = new_lock_facts()
+    for name, package in named_packages(data):
         key = normalize_name(ECOSYSTEM, name)
         info.depends(key, _entry_nodes(package.get("dependencies")))
         for extra, entries in mapping(package.get("optional-dependencies")).items():
@@ -465,21 +461,15 @@ def parse_uv_lock(src: ManifestSource) -> ManifestFacts:
                 for node in _entry_nodes(entries):
                     info.roots.setdefault(node, scope_from_label(str(group), "dev"))
             continue
-        facts.dependencies.append(_lock_entry(src, package, None))
+        facts.dependencies.append(_lock_entry(src, name, package, None))
     return facts
 
 
 def parse_poetry_lock(src: ManifestSource) -> ManifestFacts:
     """poetry.lock: packages (``category`` or ``groups``), path projects, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
-    info = facts.lock
-    assert info is not None
-    for package in listing(data.get("package")):
-        package = mapping(package)
-        name = text_or_none(package.get("name"))
-        if not name:
-            continue
+    facts, info = new_lock_facts([src.directory])
+    for name, package in named_packages(data):
         key = normalize_name(ECOSYSTEM, name)
         for dep_name, spec in mapping(package.get("dependencies")).items():
             specs = [mapping(item) for item in spec] if isinstance(spec, list) else [mapping(spec)]
@@ -493,24 +483,20 @@ def parse_poetry_lock(src: ManifestSource) -> ManifestFacts:
         if source.get("type") == "directory":
             _add_project(info, src, source.get("url"))
         groups = package.get("category")
-        facts.dependencies.append(_lock_entry(src, package, package.get("groups") if groups is None else groups))
+        facts.dependencies.append(_lock_entry(src, name, package, package.get("groups") if groups is None else groups))
     return facts
 
 
 def parse_pdm_lock(src: ManifestSource) -> ManifestFacts:
     """pdm.lock: packages with the groups that need them, and the graph."""
     data = load_toml(src.text)
-    facts = ManifestFacts(lock=LockFacts(projects=[src.directory]))
-    info = facts.lock
-    assert info is not None
-    for package in listing(data.get("package")):
-        package = mapping(package)
-        name = text_or_none(package.get("name"))
-        if not name or mapping(package.get("source")).get("editable") == ".":
+    facts, info = new_lock_facts([src.directory])
+    for name, package in named_packages(data):
+        if mapping(package.get("source")).get("editable") == ".":
             continue
         key = normalize_name(ECOSYSTEM, name)
         info.depends(key, [n for r in listing(package.get("dependencies")) for n in _requirement_nodes(r)])
-        facts.dependencies.append(_lock_entry(src, package, package.get("groups")))
+        facts.dependencies.append(_lock_entry(src, name, package, package.get("groups")))
     return facts
 
 
