@@ -94,7 +94,10 @@ def _semver_candidates(entries: Sequence[str]) -> list[semantic_version.Version]
     found = {semantic_version.Version("0.0.0")}
     for entry in entries:
         for major, minor, patch, pre in _SEMVER_TOKEN.findall(entry):
-            named = semantic_version.Version(f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}{pre}")
+            try:
+                named = semantic_version.Version(f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}{pre}")
+            except ValueError:
+                named = semantic_version.Version(f"{int(major)}.{int(minor or 0)}.{int(patch or 0)}")
             found.update({named, named.next_patch(), named.next_minor(), named.next_major()})
     return sorted(found)
 
@@ -104,7 +107,7 @@ def _semver_compatible(entries: Sequence[str], parse: Callable[[str], semantic_v
     for entry in entries:
         try:
             specs.append(parse(entry.strip()))
-        except ValueError:
+        except (ValueError, AttributeError, TypeError, IndexError):  # semantic_version fails several ways on junk
             raise Unreadable(entry) from None
     return any(all(spec.match(candidate) for spec in specs) for candidate in _semver_candidates(entries))
 

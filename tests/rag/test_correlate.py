@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coe_framework.correlate import correlate, correlate_pair, facts_from_results, jaccard, normalize_dependency, weighted_mean
 from coe_framework.db.engine import unit_of_work
@@ -189,3 +191,15 @@ def test_drift_means_no_single_version_satisfies_both_sides(ecosystem: str, a: l
     from coe_framework.version_drift import drift as version_drift
 
     assert version_drift(ecosystem, a, b) is drift
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ecosystem=st.sampled_from(["pypi", "npm", "cargo", "maven"]),
+    a=st.lists(st.text(alphabet="0123456789.^~<>=!*xX|, -vab+rc:@/[]()", max_size=16), min_size=1, max_size=3),
+    b=st.lists(st.text(alphabet="0123456789.^~<>=!*xX|, -vab+rc:@/[]()", max_size=16), min_size=1, max_size=3),
+)
+def test_drift_of_hostile_version_text_is_an_answer_never_an_error(ecosystem: str, a: list[str], b: list[str]) -> None:
+    from coe_framework.version_drift import drift as version_drift
+
+    assert version_drift(ecosystem, a, b) in (True, False, None)

@@ -437,3 +437,35 @@ def test_yarn_berry_names_its_workspaces(analyze: Analyze) -> None:
     assert deps(data, "package.json") == {"typescript": ("^5.4.0", "5.4.5", "dev")}
     assert deps(data, "docs/site/package.json") == {"react": ("^18.3.0", None, "runtime")}
     assert deps(data, "yarn.lock") == {"loose-envify": (None, "1.4.0", "runtime")}
+
+
+def test_hostile_lock_paths_and_cycles(analyze: Analyze) -> None:
+    lock = """version = 1
+
+[[package]]
+name = "app"
+version = "1.0"
+source = { editable = "." }
+dev-dependencies = { dev = [{ name = "a" }] }
+
+[[package]]
+name = "escape"
+version = "6.6.6"
+source = { editable = "../../etc" }
+dependencies = [{ name = "a" }]
+
+[[package]]
+name = "a"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "b" }, { name = "a" }, 7, "junk"]
+
+[[package]]
+name = "b"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [{ name = "a" }]
+"""
+    data = analyze({"pyproject.toml": '[project]\nname = "app"\n', "uv.lock": lock})
+    # A project folder outside the repository is no project; a dependency cycle ends.
+    assert deps(data, "uv.lock") == {"escape": (None, "6.6.6", "runtime"), "a": (None, "1.0", "dev"), "b": (None, "1.0", "dev")}
