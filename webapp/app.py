@@ -137,7 +137,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         if settings.api_log_enabled
         else None
     )
-    verifier = TokenVerifier(settings.auth_cache_ttl)
+    verifier = TokenVerifier(settings.auth_cache_ttl, settings.auth_outage_grace)
 
     store = Store(engine)
     results = ResultDocuments(store, settings.result_cache_entries, settings.result_recheck_seconds)
