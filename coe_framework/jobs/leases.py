@@ -270,6 +270,7 @@ class JobQueue:
         }
         if status in FINISHED_STATUSES:
             values["finished_at"] = now
+            values["progress_message"] = None  # what it was doing last is stale once it ended
             if status in ("succeeded", "partial"):
                 values["progress"] = 1.0
         return conn.execute(update(T).where(where).values(**values)).rowcount == 1
