@@ -1,4 +1,4 @@
-"""Helpers for tests that run a real ``coe analyze`` process and watch its request row."""
+"""Utilities for tests that run a real ``coe analyze`` process and watch its request row."""
 from __future__ import annotations
 
 import os
