@@ -77,6 +77,14 @@ def wait_for_lease(database_url: str, proc: subprocess.Popen[str], deadline: flo
     raise AssertionError("the CLI run never showed a lease")
 
 
+def kill_running(database_url: str, proc: subprocess.Popen[str]) -> Any:
+    """Wait until the CLI run holds its lease, then SIGKILL the process; the row as it was."""
+    row = wait_for_lease(database_url, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    return row
+
+
 def wait_until_expired(database_url: str, request_id: int) -> None:
     """Sleep until the stored lease of ``request_id`` is in the past."""
     from datetime import datetime, timezone

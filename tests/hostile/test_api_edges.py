@@ -16,6 +16,7 @@ import pytest
 
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import AnalysisRequest, Repository, RepositoryAnalysis, utcnow
+from tests.webapp.conftest import sqlite_web  # noqa: F401 - a fixture, used through `web`
 
 pytestmark = pytest.mark.hostile
 
@@ -23,16 +24,9 @@ BEYOND_64_BITS = "99999999999999999999"
 
 
 @pytest.fixture
-def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from tests.webapp.conftest import build_web, migrate
-
-    url = f"sqlite:///{tmp_path / 'edges.sqlite3'}"
-    migrate(url)
-    monkeypatch.setenv("COE_DATABASE_URL", url)
-    built = build_web(url, tmp_path)
-    yield built
-    built.coe.shutdown()
-    built.engine.dispose()
+def web(sqlite_web: Any) -> Any:
+    """The app on a migrated SQLite database (the web tests' own fixture)."""
+    return sqlite_web
 
 
 def _int_routes(app: Any) -> list[tuple[str, str]]:

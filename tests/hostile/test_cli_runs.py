@@ -5,8 +5,6 @@ SQLite and on PostgreSQL (a schema of its own on the shared server).
 """
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -16,7 +14,7 @@ from coe_framework.jobs.leases import DIRECT_RUN_STOPPED
 from coe_framework.testing.gitrepo import GitRepo
 from tests.postgres import NO_SERVER, base_url, postgres_schema
 
-from .cli_runs import coe, coe_env, end_group, request_row, start_slow_analysis, wait_for_lease, wait_until_expired
+from .cli_runs import coe, coe_env, end_group, kill_running, request_row, start_slow_analysis, wait_for_lease, wait_until_expired
 
 pytestmark = pytest.mark.hostile
 
@@ -49,11 +47,10 @@ def test_a_cli_run_killed_with_sigkill_is_failed_by_the_reaper(cli_database: str
     env = coe_env(cli_database)
     proc = start_slow_analysis(repo, env)
     try:
-        row = wait_for_lease(cli_database, proc)
-        assert ":direct:" in row.lease_owner and row.max_attempts == 1
+        live = wait_for_lease(cli_database, proc)
+        assert ":direct:" in live.lease_owner and live.max_attempts == 1
         assert coe("jobs", "reap", env=env).stdout.strip() == "requeued 0, failed 0, cancelled 0"  # a live run is left alone
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        row = kill_running(cli_database, proc)
         wait_until_expired(cli_database, row.id)
         reaped = coe("jobs", "reap", env=env)
         assert reaped.returncode == 0 and reaped.stdout.strip() == "requeued 0, failed 1, cancelled 0", reaped.stderr
@@ -98,9 +95,7 @@ def test_a_dead_cli_run_that_was_cancelled_ends_cancelled(cli_database: str, rep
     env = coe_env(cli_database)
     proc = start_slow_analysis(repo, env)
     try:
-        row = wait_for_lease(cli_database, proc)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        row = kill_running(cli_database, proc)
         assert "cancellation requested" in coe("cancel", str(row.id), env=env).stdout
         wait_until_expired(cli_database, row.id)
         assert coe("jobs", "reap", env=env).stdout.strip() == "requeued 0, failed 0, cancelled 1"
@@ -114,9 +109,7 @@ def test_a_worker_never_takes_over_a_dead_cli_run(cli_database: str, repo: Path)
     env = coe_env(cli_database)
     proc = start_slow_analysis(repo, env)
     try:
-        row = wait_for_lease(cli_database, proc)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        row = kill_running(cli_database, proc)
         wait_until_expired(cli_database, row.id)
         ran = coe("jobs", "run", str(row.id), env=env)
     finally:
