@@ -10,6 +10,7 @@ same flag workers read.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Callable
 
 from sqlalchemy import Engine
@@ -29,7 +30,8 @@ class DirectRun:
     """
 
     def __init__(self, engine: Engine, request_id: int, settings: JobSettings | None = None):
-        settings = settings or JobSettings.from_env()
+        # Only the lease settings matter here: a broker setting meant for workers must not stop a CLI run.
+        settings = settings or JobSettings.from_env({**os.environ, "COE_EXECUTOR": "inline"})
         self.queue = JobQueue(engine, lease_seconds=settings.lease_seconds)
         self.request_id = request_id
         self.settings = settings

@@ -117,3 +117,23 @@ def test_a_worker_never_takes_over_a_dead_cli_run(cli_database: str, repo: Path)
     assert ran.returncode == 0 and ran.stdout.startswith(f"analysis {row.id}: failed"), ran.stdout + ran.stderr
     after: Any = request_row(cli_database, row.id)
     assert after.status == "failed" and after.error == DIRECT_RUN_STOPPED
+
+
+def test_hold_takes_only_a_running_row_without_a_lease(cli_database: str) -> None:
+    from coe_framework.db.engine import make_engine
+    from coe_framework.db.store import Store
+    from coe_framework.jobs.leases import JobQueue, new_owner
+
+    engine = make_engine(cli_database)
+    try:
+        store = Store(engine)
+        queued, _ = store.create_request([{"url": "https://example.org/a.git", "name": "a"}], status="queued")
+        running, _ = store.create_request([{"url": "https://example.org/b.git", "name": "b"}], status="running")
+        queue = JobQueue(engine, lease_seconds=30)
+        assert queue.hold(queued["id"], new_owner("direct")) is None  # queued rows belong to workers
+        lease = queue.hold(running["id"], new_owner("direct"))
+        assert lease is not None and lease.max_attempts == 1
+        assert queue.hold(running["id"], new_owner("direct")) is None  # already held
+        assert queue.reap().failed == []  # the lease is live
+    finally:
+        engine.dispose()

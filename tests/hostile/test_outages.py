@@ -101,7 +101,8 @@ def _web(url: str, tmp_path: Path, **overrides: Any) -> Any:
     from tests.webapp.conftest import build_web, migrate
 
     migrate(url)
-    return build_web(url, tmp_path, auth_cache_ttl=TTL, auth_outage_grace=GRACE, result_recheck_seconds=3600.0, **overrides)
+    # re-checks due on every request: one that fails during the outage must not drop cached results
+    return build_web(url, tmp_path, auth_cache_ttl=TTL, auth_outage_grace=GRACE, result_recheck_seconds=0.01, **overrides)
 
 
 def _seed_finished(web: Any) -> int:
