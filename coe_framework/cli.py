@@ -20,7 +20,9 @@ import click
 
 from . import __version__
 from .analyzer import AnalyzerError
+from .errors import first_line, one_line
 from .gitutil import scrub_process_environment
+from .logsetup import configure_cli_logging, debug_enabled
 from .plugins import PluginLoadError, PluginManager, get_manager
 from .repos import SourceError
 
@@ -109,10 +111,10 @@ class CoeGroup(click.Group):
         except (SourceError, AnalyzerError, PluginLoadError, ValueError, KeyError, OSError) as exc:
             if isinstance(exc, click.ClickException):
                 raise
-            if os.environ.get("COE_DEBUG"):
+            if debug_enabled():
                 raise
-            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            raise UserError(str(message)) from None
+            message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else first_line(exc)
+            raise UserError(message or type(exc).__name__) from None
 
 
 def _manager(ctx: click.Context) -> PluginManager:
@@ -133,8 +135,7 @@ def _manager(ctx: click.Context) -> PluginManager:
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """CoE: analyze Git repositories with pluggable analyzers."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_cli_logging(logging.WARNING - 10 * min(verbose, 2))
 
 
 # --- coe plugins ---------------------------------------------------------------
@@ -330,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("coe: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
-        if os.environ.get("COE_DEBUG"):
+        if debug_enabled():
             raise
-        click.echo(f"coe: internal error: {type(exc).__name__}: {exc} (set COE_DEBUG=1 for a traceback)", err=True)
+        click.echo(f"coe: internal error: {one_line(exc)} (set COE_DEBUG=1 for the details)", err=True)
         sys.exit(EXIT_FAILED)

@@ -30,6 +30,8 @@ HARDENED_CONFIG: tuple[tuple[str, str], ...] = (
     ("protocol.https.allow", "always"),
     ("protocol.file.allow", "never"),
     ("protocol.ext.allow", "never"),
+    # A checked host must not send git elsewhere: redirects would reach hosts never validated.
+    ("http.followRedirects", "false"),
     ("uploadpack.allowFilter", "true"),
     ("transfer.fsckObjects", "true"),
     ("fetch.fsckObjects", "true"),

@@ -13,24 +13,28 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
-import ipaddress
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from .addresses import AddressRefused, check_addresses, literal_address, resolve
 from .gitutil import GitError, first_error_line, git_environment, run_git
 
 SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\\].*)$")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+#: The longest repository URL accepted (CLI and API alike); real ones are far shorter.
+MAX_URL_LENGTH = 2048
+#: The longest local path accepted (PATH_MAX on Linux).
+MAX_PATH_LENGTH = 4096
 
 
 class SourceError(ValueError):
@@ -75,6 +79,8 @@ class RepositorySource:
     name: str
     path: Path | None = None
     auth_header: str | None = field(default=None, repr=False, compare=False)
+    #: ``host:port:address,...`` for git's ``http.curloptResolve``: the addresses checked.
+    resolve_pin: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.url
@@ -113,38 +119,44 @@ def _repo_name(text: str) -> str:
     return SAFE_NAME.sub("-", base).strip("-.") or "repository"
 
 
-def _check_host(host: str, policy: SourcePolicy) -> None:
+def _check_host(host: str, policy: SourcePolicy) -> tuple[str, ...]:
+    """Check ``host`` against the address policy; the addresses it was checked at.
+
+    Names are resolved once here (unless the policy says not to); the caller
+    pins git to the returned addresses, so what was checked is what git
+    connects to. ``COE_ALLOW_PRIVATE_HOSTS`` skips the check, not the pin.
+    """
     if not host:
         raise SourceError("repository URL has no host")
-    if policy.allow_private_hosts:
-        return
     lowered = host.lower().rstrip(".")
-    if lowered == "localhost" or lowered.endswith(".localhost"):
+    if not policy.allow_private_hosts and (lowered == "localhost" or lowered.endswith(".localhost")):
         raise SourceError(f"repository host '{host}' is a loopback address and is not allowed")
-    addresses: list[str] = []
-    try:
-        addresses = [str(ipaddress.ip_address(lowered.strip("[]")))]
-    except ValueError:
-        if policy.resolve_hosts:
-            try:
-                infos = socket.getaddrinfo(lowered, None, proto=socket.IPPROTO_TCP)
-            except (socket.gaierror, UnicodeError):
-                raise SourceError(f"repository host '{host}' cannot be resolved") from None
-            addresses = sorted({info[4][0] for info in infos})
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if getattr(ip, "ipv4_mapped", None):
-            ip = ip.ipv4_mapped  # type: ignore[assignment]
-        for attr, label in (
-            ("is_loopback", "a loopback"),
-            ("is_link_local", "a link-local"),
-            ("is_private", "a private"),
-            ("is_multicast", "a multicast"),
-            ("is_reserved", "a reserved"),
-            ("is_unspecified", "an unspecified"),
-        ):
-            if getattr(ip, attr):
-                raise SourceError(f"repository host '{host}' is {label} address ({ip}) and is not allowed")
+    literal = literal_address(lowered)
+    if literal is not None:
+        addresses = [literal]
+    elif policy.resolve_hosts:
+        try:
+            addresses = resolve(lowered)
+        except (OSError, UnicodeError, ValueError):
+            if policy.allow_private_hosts:
+                return ()  # an internal name the operator vouches for; git reports what it finds
+            raise SourceError(f"repository host '{host}' cannot be resolved") from None
+    else:
+        addresses = []
+    if not policy.allow_private_hosts:
+        try:
+            check_addresses(host, addresses)
+        except AddressRefused as exc:
+            raise SourceError(str(exc)) from None
+    return tuple(str(ip) for ip in addresses) if literal is None else ()
+
+
+def _pin(host: str, port: int, addresses: Sequence[str]) -> str | None:
+    """A curl ``--resolve`` entry that makes git connect only to ``addresses``."""
+    if not addresses:
+        return None
+    shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+    return f"{host}:{port}:{shown}"
 
 
 def parse_source(target: str, policy: SourcePolicy = SourcePolicy(), *, name: str | None = None) -> RepositorySource:
@@ -154,15 +166,19 @@ def parse_source(target: str, policy: SourcePolicy = SourcePolicy(), *, name: st
     """
     if not isinstance(target, str) or not target.strip():
         raise SourceError("repository source is empty")
-    target = target.strip()
-    if any(ch in target for ch in "\0\n\r"):
+    if len(target) > MAX_PATH_LENGTH:
+        raise SourceError(f"repository source is longer than {MAX_PATH_LENGTH} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in target):
         raise SourceError("repository source contains control characters")
+    target = target.strip()
     if target.startswith("-"):
         raise SourceError(f"repository source '{target}' looks like a command-line option")
     if "::" in target.split("/", 1)[0] or target.lower().startswith("ext::"):
         raise SourceError("repository source uses a git remote helper transport ('<helper>::'), which is not allowed")
     lowered = target.lower()
     scp = SCP_LIKE.match(target)
+    if ("://" in target or scp) and len(target) > MAX_URL_LENGTH:
+        raise SourceError(f"repository URL is longer than {MAX_URL_LENGTH} characters")
     if "://" in target:
         parts = urlsplit(target)
         scheme = parts.scheme.lower()
@@ -178,13 +194,14 @@ def parse_source(target: str, policy: SourcePolicy = SourcePolicy(), *, name: st
             raise SourceError("repository URL has an invalid port") from None
         if host.startswith("-") or parts.path.startswith("/-"):
             raise SourceError("repository URL looks like a command-line option")
-        _check_host(host, policy)
+        addresses = _check_host(host, policy)
+        pin = _pin(host, parts.port or 443, addresses) if scheme == "https" else None
         auth = None
         if parts.username is not None or parts.password is not None:
             raw = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
             auth = "Authorization: Basic " + base64.b64encode(raw.encode()).decode()
         clean = redact_url(target)
-        return RepositorySource("remote", clean, name or _repo_name(parts.path), auth_header=auth)
+        return RepositorySource("remote", clean, name or _repo_name(parts.path), auth_header=auth, resolve_pin=pin)
     if scp and not lowered.startswith(("/", ".", "~")):
         if not policy.allow_ssh:
             raise SourceError("ssh repository URLs are not enabled on this server (only https)")
@@ -325,6 +342,8 @@ def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0,
     digest = hashlib.sha256(source.url.encode()).hexdigest()[:16]
     target = workspace / f"{source.name}-{digest}.git"
     extra = [("http.extraHeader", source.auth_header)] if source.auth_header else []
+    if source.resolve_pin:  # git must not resolve the name again (DNS rebinding)
+        extra.append(("http.curloptResolve", source.resolve_pin))
     ca_bundle = os.environ.get("COE_GIT_CA_BUNDLE")
     if ca_bundle:  # an internal Git server signed by a private certificate authority
         extra.append(("http.sslCAInfo", ca_bundle))

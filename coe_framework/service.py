@@ -13,11 +13,13 @@ cache hit and a new commit re-runs only changed blobs.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
 from .context import RepositoryInfo
+from .errors import one_line
 from .plugins import PluginManager
 from .repos import PreparedRepository, SourcePolicy, open_repository
 from .runner import RepositoryOutcome, Runner, plan
@@ -150,17 +152,25 @@ def analyze_repositories(
         from .db.store import Store
 
         store = Store.open()
+    direct = contextlib.nullcontext()
     if store is not None:
+        created = request_id is None
         request_id = _record_request(store, request_id, prepared, analyzers, ref, options)
         if analysis_id is None:
             analysis_id = request_id
+        if created:  # this process runs it: a lease lets the reaper end it should the process die
+            from .jobs.direct import DirectRun
+
+            direct = DirectRun(store.engine, request_id)
+            cancelled = direct.cancelled(cancelled)
     own_runner = runner is None
     runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:
-        report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id)
+        with direct:
+            report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id)
     except BaseException as exc:
         if store is not None and request_id is not None:
-            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else one_line(exc)
             store.update_request(request_id, status="failed", error=reason[:2000], expect_status=("queued", "running"))
         raise
     finally:

@@ -114,7 +114,7 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
             _ensure_ledger(conn)
             yield conn
         return
-    lock_engine = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 300})
+    lock_engine = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 300}, hide_parameters=True)
 
     @event.listens_for(lock_engine, "connect")
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:

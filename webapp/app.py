@@ -49,11 +49,26 @@ os.register_at_fork(after_in_child=_new_id_prefix)  # a forked worker never repe
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
-class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` ids that fit a 64-bit column; a larger number is simply not found (404)."""
+#: What an id too large for a 64-bit column becomes: ids start at 1, so it is never found.
+ID_NEVER_FOUND = 0
 
-    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**63 - 1, signed: bool = False):  # noqa: A002
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` ids that fit a 64-bit column; a larger number is simply not found (404).
+
+    The number is not refused while matching: Werkzeug would then report the
+    path's other methods as 405 (a DELETE on a too-large id). It becomes
+    :data:`ID_NEVER_FOUND` instead, and every view answers 404 for it.
+    """
+
+    LIMIT = 2**63 - 1
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        return number if number <= self.LIMIT else ID_NEVER_FOUND
 
 
 class StartupError(RuntimeError):
@@ -137,7 +152,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
         if settings.api_log_enabled
         else None
     )
-    verifier = TokenVerifier(settings.auth_cache_ttl)
+    verifier = TokenVerifier(settings.auth_cache_ttl, settings.auth_outage_grace)
 
     store = Store(engine)
     results = ResultDocuments(store, settings.result_cache_entries, settings.result_recheck_seconds)

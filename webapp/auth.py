@@ -4,8 +4,9 @@
 token, finds its ``user_sessions`` row by SHA-256 (compared again in constant
 time), refuses revoked or expired tokens and missing scopes, and puts the
 caller in ``g.principal``. Verified tokens are trusted for a few seconds per
-process (``COE_AUTH_CACHE_TTL``) so a hot path costs no query; revoking
-through this process takes effect at once.
+process (``COE_AUTH_CACHE_TTL``) so a hot path costs no query, and for
+``COE_AUTH_OUTAGE_GRACE`` seconds more while the database is unreachable;
+revoking through this process takes effect at once.
 
 With ``COE_AUTH=off`` (allowed only when bound to loopback) every request from
 a loopback address acts as a local admin and any other is refused.
@@ -25,7 +26,7 @@ from coe_framework.cache import MemoryCache
 from coe_framework.db.models import UserSession, utcnow
 
 from .config import is_loopback_host
-from .database import db
+from .database import DATABASE_DOWN, db
 from .problems import Problem
 from .tokens import expand_scopes, hash_token, hashes_equal, looks_like_token
 
@@ -60,10 +61,18 @@ def aware(moment: datetime | None) -> datetime | None:
 
 
 class TokenVerifier:
-    """Looks tokens up, with a short per-process cache of verified sessions."""
+    """Looks tokens up, with a short per-process cache of verified sessions.
 
-    def __init__(self, ttl: float):
+    A verified session is trusted without a query for ``ttl`` seconds. While
+    the database cannot be reached, a session verified within ``ttl +
+    outage_grace`` seconds stays trusted (so cached reads go on being
+    served); once the database answers again, every token is checked anew.
+    """
+
+    def __init__(self, ttl: float, outage_grace: float = 0.0):
         self.cache = MemoryCache(max_entries=10_000, ttl=ttl) if ttl > 0 else None
+        keep = ttl + outage_grace if ttl > 0 else 0.0
+        self.outage_cache = MemoryCache(max_entries=10_000, ttl=keep) if outage_grace > 0 and keep > 0 else None
 
     def principal_for(self, token: str) -> Principal | None:
         digest = hash_token(token)
@@ -71,21 +80,30 @@ class TokenVerifier:
             cached = self.cache.get(digest)
             if cached is not None:
                 return cached
-        row = db.session.execute(select(UserSession).where(UserSession.token_hash == digest)).scalar_one_or_none()
+        try:
+            row = db.session.execute(select(UserSession).where(UserSession.token_hash == digest)).scalar_one_or_none()
+        except DATABASE_DOWN:
+            known = self.outage_cache.get(digest) if self.outage_cache is not None else None
+            if known is None:
+                raise
+            db.session.rollback()  # the failed query must not poison this request's session
+            return known
         if row is None or not hashes_equal(row.token_hash, digest):
             return None
         principal = Principal(row.id, row.label, expand_scopes(row.scopes or []), aware(row.expires_at), bool(row.revoked))
-        if self.cache is not None:
-            self.cache.put(digest, principal)
+        for cache in (self.cache, self.outage_cache):
+            if cache is not None:
+                cache.put(digest, principal)
         return principal
 
     def forget_session(self, session_id: int) -> None:
-        """Drop a session from this process's cache (after a revocation)."""
-        if self.cache is None:
-            return
-        with self.cache._lock:  # noqa: SLF001 - MemoryCache has no delete-by-value
-            stale = [k for k, (_t, p) in self.cache._data.items() if p.session_id == session_id]  # noqa: SLF001
-        self.cache.delete_many(stale)
+        """Drop a session from this process's caches (after a revocation)."""
+        for cache in (self.cache, self.outage_cache):
+            if cache is None:
+                continue
+            with cache._lock:  # noqa: SLF001 - MemoryCache has no delete-by-value
+                stale = [k for k, (_t, p) in cache._data.items() if p.session_id == session_id]  # noqa: SLF001
+            cache.delete_many(stale)
 
 
 def rate_limit_key() -> str:

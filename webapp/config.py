@@ -54,6 +54,8 @@ class WebSettings:
     auth: str = "on"
     #: Seconds a verified token stays trusted in this process (revocation elsewhere is seen after this).
     auth_cache_ttl: float = 5.0
+    #: Seconds past ``auth_cache_ttl`` a verified token stays trusted while the database is unreachable.
+    auth_outage_grace: float = 300.0
     max_body_bytes: int = 1024 * 1024
     #: The request budget of each token (or client address) across the whole API (a `limits` string).
     rate_limit: str = "6000 per minute"
@@ -91,6 +93,7 @@ class WebSettings:
             "bind": "COE_BIND",
             "auth": "COE_AUTH",
             "auth_cache_ttl": "COE_AUTH_CACHE_TTL",
+            "auth_outage_grace": "COE_AUTH_OUTAGE_GRACE",
             "max_body_bytes": "COE_MAX_BODY_BYTES",
             "rate_limit": "COE_RATE_LIMIT",
             "rate_limit_enabled": "COE_RATE_LIMIT_ENABLED",
@@ -130,6 +133,8 @@ class WebSettings:
             raise ConfigError(f"COE_AUTH=off is only allowed when bound to loopback, not {host!r}")
         if self.max_body_bytes < 1024:
             raise ConfigError("COE_MAX_BODY_BYTES must be at least 1024")
+        if self.auth_outage_grace < 0:
+            raise ConfigError("COE_AUTH_OUTAGE_GRACE must be 0 or more seconds")
         if self.api_log_buffer < 1 or self.api_log_batch < 1:
             raise ConfigError("COE_API_LOG_BUFFER and COE_API_LOG_BATCH must be positive")
         if self.api_log_retention_days < 0:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
+from pydantic import BaseModel
 
 from .problems import PROBLEM_MIMETYPE
+from .schemas import EVENT_NAMES, AnalysisEvent
 
 DESCRIPTION = """CoE analyzes Git repositories with pluggable analyzers.
 
@@ -82,10 +84,29 @@ _TEXT_RESPONSES = {
 }
 
 
+#: Event streams: the event names and the schema of each event's JSON data
+#: (``x-`` extensions: OpenAPI 3.1 has no field for the items of a stream).
+_EVENT_DOCS = {
+    ("/api/v1/analyses/{analysis_id}/events", "get"): {
+        "x-event-names": list(EVENT_NAMES),
+        "x-event-data": {"$ref": "#/components/schemas/AnalysisEvent"},
+    },
+}
+
+
+def _add_model(components: dict[str, Any], name: str, model: type[BaseModel]) -> None:
+    """Put ``model``'s JSON Schema in the components, its nested models as ``name.Nested``."""
+    schema = model.model_json_schema(ref_template=f"#/components/schemas/{name}.{{model}}")
+    for nested, definition in schema.pop("$defs", {}).items():
+        components[f"{name}.{nested}"] = definition
+    components[name] = schema
+
+
 def complete_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """Give every operation the error responses it can return, as problem+json."""
     components = spec.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
+    _add_model(components, "AnalysisEvent", AnalysisEvent)
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -94,7 +115,7 @@ def complete_spec(spec: dict[str, Any]) -> dict[str, Any]:
             operation.setdefault("parameters", []).extend(_HEADERS.get((path, method), []))
             media = _TEXT_RESPONSES.get((path, method))
             if media is not None:
-                responses["200"]["content"] = {media: {"schema": {"type": "string"}}}
+                responses["200"]["content"] = {media: {"schema": {"type": "string"}, **_EVENT_DOCS.get((path, method), {})}}
             codes = {code for code in responses if code[0] in "45"}
             codes |= {"500", "503"}
             if path.startswith("/api/"):

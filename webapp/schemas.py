@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 Status = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
 Scope = Literal["read", "write", "admin"]
@@ -96,6 +96,26 @@ class AnalysisOut(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     repository_analyses: list[RepositoryAnalysisOut]
+
+
+class EventRepository(BaseModel):
+    name: str
+    status: Status
+    commit: str | None = None
+
+
+class AnalysisEvent(BaseModel):
+    """The data of every event on ``/analyses/{id}/events`` (``progress``, ``done``, ``timeout``)."""
+
+    id: int
+    status: Status
+    progress: float
+    progress_message: str | None = None
+    repositories: list[EventRepository]
+
+
+#: The event names of that stream.
+EVENT_NAMES = ("progress", "done", "timeout")
 
 
 class AnalysisPage(BaseModel):
@@ -199,14 +219,14 @@ class FlowCreate(_In):
     name: str = Field(pattern=FLOW_NAME_PATTERN, description="Unique among live flows; also the mirror file name")
     description: str | None = Field(None, max_length=10_000)
     data: dict[str, Any] = Field(default_factory=dict, description="The LangFlow flow definition")
-    is_active: bool = True
+    is_active: StrictBool = True  # 0, 1 or "true" are not booleans
 
 
 class FlowPatch(_In):
     name: str | None = Field(None, pattern=FLOW_NAME_PATTERN)
     description: str | None = Field(None, max_length=10_000)
     data: dict[str, Any] | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class FlowOut(BaseModel):

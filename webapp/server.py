@@ -78,7 +78,7 @@ def serve_gunicorn(host: str, port: int, *, workers: int, threads: int, timeout:
     options = {
         "bind": bind,
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "coe_webapp.server_errors.ProblemThreadWorker",  # gthread; its own errors in problem+json
         "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 30,

@@ -152,7 +152,8 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
     elif overrides:
         settings = replace(settings, **overrides)
     url = parse_url(settings.url)
-    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": settings.pool_pre_ping}
+    # hide_parameters: SQL errors and echo never carry values (tokens, result data) into logs.
+    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": settings.pool_pre_ping, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         # A local file cannot drop the connection: pinging it would only add a round trip.
         kwargs["pool_pre_ping"] = False

@@ -206,7 +206,8 @@ def request_dict(req: AnalysisRequest) -> dict[str, Any]:
         "id": req.id,
         "status": req.status,
         "progress": req.progress,
-        "progress_message": req.progress_message,
+        # Rows finished before messages were cleared on completion still hold their last one.
+        "progress_message": None if req.status in FINISHED_STATUSES else req.progress_message,
         "error": req.error,
         "repositories": req.repositories,
         "ref": req.ref,
@@ -581,6 +582,7 @@ class Store:
                 values["finished_at"] = utcnow()
                 values["lease_owner"] = None
                 values["lease_expires_at"] = None
+                values["progress_message"] = None  # what it was doing last is stale once it ended
             elif status == "running":
                 values["started_at"] = utcnow()
         if progress is not None:

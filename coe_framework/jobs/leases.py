@@ -88,6 +88,17 @@ class ReapReport:
         return bool(self.requeued or self.failed or self.cancelled)
 
 
+#: Lease-owner label of an analysis run directly by the process that asked for it (``coe analyze``).
+DIRECT_RUN_LABEL = "direct"
+#: Why the reaper fails a direct run whose lease expired: nothing else can finish it.
+DIRECT_RUN_STOPPED = "the process running it stopped (its lease expired without a heartbeat)"
+
+
+def is_direct_run(owner: str | None) -> bool:
+    """True when ``owner`` holds a direct run's lease (see :meth:`JobQueue.hold`)."""
+    return bool(owner) and f":{DIRECT_RUN_LABEL}:" in str(owner)
+
+
 def _lost_reason(owner: str | None, attempt: int, max_attempts: int) -> str:
     return f"attempt {attempt} of {max_attempts}: worker {owner or 'unknown'} stopped renewing its lease (died or stalled)"
 
@@ -191,12 +202,31 @@ class JobQueue:
             if row.cancel_requested:
                 self._settle(conn, T.c.id == row.id, "cancelled", "cancelled" if expired else "cancelled before it ran", now)
                 return Claim(None, "cancelled", "cancelled")
-            if expired and row.attempts >= row.max_attempts:
-                reason = "gave up: " + _lost_reason(row.lease_owner, row.attempts, row.max_attempts)
+            if expired and (row.attempts >= row.max_attempts or is_direct_run(row.lease_owner)):
+                reason = DIRECT_RUN_STOPPED if is_direct_run(row.lease_owner) else (
+                    "gave up: " + _lost_reason(row.lease_owner, row.attempts, row.max_attempts))
                 self._settle(conn, T.c.id == row.id, "failed", reason, now)
                 return Claim(None, "failed", "failed")
             lease = self._take(conn, row, owner, now)
             return Claim(lease, "claimed", "running") if lease else Claim(None, "busy", "running")
+
+    def hold(self, request_id: int, owner: str) -> Lease | None:
+        """Lease a request that its own process runs (``coe analyze``), so it can be reaped.
+
+        The row must be running with no lease. It gets a single attempt:
+        no worker can finish another process's run, so once the lease
+        expires the reaper fails it (:data:`DIRECT_RUN_STOPPED`) instead of
+        queueing it again.
+        """
+        now = self.clock()
+        guard = (T.c.id == request_id) & (T.c.status == "running") & T.c.lease_owner.is_(None)
+        values = self._lease_values(owner, now)
+        values.pop("progress")
+        with self.engine.begin() as conn:
+            if conn.execute(update(T).where(guard).values(**values, max_attempts=1)).rowcount != 1:
+                return None
+            row = conn.execute(select(T.c.attempts, T.c.priority).where(T.c.id == request_id)).one()
+        return Lease(request_id, owner, int(row.attempts), 1, int(row.priority), now + self.lease)
 
     # -- while running -----------------------------------------------------
 
@@ -240,6 +270,7 @@ class JobQueue:
         }
         if status in FINISHED_STATUSES:
             values["finished_at"] = now
+            values["progress_message"] = None  # what it was doing last is stale once it ended
             if status in ("succeeded", "partial"):
                 values["progress"] = 1.0
         return conn.execute(update(T).where(where).values(**values)).rowcount == 1
@@ -286,6 +317,8 @@ class JobQueue:
                 reason = _lost_reason(row.lease_owner, row.attempts, row.max_attempts)
                 if row.cancel_requested:
                     status, error, bucket = "cancelled", "cancelled", report.cancelled
+                elif is_direct_run(row.lease_owner):
+                    status, error, bucket = "failed", DIRECT_RUN_STOPPED, report.failed
                 elif row.attempts >= row.max_attempts:
                     status, error, bucket = "failed", f"gave up: {reason}", report.failed
                 else:

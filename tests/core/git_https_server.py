@@ -17,12 +17,13 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 made with the openssl command."""
+def make_certificate(directory: Path, names: Iterable[str] = (), address: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for ``address`` (and the DNS ``names``) made with the openssl command."""
     cert, key = directory / "cert.pem", directory / "key.pem"
+    alt = ",".join([f"IP:{address}", *(f"DNS:{name}" for name in names)])
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={address}",
+         "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )
     return cert, key
@@ -32,15 +33,20 @@ class GitHttpsServer:
     """Serves bare repositories under ``root`` over smart HTTP with TLS.
 
     Paths starting with ``/private/`` need HTTP basic auth ``user:secret``;
-    ``seen_auth`` records the Authorization headers received.
+    ``seen_auth`` records the Authorization headers received. A path
+    starting with a key of ``redirects`` is answered with a 302 to that
+    value plus the rest of the path; ``seen_paths`` records every request.
     """
 
-    def __init__(self, root: Path, cert: Path, key: Path):
+    def __init__(self, root: Path, cert: Path, key: Path, address: str = "127.0.0.1"):
         self.root = root
+        self.address = address
         self.seen_auth: list[str] = []
+        self.seen_paths: list[str] = []
+        self.redirects: dict[str, str] = {}
         backend = Path(subprocess.run(["git", "--exec-path"], capture_output=True, text=True, check=True).stdout.strip()) / "git-http-backend"
         self.backend = str(backend)
-        self.server: WSGIServer = make_server("127.0.0.1", 0, self.app, handler_class=_QuietHandler)
+        self.server: WSGIServer = make_server(address, 0, self.app, handler_class=_QuietHandler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
@@ -48,13 +54,24 @@ class GitHttpsServer:
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.server.server_port}"
+        return f"https://{self.address}:{self.server.server_port}"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_port
 
     def app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         if auth:
             self.seen_auth.append(auth)
         path = environ.get("PATH_INFO", "")
+        self.seen_paths.append(path)
+        for prefix, target in self.redirects.items():
+            if path.startswith(prefix):
+                query = environ.get("QUERY_STRING", "")
+                location = target + path[len(prefix):] + (f"?{query}" if query else "")
+                start_response("302 Found", [("Location", location), ("Content-Length", "0")])
+                return [b""]
         if path.startswith("/private/") and auth != "Basic " + base64.b64encode(b"user:secret").decode():
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"'), ("Content-Length", "0")])
             return [b""]

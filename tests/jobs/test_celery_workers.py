@@ -116,6 +116,7 @@ def _wait(predicate: Callable[[], bool], seconds: float, worker: Worker) -> None
 SHARED_DATABASE = "postgresql" if os.environ.get("COE_TEST_DATABASE_URL", "").strip() else "sqlite"
 
 
+@pytest.mark.hostile  # part of the standing fault suite (pytest -m hostile)
 @pytest.mark.parametrize("database_url", [SHARED_DATABASE], indirect=True)
 def test_a_killed_worker_loses_no_analysis(broker_env: dict[str, str], store: Any, make_repo: Callable[..., Any], tmp_path: Path) -> None:
     from coe_framework import jobs

@@ -17,7 +17,7 @@ from ..database import DATABASE_DOWN
 from ..pagination import page_response
 from ..problems import Problem
 from ..result_documents import ResultDocument
-from ..schemas import AnalysisCreate, AnalysisListQuery, AnalysisOut, AnalysisPage, ResultsOut
+from ..schemas import AnalysisCreate, AnalysisEvent, AnalysisListQuery, AnalysisOut, AnalysisPage, EventRepository, ResultsOut
 from ..submission import same_submission, validate_submission
 from .common import cached_json_response, coe, json_bytes, not_found, result_out, store, store_errors, strong_etag
 
@@ -200,16 +200,17 @@ def _event(kind: str, data: dict[str, Any]) -> str:
 
 
 def _snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": analysis["id"],
-        "status": analysis["status"],
-        "progress": analysis["progress"],
-        "progress_message": analysis["progress_message"],
-        "repositories": [
-            {"name": ra["repository"]["name"], "status": ra["status"], "commit": ra["commit"]}
+    """An event's data, built through its documented schema (``AnalysisEvent``)."""
+    return AnalysisEvent(
+        id=analysis["id"],
+        status=analysis["status"],
+        progress=analysis["progress"],
+        progress_message=analysis["progress_message"],
+        repositories=[
+            EventRepository(name=ra["repository"]["name"], status=ra["status"], commit=ra["commit"])
             for ra in analysis["repository_analyses"]
         ],
-    }
+    ).model_dump()
 
 
 @bp.get("/analyses/<int:analysis_id>/events")
