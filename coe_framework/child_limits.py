@@ -83,7 +83,7 @@ class ChildLimits:
             return f"it used more than {self.cpu_seconds}s of CPU time ({self.cpu_setting})"
         name = _signal_name(signum)
         if signum in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT) and self.memory:
-            return f"killed by {name}; the memory limit is {self.memory // (1024 * 1024)} MiB ({self.memory_setting})"
+            return f"killed by {name} (a crash, or memory beyond {self.memory // (1024 * 1024)} MiB: {self.memory_setting})"
         if signum == signal.SIGKILL:
             return f"killed by {name} (out of memory, or stopped from outside)"
         return f"killed by {name}"

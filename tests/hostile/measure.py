@@ -61,6 +61,7 @@ def run_measured(args: Sequence[str], *, env: Mapping[str, str] | None = None, c
             )
         with open(report) as handle:
             figures = json.load(handle)
+        _record(figures)
         return Measured(
             figures["returncode"],
             Path(out_path).read_text(errors="replace"),
@@ -68,6 +69,18 @@ def run_measured(args: Sequence[str], *, env: Mapping[str, str] | None = None, c
             figures["peak_rss"],
             figures["seconds"],
         )
+
+
+def _record(figures: dict) -> None:
+    """Append this run's figures to ``$HOSTILE_FIGURES`` (a JSON-lines file) when it is set.
+
+    docs/reliability.md's table is made from it; nothing asserts on time.
+    """
+    target = os.environ.get("HOSTILE_FIGURES")
+    if target:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        with open(target, "a") as handle:
+            handle.write(json.dumps({"test": test, "seconds": round(figures["seconds"], 2), "peak_mib": round(figures["peak_rss"] / 2**20)}) + "\n")
 
 
 def coe_command(*args: str) -> list[str]:
