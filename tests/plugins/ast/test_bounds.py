@@ -12,10 +12,10 @@ from plugins.ast.treesitter_analysis import analyze_treesitter
 
 
 def test_parents_are_indices_into_the_sorted_symbols() -> None:
-    source = b"class Shape { area() { function helper() {} } }\nfunction main() {}\n"
+    source = b"class Shape { area() { function inner() {} } }\nfunction main() {}\n"
     symbols = analyze_treesitter("javascript", source)["symbols"]
     names = [(s["qualified_name"], s["parent"]) for s in symbols]
-    assert names == [("Shape", None), ("Shape.area", 0), ("Shape.area.helper", 1), ("main", None)]
+    assert names == [("Shape", None), ("Shape.area", 0), ("Shape.area.inner", 1), ("main", None)]
 
 
 def test_depth_is_capped_with_a_finding_and_linear_output() -> None:
