@@ -18,6 +18,7 @@ import git
 from pydantic import BaseModel
 
 from .analyzer import NoOptions
+from .child_limits import ChildLimits, apply_limits
 from .gitutil import decode_path, display_path, git_environment, run_git
 
 #: git's own binary test: a NUL byte in the first 8000 bytes.
@@ -108,6 +109,19 @@ def list_files(repo_path: str | Path, commit: str) -> list[FileEntry]:
     return entries
 
 
+class LimitedGit(git.Git):
+    """GitPython's command wrapper whose git processes run under the git caps.
+
+    No parent-death signal here: a persistent ``cat-file`` may outlive the
+    thread that started it, and it ends by itself when its stdin closes.
+    """
+
+    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        limits = ChildLimits.git()
+        kwargs.setdefault("preexec_fn", lambda: apply_limits(limits))
+        return super().execute(command, *args, **kwargs)
+
+
 class BlobReader:
     """Reads blobs through one persistent ``git cat-file --batch`` per process.
 
@@ -123,7 +137,7 @@ class BlobReader:
 
     def _handle(self) -> git.Git:
         if self._git is None or self._pid != os.getpid():
-            handle = git.Git(self.repo_path)
+            handle = LimitedGit(self.repo_path)
             handle.update_environment(**git_environment())
             self._git, self._pid = handle, os.getpid()
         return self._git
@@ -233,7 +247,7 @@ class AnalysisContext:
 
     def git(self) -> git.Git:
         """A GitPython command wrapper on this repository, hardened against its config."""
-        handle = git.Git(self.repo_path)
+        handle = LimitedGit(self.repo_path)
         handle.update_environment(**git_environment())
         return handle
 

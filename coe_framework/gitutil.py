@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+from .child_limits import ChildLimits, git_preexec, kill_group
 
 #: Settings forced on every git invocation (command-line scope).
 HARDENED_CONFIG: tuple[tuple[str, str], ...] = (
@@ -37,6 +39,8 @@ HARDENED_CONFIG: tuple[tuple[str, str], ...] = (
     ("fetch.fsckObjects", "true"),
     ("gc.auto", "0"),
     ("maintenance.auto", "false"),
+    # Pack windows stay well inside the address-space cap git runs with.
+    ("core.packedGitLimit", "512m"),
 )
 
 
@@ -82,6 +86,11 @@ def scrub_process_environment() -> None:
         del os.environ[key]
 
 
+def git_process_options(limits: ChildLimits | None = None) -> dict[str, Any]:
+    """``Popen`` keywords for a git child: its own process group, the git caps, death with us."""
+    return {"process_group": 0, "preexec_fn": git_preexec(limits or ChildLimits.git(), os.getpid())}
+
+
 def run_git(
     args: Sequence[str],
     cwd: str | Path | None = None,
@@ -94,27 +103,47 @@ def run_git(
     """Run ``git ARGS`` with the hardened environment and capture bytes output.
 
     Raises :class:`GitError` with git's own first error line when ``check`` is
-    true and git fails or times out.
+    true and git fails or times out. git runs in a process group of its own
+    (a timeout kills the group), dies with its parent and under the caps of
+    :meth:`ChildLimits.git`; a death by a cap is reported naming the setting.
     """
     cmd = ["git", *args]
+    limits = ChildLimits.git()
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             cmd,
             cwd=cwd,
             env=dict(env) if env is not None else git_environment(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **git_process_options(limits),
         )
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+    try:
+        stdout, stderr = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.communicate()
+        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
+    except BaseException:
+        kill_group(proc.pid)
+        proc.wait()
+        raise
+    if check and proc.returncode < 0:
+        raise GitError(f"git {args[0]} failed: {limits.describe_signal(-proc.returncode)}")
+    if check and proc.returncode != 0 and _out_of_memory(stderr):
+        raise GitError(f"git {args[0]} {limits.memory_error()}")
     if check and proc.returncode != 0:
-        raise GitError(first_error_line(proc.stderr) or f"git {args[0]} failed with exit code {proc.returncode}")
-    return proc
+        raise GitError(first_error_line(stderr) or f"git {args[0]} failed with exit code {proc.returncode}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def _out_of_memory(stderr: bytes) -> bool:
+    """git's own words for a failed allocation (what hitting the address-space cap looks like)."""
+    text = stderr.lower()
+    return b"out of memory" in text or b"cannot allocate memory" in text or b"mmap failed" in text
 
 
 def first_error_line(stderr: bytes) -> str:

@@ -27,7 +27,9 @@ from typing import Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .addresses import AddressRefused, check_addresses, literal_address, resolve
-from .gitutil import GitError, first_error_line, git_environment, run_git
+from .child_limits import kill_group
+from .gitutil import GitError, first_error_line, git_environment, git_process_options, run_git
+from .tree_guard import TreeTooLarge, check_tree
 
 SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\\].*)$")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -259,7 +261,8 @@ def _default_branch(git_dir: Path) -> str | None:
 
 
 def _commit_info(git_dir: Path, commit: str) -> tuple[str, str, str]:
-    out = run_git(["show", "-s", "--no-show-signature", "--format=%cI%x00%aN <%aE>%x00%s", commit], cwd=git_dir, timeout=30).stdout
+    # ``log -1`` reads the commit object only; ``show -s`` would walk its tree.
+    out = run_git(["log", "-1", "--no-walk", "--no-show-signature", "--format=%cI%x00%aN <%aE>%x00%s", commit, "--"], cwd=git_dir, timeout=30).stdout
     date, author, subject = (out.decode("utf-8", "replace").rstrip("\n").split("\0") + ["", "", ""])[:3]
     return date, author, subject
 
@@ -280,6 +283,10 @@ def prepare(
     else:
         git_dir = mirror(source, workspace or default_workspace(), timeout=timeout, max_bytes=max_bytes, fetch=fetch)
     ref_name, commit = resolve_ref(git_dir, ref)
+    try:
+        check_tree(git_dir, commit)
+    except TreeTooLarge as exc:
+        raise SourceError(str(exc)) from None
     date, author, message = _commit_info(git_dir, commit)
     return PreparedRepository(source, git_dir, ref_name, commit, _default_branch(git_dir), date, author, message)
 
@@ -307,7 +314,10 @@ def _dir_size(path: Path) -> int:
 
 def _run_capped(args: Sequence[str], cwd: Path | None, env: dict[str, str], watch: Path, timeout: float, max_bytes: int) -> None:
     """Run git while watching the size of ``watch``; kill it past either cap."""
-    proc = subprocess.Popen(["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        **git_process_options(),
+    )
     stderr_chunks: list[bytes] = []
     drain = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
     drain.start()
@@ -320,7 +330,7 @@ def _run_capped(args: Sequence[str], cwd: Path | None, env: dict[str, str], watc
         elif watch.exists() and _dir_size(watch) > max_bytes:
             reason = f"repository is larger than the {max_bytes // (1024 * 1024)} MiB limit"
         if reason:
-            proc.kill()
+            kill_group(proc.pid)
             proc.wait()
             break
     drain.join(5)

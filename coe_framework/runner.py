@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -22,8 +23,6 @@ import signal
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -33,7 +32,9 @@ from pydantic import BaseModel
 from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
 from .errors import one_line
 from .cache import KeyValueCache, MemoryCache
+from .child_limits import ChildLimits, enter_child, kill_group
 from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo
+from .file_pool import FilePool
 from .gitutil import scrub_process_environment
 from .plugins import PluginManager
 
@@ -163,12 +164,20 @@ class _Isolated:
     state_set: bool = False
 
 
-def _execute(analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext) -> _Isolated:
-    """Run ``call(ctx)`` and validate its output; never raises."""
+def _execute(
+    analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext, limits: ChildLimits | None = None
+) -> _Isolated:
+    """Run ``call(ctx)`` and validate its output; never raises.
+
+    ``limits`` are the caps this process runs under, named when it runs out of memory.
+    """
     try:
         data = call(ctx)
     except Cancelled:
         return _Isolated("cancelled", error="cancelled")
+    except MemoryError:
+        reason = limits.memory_error() if limits is not None else "ran out of memory"
+        return _Isolated("failed", error=f"analyzer '{analyzer.name}' {reason}")
     except Exception as exc:  # noqa: BLE001 - an analyzer may raise anything
         log.debug("analyzer %s raised", analyzer.name, exc_info=True)
         return _Isolated("failed", error=_describe_exception(exc))
@@ -184,13 +193,15 @@ def _execute(analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: An
     return _Isolated("succeeded", text=text, state=state, state_set=ctx._state_set)
 
 
-def _child_main(conn: Any, analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext) -> None:
+def _child_main(conn: Any, analyzer: Analyzer, call: Callable[[AnalysisContext], Any], ctx: AnalysisContext, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop us
+    limits = ChildLimits.analyzer()
+    enter_child(limits, parent_pid)
     scrub_process_environment()
     ctx._reader = None  # never share the parent's cat-file pipe
     ctx._progress = lambda done, total, message: conn.send(("progress", done, total, message))
     try:
-        outcome = _execute(analyzer, call, ctx)
+        outcome = _execute(analyzer, call, ctx, limits)
         conn.send(("done", outcome))
     except BaseException as exc:  # noqa: BLE001 - report anything, even while sending
         with contextlib.suppress(Exception):
@@ -210,7 +221,7 @@ def _run_in_child(
 ) -> _Isolated:
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
-    proc = mp.Process(target=_child_main, args=(sender, analyzer, call, ctx), daemon=True)
+    proc = mp.Process(target=_child_main, args=(sender, analyzer, call, ctx, os.getpid()), daemon=True)
     proc.start()
     sender.close()
     deadline = time.monotonic() + timeout
@@ -236,12 +247,12 @@ def _run_in_child(
                 result = _Isolated("timed_out", error=f"analyzer '{analyzer.name}' timed out after {timeout:g}s")
     finally:
         if proc.is_alive() and (result is None or result.status in ("cancelled", "timed_out")):
-            proc.kill()
+            kill_group(proc.pid)  # the child and the git processes it started
         proc.join(5)
         receiver.close()
     if result is None:
         code = proc.exitcode
-        reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        reason = ChildLimits.analyzer().describe_signal(-code) if code is not None and code < 0 else f"exit code {code}"
         result = _Isolated("failed", error=f"analyzer '{analyzer.name}' process died ({reason})")
     return result
 
@@ -300,18 +311,28 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def analyze_file_batch(
-    analyzer: FileAnalyzer, options: BaseModel, repo_path: str, items: Sequence[tuple[str, str]], file_timeout: float
+    analyzer: FileAnalyzer,
+    options: BaseModel,
+    repo_path: str,
+    items: Sequence[tuple[str, str]],
+    *,
+    file_timeout: float,
+    before_file: Callable[[int], None] | None = None,
+    limits: ChildLimits | None = None,
 ) -> list[tuple[str, dict[str, Any], bool]]:
     """Run ``analyze_file`` over ``(path, blob sha)`` pairs inside a worker.
 
     Returns ``(path, output, cacheable)`` per file; failures become outputs
     with an ``error`` key so one bad file never sinks the batch.
+    ``before_file(index)`` is told which file starts (the pool watches it).
     """
     reader = _worker_readers.get(repo_path)
     if reader is None:
         reader = _worker_readers[repo_path] = BlobReader(repo_path)
     out: list[tuple[str, dict[str, Any], bool]] = []
-    for path, sha in items:
+    for index, (path, sha) in enumerate(items):
+        if before_file is not None:
+            before_file(index)
         try:
             data = reader.read(sha)
             with _time_limit(file_timeout):
@@ -322,6 +343,8 @@ def analyze_file_batch(
             out.append((path, result, True))
         except TimeoutError:
             out.append((path, {"error": f"took longer than {file_timeout:g}s", "capped": True}, False))
+        except MemoryError:
+            out.append((path, {"error": (limits or ChildLimits.file_worker()).memory_error(), "capped": True}, False))
         except Exception as exc:  # noqa: BLE001
             out.append((path, {"error": _describe_exception(exc)}, True))
     return out
@@ -374,27 +397,11 @@ class Runner:
             isolation = "thread"
         self.isolation = isolation
         self.limits = limits or Limits()
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
 
     # -- pool --------------------------------------------------------------
 
-    def _get_pool(self) -> ProcessPoolExecutor | None:
-        if self.workers <= 1:
-            return None
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("fork"), initializer=scrub_process_environment
-                )
-            return self._pool
-
     def close(self) -> None:
-        """Stop the worker pool."""
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+        """Release what the runner holds (file workers live for one run; nothing is left)."""
 
     def __enter__(self) -> "Runner":
         return self
@@ -560,31 +567,23 @@ class Runner:
             done += len(batch_out)
             step(0.9 * done / max(1, total), f"{done}/{total} files")
 
-        pool = self._get_pool()
         batches = [[(e.path, e.sha) for e in batch] for batch in _batches(todo, self.workers)]
         step(0.0, f"{total} files to analyze, {len(cached)} cached")
-        futures: set[Future[Any]] = set()
         try:  # whatever happens, what was analysed goes into the cache
-            if pool is None:
+            if self.isolation == "thread":
                 for batch in batches:
                     if is_cancelled():
                         raise Cancelled("analysis cancelled")
-                    absorb(analyze_file_batch(analyzer, opts, ctx.repo_path, batch, file_timeout))
-            else:
-                futures = {pool.submit(analyze_file_batch, analyzer, opts, ctx.repo_path, batch, file_timeout) for batch in batches}
-                while futures:
-                    finished, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-                    if is_cancelled():
-                        raise Cancelled("analysis cancelled")
-                    for future in finished:
-                        absorb(future.result())
-        except BrokenProcessPool:
-            with self._pool_lock:
-                self._pool = None  # a worker died; start a fresh pool next time
-            raise RuntimeError("a file worker process died (out of memory or killed)") from None
+                    absorb(analyze_file_batch(analyzer, opts, ctx.repo_path, batch, file_timeout=file_timeout))
+            elif batches:
+                # A pool per run: its workers die with this thread, which waits for them.
+                work = functools.partial(analyze_file_batch, analyzer, opts, ctx.repo_path, file_timeout=file_timeout)
+                with FilePool(min(self.workers, len(batches)), work) as pool:
+                    for batch_out in pool.run(batches, file_timeout, is_cancelled):
+                        absorb(batch_out)
+                    if pool.replaced:
+                        stats["workers_replaced"] = pool.replaced
         finally:
-            for future in futures:
-                future.cancel()
             if fresh:
                 self.blob_cache.put_many(fresh)
         tree_key = cache_key("files", analyzer.name, analyzer.version, ohash, *sorted(keys.values()))

@@ -12,11 +12,14 @@ from .languages import language_of
 from .models import AstOptions, AstResult
 from .python_analysis import analyze_python
 from .repository_summary import summarize
+from .result_bounds import bound_result, parent_name
 from .treesitter_analysis import analyze_treesitter
 
 if TYPE_CHECKING:  # pragma: no cover
     from coe_framework.context import AnalysisContext, FileEntry
 
+#: Width of the ``ast_nodes`` name columns.
+_COLUMN = 2048
 _FILE_ROW_KEYS = ("language", "sloc", "complexity", "max_complexity", "maintainability", "functions", "error")
 
 
@@ -26,7 +29,7 @@ class AstAnalyzer(FileAnalyzer):
     complexity and imports for eleven more languages through tree-sitter."""
 
     name: ClassVar[str] = "ast"
-    version: ClassVar[str] = "1.1"
+    version: ClassVar[str] = "1.1"  # 1.1: a symbol's parent is an index; depth and size caps; radon continuation lines; C++ compile-time conditions
     description: ClassVar[str] = "Code structure and complexity: radon-exact Python metrics, tree-sitter for other languages"
     Options: ClassVar[type[BaseModel]] = AstOptions
     Result: ClassVar[type[BaseModel]] = AstResult
@@ -56,13 +59,13 @@ class AstAnalyzer(FileAnalyzer):
             return {"error": "not a supported language"}
         try:
             if language == "python":
-                result = analyze_python(data)
+                result = analyze_python(data, options.max_depth)
             else:
-                result = analyze_treesitter(language, data, options.file_timeout)
+                result = analyze_treesitter(language, data, options.file_timeout, options.max_depth)
         except RecursionError:
             return {"language": language, "error": "nesting too deep to analyze", "loc": data.count(b"\n")}
         result["size"] = len(data)
-        return result
+        return bound_result(result, options.max_result_size)
 
     def aggregate(self, ctx: "AnalysisContext", files: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Per-file results (with their blob SHA) plus the repository summary."""
@@ -82,15 +85,16 @@ class AstAnalyzer(FileAnalyzer):
             row = {"path": path, "size": result.get("size"), "lines": result.get("loc"), "blob_sha": result.get("blob_sha")}
             row.update({key: result.get(key) for key in _FILE_ROW_KEYS})
             code_files.append(row)
-            for symbol in result.get("symbols") or ():
+            symbols = result.get("symbols") or []
+            for symbol in symbols:
                 ast_nodes.append({
                     "path": path,
                     "kind": symbol["kind"],
-                    "name": symbol["name"],
-                    "qualified_name": symbol["qualified_name"],
+                    "name": symbol["name"][:_COLUMN],
+                    "qualified_name": symbol["qualified_name"][:_COLUMN],
                     "line_start": symbol["line_start"],
                     "line_end": symbol["line_end"],
-                    "parent": symbol.get("parent"),
+                    "parent": parent_name(symbols, symbol),
                     "complexity": symbol.get("complexity"),
                     "cognitive_complexity": symbol.get("cognitive_complexity"),
                 })

@@ -7,6 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .languages import LANGUAGES
 
+#: Definitions nested deeper than this are left out (the file reports it).
+DEFAULT_MAX_DEPTH = 64
+#: A file's serialized result beyond this many bytes keeps its figures only.
+DEFAULT_MAX_RESULT_SIZE = 4 * 1024 * 1024
+
 
 class AstOptions(BaseModel):
     """What the ``ast`` analyzer looks at and how hard it may try."""
@@ -23,6 +28,14 @@ class AstOptions(BaseModel):
     max_file_size: int = Field(1024 * 1024, ge=1, le=64 * 1024 * 1024, description="Files larger than this many bytes are reported as capped.")
     file_timeout: float = Field(10.0, gt=0, le=600, description="Seconds one file may take before it is reported as capped.")
     top_n: int = Field(20, ge=1, le=1000, description="How many functions and files the summary's rankings hold.")
+    max_depth: int = Field(
+        DEFAULT_MAX_DEPTH, ge=1, le=1000,
+        description="Definitions nested deeper than this are left out; the file gets a warning and `depth_capped`.",
+    )
+    max_result_size: int = Field(
+        DEFAULT_MAX_RESULT_SIZE, ge=1024, le=256 * 1024 * 1024,
+        description="A file whose result would be larger (bytes of JSON) keeps its figures but not its symbols and imports.",
+    )
 
     @field_validator("languages")
     @classmethod
@@ -45,7 +58,8 @@ class Symbol(BaseModel):
     qualified_name: str
     line_start: int
     line_end: int
-    parent: Optional[str] = None
+    #: Index in the same file's ``symbols`` of the enclosing definition.
+    parent: Optional[int] = None
     complexity: int
 
 

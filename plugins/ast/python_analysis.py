@@ -10,11 +10,13 @@ import ast
 import math
 from typing import Any
 
+from .models import DEFAULT_MAX_DEPTH
 from .python_cognitive import cognitive_complexity
 from .python_complexity import body_decision_points, cc_rank, class_complexity
 from .python_halstead import halstead_report
 from .python_raw import RawMetricsError, raw_metrics
 from .python_source import SourceDecodeError, decode_python_source
+
 
 
 
@@ -76,17 +78,27 @@ def _import_records(node: ast.Import | ast.ImportFrom) -> list[dict[str, Any]]:
 class _SymbolCollector:
     """Builds symbols (with radon's complexity) and imports from scope nodes."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         self.symbols: list[dict[str, Any]] = []
         self.imports: list[dict[str, Any]] = []
+        self.max_depth = max_depth
+        self.depth_capped = False
+        self._index: dict[int, int] = {}  # id(symbol) -> its position in ``symbols``
+        self._depth: dict[int, int] = {}  # id(symbol) -> how many definitions enclose it, plus one
 
     def take(self, found: list[ast.AST], parent: dict[str, Any] | None) -> tuple[list[int], list[int]]:
-        """Record ``found`` nodes; return (function complexities, class real complexities)."""
+        """Record ``found`` nodes; return (function complexities, class real complexities).
+
+        Definitions deeper than ``max_depth`` are left out and flagged.
+        """
         functions: list[int] = []
         classes: list[int] = []
+        depth = self._depth[id(parent)] if parent is not None else 0
         for node in found:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.imports.extend(_import_records(node))
+            elif depth >= self.max_depth:
+                self.depth_capped = True
             elif isinstance(node, ast.ClassDef):
                 classes.append(self._class(node, parent))
             else:
@@ -104,13 +116,15 @@ class _SymbolCollector:
             "line_end": node.end_lineno or node.lineno,
             "def_line": node.lineno,
             "column": node.col_offset,
-            "parent": parent["qualified_name"] if parent else None,
+            "parent": self._index[id(parent)] if parent else None,
             "complexity": 0,
             "rank": "A",
             "cognitive_complexity": 0,
             "decorators": [_dotted(d) for d in node.decorator_list],
             "docstring": ast.get_docstring(node, clean=False) is not None,
         }
+        self._index[id(symbol)] = len(self.symbols)
+        self._depth[id(symbol)] = (self._depth[id(parent)] if parent is not None else 0) + 1
         self.symbols.append(symbol)
         return symbol
 
@@ -133,6 +147,7 @@ class _SymbolCollector:
         nested: list[ast.AST] = []
         points = body_decision_points(node.body, nested)
         start = len(self.symbols)
+        own_index = start - 1
         methods, _inner = self.take(nested, symbol)
         real = 1 + points + sum(methods)
         score = class_complexity(real, len(methods))
@@ -140,7 +155,7 @@ class _SymbolCollector:
         symbol["rank"] = cc_rank(score)
         symbol["methods"] = len(methods)
         symbol["cognitive_complexity"] = sum(
-            s["cognitive_complexity"] for s in self.symbols[start:] if s["parent"] == symbol["qualified_name"] and s["kind"] == "method"
+            s["cognitive_complexity"] for s in self.symbols[start:] if s["parent"] == own_index and s["kind"] == "method"
         )
         return real
 
@@ -149,7 +164,19 @@ def _line_count(source: str) -> int:
     return len(source.splitlines())
 
 
-def analyze_python(data: bytes) -> dict[str, Any]:
+def _parse_failure(exc: BaseException) -> str:
+    """Why ``ast.parse`` gave up, never empty.
+
+    CPython's parser reports running out of its own stack on deep nesting
+    (thousands of nested lambdas or brackets) as a bare ``MemoryError``.
+    """
+    if isinstance(exc, (MemoryError, RecursionError)):
+        detail = str(exc).strip()
+        return f"nesting too deep for the Python parser ({type(exc).__name__}{': ' + detail if detail else ''})"
+    return str(exc).strip() or type(exc).__name__
+
+
+def analyze_python(data: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
     """The ``ast`` analyzer's result for one Python file's bytes; never raises for bad input."""
     try:
         source = decode_python_source(data)
@@ -161,9 +188,9 @@ def analyze_python(data: bytes) -> dict[str, Any]:
         where = f" at line {exc.lineno}" if exc.lineno else ""
         return {"language": "python", "error": f"syntax error{where}: {exc.msg}", "loc": _line_count(source)}
     except (ValueError, MemoryError, RecursionError) as exc:
-        return {"language": "python", "error": f"cannot parse: {exc}", "loc": _line_count(source)}
+        return {"language": "python", "error": f"cannot parse: {_parse_failure(exc)}", "loc": _line_count(source)}
 
-    collector = _SymbolCollector()
+    collector = _SymbolCollector(max_depth)
     found: list[ast.AST] = []
     module_points = body_decision_points(tree.body, found)
     functions, classes = collector.take(found, None)
@@ -196,6 +223,10 @@ def analyze_python(data: bytes) -> dict[str, Any]:
         symbols=symbols,
         imports=sorted(collector.imports, key=lambda i: i["line"]),
     )
+    if collector.depth_capped:
+        result["depth_capped"] = max_depth
+        note = f"definitions nest deeper than {max_depth} levels; the ones below are left out"
+        result["warning"] = f"{result['warning']}; {note}" if result.get("warning") else note
     return result
 
 
@@ -204,14 +235,13 @@ def _outermost_cognitive(symbols: list[dict[str, Any]]) -> int:
 
     A nested function's increments already count toward its enclosing one.
     """
-    by_name = {s["qualified_name"]: s for s in symbols}
     total = 0
     for symbol in symbols:
         if symbol["kind"] == "class":
             continue
-        parent = by_name.get(symbol["parent"]) if symbol["parent"] else None
+        parent = symbols[symbol["parent"]] if symbol["parent"] is not None else None
         while parent is not None and parent["kind"] == "class":
-            parent = by_name.get(parent["parent"]) if parent["parent"] else None
+            parent = symbols[parent["parent"]] if parent["parent"] is not None else None
         if parent is None:
             total += symbol["cognitive_complexity"]
     return total

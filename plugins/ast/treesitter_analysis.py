@@ -15,6 +15,7 @@ from typing import Any
 
 import tree_sitter
 
+from .models import DEFAULT_MAX_DEPTH
 from .treesitter_grammars import GRAMMARS, TYPE_KINDS, GrammarSpec, parser_for
 
 #: Declarator wrappers C and C++ put around a function's name.
@@ -25,6 +26,8 @@ _DECLARATOR_WRAPPERS = frozenset({
 #: Parents that give an anonymous function its name.
 _NAMING_PARENTS = frozenset({"variable_declarator", "public_field_definition", "field_definition", "pair", "assignment_expression"})
 _READ_CHUNK = 64 * 1024
+#: Longest name kept for a symbol, namespace or import.
+MAX_NAME_LENGTH = 256
 
 
 class ParseTimeout(Exception):
@@ -157,13 +160,20 @@ def _line_counts(data: bytes, code_lines: set[int], comment_lines: set[int]) -> 
     return {"loc": len(lines), "sloc": len(code_lines), "comments": comment_only, "blank": blank}
 
 
-def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[str, Any]:
-    """The ``ast`` analyzer's result for one file in a tree-sitter language."""
+def analyze_treesitter(language: str, data: bytes, timeout: float = 0, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
+    """The ``ast`` analyzer's result for one file in a tree-sitter language.
+
+    Symbols nested deeper than ``max_depth`` are left out (their decision
+    points count toward the deepest recorded function) and the file says so;
+    ``timeout`` covers the parse and the walk.
+    """
     spec = GRAMMARS[language]
+    started = time.monotonic()
     try:
         tree = parse_bytes(language, data, timeout)
     except ParseTimeout as exc:
         return {"language": language, "error": str(exc), "capped": True, "loc": data.count(b"\n")}
+    deadline = started + timeout if timeout > 0 else None
     symbols: list[dict[str, Any]] = []
     imports: list[dict[str, Any]] = []
     code_lines: set[int] = set()
@@ -173,11 +183,17 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
     # Nodes are visited in source order, so everything that starts before
     # this byte lies inside a compile-time node met earlier.
     compile_time_end = -1
+    deepest_skipped = 0
+    receivers: dict[int, str] = {}  # Go methods: symbol index -> receiver type name
+    visited = 0
 
-    # (node, index of the owning function symbol or -1, qualified name of the container, its kind)
-    stack: list[tuple[tree_sitter.Node, int, str | None, str | None]] = [(tree.root_node, -1, None, None)]
+    # (node, owning function symbol or -1, enclosing symbol or -1, qualified name of the container, its kind, depth)
+    stack: list[tuple[tree_sitter.Node, int, int, str | None, str | None, int]] = [(tree.root_node, -1, -1, None, None, 0)]
     while stack:
-        node, owner, container, container_kind = stack.pop()
+        node, owner, parent, container, container_kind, depth = stack.pop()
+        visited += 1
+        if deadline is not None and visited % 4096 == 0 and time.monotonic() > deadline:
+            return {"language": language, "error": f"took longer than {timeout:g}s", "capped": True, "loc": data.count(b"\n")}
         kind = node.type
         if node.child_count == 0:
             start_row, end_row = node.start_point[0] + 1, node.end_point[0] + 1
@@ -216,48 +232,54 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
         if kind in spec.imports or kind in spec.import_calls:
             for name in _import_names(language, node, spec):
                 if name:
-                    imports.append({"module": name, "line": node.start_point[0] + 1})
+                    imports.append({"module": _bounded(name), "line": node.start_point[0] + 1})
 
-        child_owner, child_container, child_kind = owner, container, container_kind
+        child = (owner, parent, container, container_kind, depth)
         symbol: dict[str, Any] | None = None
-        if kind in spec.functions:
+        receiver: str | None = None
+        defines = kind in spec.functions or kind in spec.types or kind in spec.namespaces
+        if defines and depth >= max_depth:
+            deepest_skipped = max(deepest_skipped, depth + 1)
+        elif kind in spec.functions:
             name = _function_name(language, node)
             if name is not None or kind not in spec.anonymous_functions:
-                name = name or "<anonymous>"
+                name = _bounded(name or "<anonymous>")
+                parent_kind = container_kind
                 if language == "go" and kind == "method_declaration":
                     receiver = _go_receiver(node)
-                    parent_name, parent_kind = (receiver, "struct") if receiver else (container, container_kind)
-                else:
-                    parent_name, parent_kind = container, container_kind
+                    if receiver:
+                        receiver, parent_kind = _bounded(receiver), "struct"
                 symbol = {
                     "kind": "method" if parent_kind in TYPE_KINDS else "function",
                     "name": name,
-                    "parent": parent_name,
+                    "parent": parent if receiver is None and parent >= 0 else None,
                     "complexity": 1,
                 }
-                child_owner = len(symbols)
         elif kind in spec.types:
             found = _type_symbol(language, node, spec)
             if found is not None:
-                symbol = {"kind": found[0], "name": found[1], "parent": container, "complexity": 0}
+                symbol = {"kind": found[0], "name": _bounded(found[1]), "parent": parent if parent >= 0 else None, "complexity": 0}
         elif kind in spec.namespaces:
             name = node.child_by_field_name("name")
             if name is not None:
-                child_container = f"{container}.{_text(name)}" if container else _text(name)
-                child_kind = "namespace"
+                text = _bounded(_text(name))
+                child = (owner, parent, f"{container}.{text}" if container else text, "namespace", depth + 1)
         if symbol is not None:
-            qualified = f"{symbol['parent']}.{symbol['name']}" if symbol["parent"] else symbol["name"]
+            prefix = receiver if receiver is not None else container
+            qualified = f"{prefix}.{symbol['name']}" if prefix else symbol["name"]
             symbol.update(
                 qualified_name=qualified,
                 line_start=node.start_point[0] + 1,
                 line_end=node.end_point[0] + 1,
             )
+            index = len(symbols)
+            if receiver is not None:
+                receivers[index] = receiver
             symbols.append(symbol)
-            child_container, child_kind = qualified, symbol["kind"]
-        stack.extend((child, child_owner, child_container, child_kind) for child in reversed(node.children))
+            child = (index if symbol["kind"] in ("function", "method") else owner, index, qualified, symbol["kind"], depth + 1)
+        stack.extend((grandchild, *child) for grandchild in reversed(node.children))
 
-    _finish_types(symbols)
-    symbols.sort(key=lambda s: (s["line_start"], -s["line_end"]))
+    symbols = _finish_symbols(symbols, receivers)
     callables = [s["complexity"] for s in symbols if s["kind"] in ("function", "method")]
     result: dict[str, Any] = {"language": language}
     result.update(_line_counts(data, code_lines, comment_lines))
@@ -271,18 +293,48 @@ def analyze_treesitter(language: str, data: bytes, timeout: float = 0) -> dict[s
         symbols=symbols,
         imports=imports,
     )
+    warnings = []
     if error_lines:
         result["syntax_errors"] = len(error_lines)
-        result["warning"] = f"tree-sitter recovered from {len(error_lines)} syntax error(s), first at line {min(error_lines)}"
+        warnings.append(f"tree-sitter recovered from {len(error_lines)} syntax error(s), first at line {min(error_lines)}")
+    if deepest_skipped:
+        result["depth_capped"] = max_depth
+        warnings.append(f"definitions nest deeper than {max_depth} levels; the ones below are left out")
+    if warnings:
+        result["warning"] = "; ".join(warnings)
     return result
 
 
-def _finish_types(symbols: list[dict[str, Any]]) -> None:
-    """A type's complexity is the sum of its methods' (it has no code of its own)."""
-    totals: dict[str, int] = {}
-    for symbol in symbols:
-        if symbol["kind"] == "method" and symbol["parent"]:
-            totals[symbol["parent"]] = totals.get(symbol["parent"], 0) + symbol["complexity"]
+def _bounded(name: str) -> str:
+    """A name no longer than :data:`MAX_NAME_LENGTH` (minified code can hold huge ones)."""
+    return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "\u2026"
+
+
+def _finish_symbols(symbols: list[dict[str, Any]], receivers: dict[int, str]) -> list[dict[str, Any]]:
+    """Sort by position, turn parents into indices of the sorted list, and total types.
+
+    A Go method's parent is the struct its receiver names, when this file
+    defines it. A type's complexity is the sum of its methods' (it has no
+    code of its own).
+    """
+    order = sorted(range(len(symbols)), key=lambda i: (symbols[i]["line_start"], -symbols[i]["line_end"]))
+    position = {old: new for new, old in enumerate(order)}
+    types = {}
+    for index, symbol in enumerate(symbols):
+        if symbol["kind"] not in ("function", "method"):
+            types.setdefault(symbol["qualified_name"], index)
+    for index, receiver in receivers.items():
+        symbols[index]["parent"] = types.get(receiver)
+    totals: dict[str, int] = {}  # by name: a Rust struct and its impl blocks share their methods
+    for index, symbol in enumerate(symbols):
+        if symbol["kind"] == "method":
+            owner = receivers.get(index) or (symbols[symbol["parent"]]["qualified_name"] if symbol["parent"] is not None else None)
+            if owner:
+                totals[owner] = totals.get(owner, 0) + symbol["complexity"]
     for symbol in symbols:
         if symbol["kind"] not in ("function", "method"):
             symbol["complexity"] = totals.get(symbol["qualified_name"], 0)
+    for symbol in symbols:
+        if symbol["parent"] is not None:
+            symbol["parent"] = position[symbol["parent"]]
+    return [symbols[i] for i in order]

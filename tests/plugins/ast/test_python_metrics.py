@@ -98,7 +98,7 @@ def test_cyclomatic_complexity_by_radon_rules() -> None:
     # class: real = 1 + 1 (body) + 1 + 2 (methods) = 5; two methods: int(5 / 2) + 1
     assert (symbols["Shape"]["complexity"], symbols["Shape"]["methods"]) == (3, 2)
     assert symbols["Shape.describe"]["kind"] == "method"
-    assert symbols["Shape.Inner.hidden"]["parent"] == "Shape.Inner"
+    assert result["symbols"][symbols["Shape.Inner.hidden"]["parent"]]["qualified_name"] == "Shape.Inner"
     assert (symbols["outer"]["complexity"], symbols["outer.inner"]["complexity"]) == (1, 2)
     assert symbols["outer.inner"]["kind"] == "function"
     radon = {(b.name, b.complexity) for b in cc_visit(textwrap.dedent(CONSTRUCTS))}

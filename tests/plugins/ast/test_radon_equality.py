@@ -37,7 +37,7 @@ def _radon_visible(symbols: list[dict[str, Any]]) -> list[tuple[str, int, int, s
     """Our blocks that radon's ``cc_visit`` reports: module-level functions and
     classes, and the methods of module-level classes (radon leaves closures and
     nested classes out unless asked)."""
-    top_classes = {s["qualified_name"] for s in symbols if s["kind"] == "class" and s["parent"] is None}
+    top_classes = {index for index, s in enumerate(symbols) if s["kind"] == "class" and s["parent"] is None}
     visible = [s for s in symbols if s["parent"] is None or (s["kind"] == "method" and s["parent"] in top_classes)]
     return sorted(
         ("C" if s["kind"] == "class" else "M" if s["kind"] == "method" else "F", s["def_line"], s["column"], s["name"], s["complexity"], s["rank"])

@@ -1,13 +1,13 @@
 """Outcome and time of three hostile cases: a shared-space address, a redirecting server, a CLI run killed with kill -9.
 
-    .venv/bin/python bench/hostile_bench.py              # the code in this tree
-    .venv/bin/python bench/hostile_bench.py --json out.json
+    .venv/bin/python bench/hostile_sources_bench.py              # the code in this tree
+    .venv/bin/python bench/hostile_sources_bench.py --json out.json
 
 To measure an older revision side by side, extract its ``coe_framework`` and
 put it first on the path (the test utilities still come from this tree):
 
     mkdir -p /tmp/before && git archive REV coe_framework | tar -x -C /tmp/before
-    PYTHONPATH=/tmp/before .venv/bin/python bench/hostile_bench.py
+    PYTHONPATH=/tmp/before .venv/bin/python bench/hostile_sources_bench.py
 
 Cases (every connection stays on loopback):
 
