@@ -388,9 +388,25 @@ class LangFlow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: LangFlow's flag: a reusable component rather than a whole flow.
+    is_component: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: The routing context given to the original API's upsert form of ``POST /flows``.
+    context: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _ts(default=utcnow)
     updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = _ts(index=True)
+
+
+class AnalysisKey(Base):
+    """A client-chosen string id of an analysis (the original API's ``analysis_id``, often a UUID).
+
+    Analyses without one are addressed by their numeric id written as a string.
+    """
+
+    __tablename__ = "analysis_keys"
+
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
 
 
 class ApiLog(Base):

@@ -33,6 +33,7 @@ from .models import (
     NORMALIZED_MODELS,
     PRIORITY_INTERACTIVE,
     REQUEST_STATUSES,
+    AnalysisKey,
     AnalysisRequest,
     AnalysisResult,
     Base,
@@ -458,11 +459,13 @@ class Store:
         request_hash: str | None = None,
         status: str = "queued",
         max_attempts: int = 3,
+        analysis_key: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Record what was asked; returns ``(request, created)``.
 
         With an ``idempotency_key`` already used, the first request is
-        returned and ``created`` is False.
+        returned and ``created`` is False. ``analysis_key`` is a client-chosen
+        string id stored with the request (:class:`IntegrityError` when taken).
         """
         if status not in REQUEST_STATUSES:
             raise StoreError(f"unknown status '{status}'")
@@ -490,6 +493,9 @@ class Store:
                 session.add(req)
                 session.flush()
                 request_id = req.id
+                if analysis_key is not None:
+                    session.add(AnalysisKey(request_id=request_id, key=analysis_key))
+                    session.flush()
         except IntegrityError:
             if idempotency_key:  # a concurrent submission with the same key won the race
                 existing = self.find_request_by_idempotency_key(idempotency_key)
