@@ -29,6 +29,11 @@ class Message(BaseModel):
     status: str
 
 
+class HealthOut(Message):
+    timestamp: str
+    service: str
+
+
 # --- analyses ------------------------------------------------------------------
 
 

@@ -459,13 +459,14 @@ class Store:
         request_hash: str | None = None,
         status: str = "queued",
         max_attempts: int = 3,
-        analysis_key: str | None = None,
+        analysis_key: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Record what was asked; returns ``(request, created)``.
 
         With an ``idempotency_key`` already used, the first request is
-        returned and ``created`` is False. ``analysis_key`` is a client-chosen
-        string id stored with the request (:class:`IntegrityError` when taken).
+        returned and ``created`` is False. ``analysis_key`` holds the columns of
+        an :class:`AnalysisKey` row (a string id) stored with the request in
+        the same unit of work (:class:`IntegrityError` when the key is taken).
         """
         if status not in REQUEST_STATUSES:
             raise StoreError(f"unknown status '{status}'")
@@ -494,7 +495,7 @@ class Store:
                 session.flush()
                 request_id = req.id
                 if analysis_key is not None:
-                    session.add(AnalysisKey(request_id=request_id, key=analysis_key))
+                    session.add(AnalysisKey(request_id=request_id, **analysis_key))
                     session.flush()
         except IntegrityError:
             if idempotency_key:  # a concurrent submission with the same key won the race
