@@ -106,8 +106,10 @@ def _missing(analysis_id: str) -> LegacyError:
     summary="One analysis' results (original form)",
     description=(
         "Files, symbols, stack, metrics and commit of each repository, and the correlation, from CoE's measured "
-        "results. A missing id is a 404 whose `detail` lists up to five available ids."
+        "results. A missing id is a 404 whose `detail` lists up to five available ids. Finished analyses "
+        "carry a strong ETag (304 on If-None-Match)."
     ),
+    responses={304: "Not modified (If-None-Match matched)"},
 )
 @bp.output(LegacyAnalysisResult)
 def get_result(analysis_id: str) -> Any:
