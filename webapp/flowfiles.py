@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coe_framework.db.models import LangFlow, utcnow
+from coe_framework.jsonfiles import MAX_JSON_FILE_BYTES, read_json_object
 
 from .schemas import FLOW_NAME_PATTERN
 
-MAX_FLOW_FILE_BYTES = 16 * 1024 * 1024
+MAX_FLOW_FILE_BYTES = MAX_JSON_FILE_BYTES
 _NAME = re.compile(FLOW_NAME_PATTERN)
 
 
@@ -70,21 +71,7 @@ class ImportReport:
 
 
 def _read_flow_file(path: Path) -> dict[str, Any]:
-    info = path.lstat()
-    if not path.is_file() or path.is_symlink():
-        raise ValueError("not a regular file")
-    if info.st_size > MAX_FLOW_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_FLOW_FILE_BYTES // (1024 * 1024)} MiB")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        raw = handle.read(MAX_FLOW_FILE_BYTES + 1)
-    try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(document, dict):
-        raise ValueError("not a JSON object")
-    return document
+    return read_json_object(path, MAX_FLOW_FILE_BYTES)
 
 
 def import_directory(session: Session, directory: Path) -> ImportReport:

@@ -370,6 +370,10 @@ class RagDocument(Base):
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
+#: Flow names double as file names (``<name>.json``) in the flows directory.
+FLOW_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$"
+
+
 class LangFlow(Base):
     """A LangFlow flow definition; deleting is soft and frees the name for reuse."""
 

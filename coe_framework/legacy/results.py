@@ -31,6 +31,8 @@ ECOSYSTEM_LANGUAGES: dict[str, tuple[str, str]] = {
     "go": ("Go", "go"),
     "golang": ("Go", "go"),
 }
+#: The analyzer name under which ``coe db import-legacy`` keeps what the original services recorded.
+IMPORTED_ANALYZER = "original"
 #: Symbol keys that have their own place in an original AST node.
 _NODE_KEYS = frozenset({"kind", "name", "line_start", "line_end", "parent"})
 
@@ -56,12 +58,20 @@ def analysis_document(
         elif result.get("error"):
             failures.append(f"{result['repository']['name']}/{result['analyzer']}: {result['error']}")
     submitted = {str(r.get("url")): r for r in analysis.get("repositories") or []}
-    repositories = [
-        repository_document(ra, submitted.get(ra["repository"]["url"], {}), payloads.get(ra["id"], {}))
-        for ra in analysis.get("repository_analyses") or []
-    ]
+    repositories = []
+    imported_correlation = None
+    for ra in analysis.get("repository_analyses") or []:
+        found = payloads.get(ra["id"], {})
+        imported = found.get(IMPORTED_ANALYZER)
+        if isinstance(imported, Mapping):  # brought in from the original services: shown as they recorded it
+            repositories.append(dict(imported.get("repository_analysis") or {}))
+            imported_correlation = imported_correlation or imported.get("correlation_analysis")
+        else:
+            repositories.append(repository_document(ra, submitted.get(ra["repository"]["url"], {}), found))
     correlation = None
-    if include_correlation and len(repositories) > 1:
+    if include_correlation and imported_correlation is not None:
+        correlation = imported_correlation
+    elif include_correlation and len(repositories) > 1:
         correlation = correlation_document(correlations, [payloads.get(ra["id"], {}) for ra in analysis["repository_analyses"]])
     return {
         "analysis_id": analysis_id,

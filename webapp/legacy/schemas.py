@@ -1,4 +1,4 @@
-"""The original services' request and response bodies.
+"""The original services' request and response bodies (the result document is in :mod:`coe_framework.legacy.models`).
 
 Inputs ignore unknown fields, as the original services did; lengths are
 CoE's own limits, so a value the store could not hold is a 422 here.
@@ -10,11 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coe_framework.legacy.ids import KEY_PATTERN
+from coe_framework.legacy.models import LegacyAnalysisResult, LegacyStatus
 
 from ..schemas import FLOW_NAME_PATTERN
-
-LegacyStatus = Literal["pending", "running", "completed", "failed"]
-
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -165,80 +163,9 @@ class ResultSummary(BaseModel):
     source: Literal["database"]
 
 
-class LegacyRepository(BaseModel):
-    url: str
-    branch: str | None = None
-    name: str
-
-
-class LegacyFile(BaseModel):
-    path: str
-    size: int | None = None
-    language: str | None = None
-    lines_of_code: int | None = None
-
-
-class LegacyAstNode(BaseModel):
-    type: str | None = None
-    name: str | None = None
-    line_start: int | None = None
-    line_end: int | None = None
-    children: list["LegacyAstNode"]
-    metadata: dict[str, Any]
-
-
-class LegacyTechSpec(BaseModel):
-    language: str | None = None
-    framework: str | None = None
-    dependencies: list[str]
-    version: str | None = None
-    package_manager: str | None = None
-
-
-class LegacyCodeMetrics(BaseModel):
-    cyclomatic_complexity: float | None = None
-    maintainability_index: float | None = None
-    lines_of_code: int | None = None
-    comment_ratio: float | None = None
-
-
-class LegacyCommit(BaseModel):
-    commit_hash: str
-    commit_date: str | None = None
-    author: str | None = None
-    message: str | None = None
-    branch: str | None = None
-
-
-class LegacyRepositoryAnalysis(BaseModel):
-    repository: LegacyRepository
-    clone_path: str | None = None
-    files: list[LegacyFile]
-    ast_analysis: dict[str, list[LegacyAstNode]]
-    tech_specs: list[LegacyTechSpec]
-    code_metrics: LegacyCodeMetrics
-    documentation_files: list[str]
-    config_files: list[str]
-    commit_info: LegacyCommit | None = None
-
-
-class LegacyCorrelation(BaseModel):
-    common_dependencies: list[str]
-    shared_technologies: list[str]
-    similar_patterns: list[Any]
-    architecture_similarity: dict[str, float | None]
-
-
-class LegacyAnalysisResult(BaseModel):
-    analysis_id: str
-    status: LegacyStatus
-    created_at: str | None = None
-    completed_at: str | None = None
-    repositories: list[LegacyRepositoryAnalysis]
-    correlation_analysis: LegacyCorrelation | None = None
-    error_message: str | None = None
-
-
 class RagStats(BaseModel):
     total_documents: int
     persist_directory: str | None = None
+
+
+__all__ = ["LegacyAnalysisResult"]
