@@ -312,3 +312,20 @@ def test_the_routes_can_be_turned_off(sqlite_web: Any, tmp_path: Path, monkeypat
         assert "/flows/list" not in raw.get("/openapi.json").get_json()["paths"]
     finally:
         off.coe.shutdown()
+
+
+def test_a_string_id_follows_its_analysis_after_a_delete(inline_jobs: Any, make_repo: Any) -> None:
+    web = inline_jobs
+    repo = make_repo("service-a", files=FILES_A)
+    submit = {"repositories": [{"url": str(repo.path)}], "analysis_id": "weekly", "include_ast": False, "include_tech_spec": False}
+    assert web.as_("write").post("/api/v1/analyze", json=submit).status_code == 200
+    first = web.as_("read").get("/api/v1/results/weekly").get_json()
+    old_id = web.as_("read").get("/api/v1/analyses").get_json()["items"][0]["id"]
+    assert web.as_("write").delete(f"/api/v1/analyses/{old_id}").status_code == 204
+    _detail(web.as_("read").get("/api/v1/results/weekly"), 404)
+    # The id is free again and names the new analysis at once, in this process too.
+    assert web.as_("write").post("/api/v1/analyze", json=submit).status_code == 200
+    second = web.as_("read").get("/api/v1/results/weekly").get_json()
+    assert second["analysis_id"] == "weekly" and second["status"] == "completed" and first["status"] == "completed"
+    assert web.as_("read").get("/api/v1/analyses").get_json()["items"][0]["id"] != old_id
+    assert second["repositories"][0]["files"] == [] and second["repositories"][0]["commit_info"]["commit_hash"] == repo.head

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from coe_framework.cache import MemoryCache
 from coe_framework.db.models import FINISHED_STATUSES, AnalysisKey, AnalysisRequest, RagDocument
 from coe_framework.insights import correlations_for
 from coe_framework.legacy import ids
@@ -84,6 +85,31 @@ def analyze(body: AnalyzeRequest, raw: Any) -> Any:
     return {"analysis_id": analysis_id, "status": "started", "message": f"Analysis started for {count} repositor{'y' if count == 1 else 'ies'}"}
 
 
+def _resolved() -> MemoryCache:
+    """String ids already looked up in this process (an id never moves while its analysis exists)."""
+    extensions = current_app.extensions
+    if "coe_legacy_ids" not in extensions:
+        extensions["coe_legacy_ids"] = MemoryCache(max_entries=10_000)
+    return extensions["coe_legacy_ids"]
+
+
+def _resolve(analysis_id: str) -> int:
+    """The request a string id names (remembered per process), or the original 404."""
+    if analysis_id.isascii() and analysis_id.isdigit():
+        number = int(analysis_id)
+        if number >= 2**63:
+            raise _missing(analysis_id)
+        return number
+    cache = _resolved()
+    request_id = cache.get(analysis_id)
+    if request_id is None:
+        request_id = ids.resolve(db.session, analysis_id)
+        if request_id is None:
+            raise _missing(analysis_id)
+        cache.put(analysis_id, request_id)
+    return request_id
+
+
 def _missing(analysis_id: str) -> LegacyError:
     rows = list_summaries(db.session, 5, 0)
     total = db.session.scalar(select(func.count()).select_from(AnalysisRequest)) or 0
@@ -113,9 +139,7 @@ def _missing(analysis_id: str) -> LegacyError:
 )
 @bp.output(LegacyAnalysisResult)
 def get_result(analysis_id: str) -> Any:
-    request_id = ids.resolve(db.session, analysis_id)
-    if request_id is None:
-        raise _missing(analysis_id)
+    request_id = _resolve(analysis_id)
     documents = coe().results
     cached = documents.get(request_id, DOCUMENT_SLOT)
     if cached is not None:
@@ -123,7 +147,12 @@ def get_result(analysis_id: str) -> Any:
     the_store = store()
     analysis = the_store.get_analysis(request_id)
     if analysis is None:
-        raise _missing(analysis_id)
+        # The remembered analysis is gone; the id may name a newer one now.
+        _resolved().delete_many([analysis_id])
+        request_id = _resolve(analysis_id)
+        analysis = the_store.get_analysis(request_id)
+        if analysis is None:
+            raise _missing(analysis_id)
     key = ids.keys_for(db.session, [request_id]).get(request_id)
     results = the_store.get_results(request_id)
     correlations = correlations_for(db.session, request_id) if len(analysis["repository_analyses"]) > 1 else []
