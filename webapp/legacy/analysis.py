@@ -18,17 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from coe_framework.cache import MemoryCache
-from coe_framework.db.models import FINISHED_STATUSES, AnalysisKey, AnalysisRequest, RagDocument
+from coe_framework.db.models import AnalysisKey, AnalysisRequest, RagDocument
 from coe_framework.insights import correlations_for
 from coe_framework.legacy import ids
 from coe_framework.legacy.results import analysis_document, list_summaries
 
 from ..api.analyses import _hand_to_executor, _listings_changed
-from ..api.common import cached_json_response, coe, json_bytes, store, strong_etag
+from ..api.common import cached_json_response, coe, finished_document_response, json_bytes, store
 from ..auth import current_principal
 from ..database import db
 from ..problems import Problem
-from ..result_documents import ResultDocument
 from ..schemas import AnalysisCreate
 from ..submission import validate_submission
 from .blueprint import bp
@@ -157,12 +156,7 @@ def get_result(analysis_id: str) -> Any:
     results = the_store.get_results(request_id)
     correlations = correlations_for(db.session, request_id) if len(analysis["repository_analyses"]) > 1 else []
     document = analysis_document(analysis, results, correlations, ids.public_id(request_id, key), ids.key_columns(key)["include_correlation"])
-    payload = json_bytes(document)
-    if analysis["status"] not in FINISHED_STATUSES:
-        return cached_json_response(payload, None)
-    entry = ResultDocument(request_id, analysis["created_at"], payload, strong_etag(payload))
-    documents.put(DOCUMENT_SLOT, entry)
-    return cached_json_response(payload, entry.etag)
+    return finished_document_response(request_id, analysis, DOCUMENT_SLOT, json_bytes(document))
 
 
 @bp.get("/api/v1/results")

@@ -18,7 +18,8 @@ from apiflask.scaffold import _annotate
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from ..auth import LOCAL_USER, SECURITY_SCHEME, authenticate
+from ..auth import LOCAL_USER, Principal
+from ..auth import require as auth_require
 from ..config import is_loopback_host
 from ..problems import Problem
 
@@ -133,25 +134,17 @@ def query(model: type[BaseModel]) -> Callable[[F], F]:
     return decorator
 
 
+def _loopback_without_token() -> Principal | None:
+    """With ``COE_LEGACY_LOOPBACK_WITHOUT_TOKEN``, a loopback client that sends no token acts as the local user."""
+    settings = current_app.extensions["coe"].settings
+    if settings.legacy_loopback_without_token and "Authorization" not in request.headers and is_loopback_host(request.remote_addr or ""):
+        return LOCAL_USER
+    return None
+
+
 def require(scope: str) -> Callable[[F], F]:
-    """CoE's bearer-token check; with ``COE_LEGACY_LOOPBACK_WITHOUT_TOKEN``, a loopback client may omit the token."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            settings = current_app.extensions["coe"].settings
-            if settings.legacy_loopback_without_token and "Authorization" not in request.headers and is_loopback_host(request.remote_addr or ""):
-                g.principal = LOCAL_USER
-            else:
-                authenticate(scope)
-            return view(*args, **kwargs)
-
-        spec = dict(getattr(view, "_spec", {}))
-        spec["security"] = [{SECURITY_SCHEME: [scope]}]
-        wrapper._spec = spec  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
+    """CoE's bearer-token check, with the loopback exception of :func:`_loopback_without_token`."""
+    return auth_require(scope, tokenless=_loopback_without_token)
 
 
 #: The original error bodies, for the OpenAPI document.
