@@ -11,7 +11,6 @@ import json
 import os
 import re
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coe_framework.db.models import LangFlow, utcnow
+from coe_framework.db.store import usable_flow_id
 from coe_framework.jsonfiles import MAX_JSON_FILE_BYTES, read_json_object
 
 from .schemas import FLOW_NAME_PATTERN
@@ -93,9 +93,7 @@ def import_directory(session: Session, directory: Path) -> ImportReport:
             continue
         flow = session.scalar(select(LangFlow).where(LangFlow.name == name, LangFlow.deleted_at.is_(None)))
         if flow is None:
-            flow_id = str(document.get("id") or "")
-            if not flow_id or len(flow_id) > 64 or session.scalar(select(LangFlow.id).where(LangFlow.flow_id == flow_id)):
-                flow_id = str(uuid.uuid4())
+            flow_id = usable_flow_id(session, document.get("id"))
             session.add(LangFlow(flow_id=flow_id, name=name, description=description if isinstance(description, str) else None, data=data))
             report.created.append(name)
         else:

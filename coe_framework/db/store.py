@@ -160,6 +160,18 @@ def _paginate(session: Session, query: Select[Any], id_column: Any, limit: int, 
     return Page([to_dict(r) for r in rows], encode_cursor(rows[-1].id) if more and rows else None)
 
 
+def usable_flow_id(session: Session, candidate: Any) -> str:
+    """LangFlow's own id of a flow when it can be a row's ``flow_id`` (at most 64 characters, unused), else a new UUID."""
+    import uuid
+
+    from .models import LangFlow
+
+    text = str(candidate or "")
+    if text and len(text) <= 64 and session.scalar(select(LangFlow.id).where(LangFlow.flow_id == text)) is None:
+        return text
+    return str(uuid.uuid4())
+
+
 # --- row -> dict ---------------------------------------------------------------
 
 

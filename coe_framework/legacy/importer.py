@@ -28,7 +28,6 @@ import contextlib
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,7 +47,7 @@ from ..db.models import (
     LangFlow,
     RepositoryAnalysis,
 )
-from ..db.store import Store, parse_commit_date
+from ..db.store import Store, parse_commit_date, usable_flow_id
 from ..errors import first_line
 from ..jsonfiles import read_json_object
 from .ids import valid_key
@@ -208,9 +207,7 @@ def _flow(session: Session, name: str, exported: Mapping[str, Any], times: Mappi
         raise Malformed("'description' must be a string")
     if session.scalar(select(LangFlow.id).where(LangFlow.name == name, LangFlow.deleted_at.is_(None))) is not None:
         return "flow", name, False
-    flow_id = str(exported.get("id") or "")
-    if not flow_id or len(flow_id) > 64 or session.scalar(select(LangFlow.id).where(LangFlow.flow_id == flow_id)) is not None:
-        flow_id = str(uuid.uuid4())
+    flow_id = usable_flow_id(session, exported.get("id"))
     session.add(LangFlow(
         flow_id=flow_id, name=name, description=description, data=graph, is_component=bool(exported.get("is_component")),
         **{key: value for key, value in times.items() if value is not None},

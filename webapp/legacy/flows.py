@@ -6,13 +6,12 @@ change is mirrored to the flows directory through the native flows service.
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from coe_framework.db.models import LangFlow, utcnow
-from coe_framework.db.store import iso
+from coe_framework.db.store import iso, usable_flow_id
 
 from ..api.flows import _commit_and_mirror, _name_taken
 from ..database import db
@@ -24,14 +23,6 @@ from .schemas import FlowDeleted, FlowDocument, FlowList, FlowRead, FlowSave, Fl
 def langflow_document(flow: LangFlow) -> dict[str, Any]:
     """The flow as LangFlow exports it."""
     return {"name": flow.name, "id": flow.flow_id, "description": flow.description, "data": flow.data or {}, "is_component": bool(flow.is_component)}
-
-
-def usable_flow_id(candidate: Any) -> str:
-    """LangFlow's own id when it can be the row's ``flow_id`` (short and unused), else a new UUID."""
-    text = str(candidate or "")
-    if text and len(text) <= 64 and db.session.scalar(select(LangFlow.id).where(LangFlow.flow_id == text)) is None:
-        return text
-    return str(uuid.uuid4())
 
 
 def _filename(flow: LangFlow) -> str:
@@ -74,7 +65,7 @@ def save_flow(body: FlowSave, raw: dict[str, Any]) -> Any:
         raise LegacyError(400, f"Flow '{body.name}' already exists")
     exported = raw["flow_data"]
     flow = LangFlow(
-        flow_id=usable_flow_id(body.flow_data.id),
+        flow_id=usable_flow_id(db.session, body.flow_data.id),
         name=body.name,
         description=body.description if body.description is not None else body.flow_data.description,
         data=exported["data"],
@@ -159,7 +150,7 @@ def upsert_flow(body: FlowUpsert, raw: dict[str, Any]) -> Any:
         db.session.rollback()
         raise LegacyError(400, f"Endpoint '{body.endpoint}' already registered")
     if flow is None:
-        flow = LangFlow(flow_id=body.flow_id or usable_flow_id(body.flow_body.id), name=body.endpoint)
+        flow = LangFlow(flow_id=body.flow_id or usable_flow_id(db.session, body.flow_body.id), name=body.endpoint)
         db.session.add(flow)
     flow.name = body.endpoint
     flow.description = body.description
