@@ -285,7 +285,14 @@ def compare_legacy(server: subprocess.Popen[bytes], port: int, headers: dict[str
             "p95_ms": round(sum(p["p95_ms"] for p in parts) / len(parts), 2),
             "errors": sum(p["errors"] for p in parts),
             "server_cpu_ms_per_request": round(sum(p["server_cpu_ms_per_request"] * p["requests"] for p in parts) / max(requests, 1), 3),
-            "by_kind": {kind: v for p in parts for kind, v in p["by_kind"].items()},
+            "by_kind": {
+                kind: {
+                    "requests": sum(p["by_kind"][kind]["requests"] for p in parts if kind in p["by_kind"]),
+                    "p50_ms": round(sum(p["by_kind"][kind]["p50_ms"] for p in parts if kind in p["by_kind"]) / len(parts), 2),
+                    "p95_ms": round(sum(p["by_kind"][kind]["p95_ms"] for p in parts if kind in p["by_kind"]) / len(parts), 2),
+                }
+                for kind in sorted({k for p in parts for k in p["by_kind"]})
+            },
         }
     native, legacy = out["native"], out["legacy"]
     out["cost_ratio"] = {
