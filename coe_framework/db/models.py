@@ -411,8 +411,6 @@ class AnalysisKey(Base):
 
     request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
-    #: The original API's ``group_name`` (a label for the repositories analysed together).
-    group_name: Mapped[str | None] = mapped_column(String(255))
     #: The original API's ``include_correlation``: whether its results show the correlation.
     include_correlation: Mapped[bool] = mapped_column(default=True)
 

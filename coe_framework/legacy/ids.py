@@ -9,7 +9,7 @@ so the two never collide.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,8 +64,6 @@ def public_id(request_id: int, key: AnalysisKey | None) -> str:
     return key.key if key is not None else str(request_id)
 
 
-def key_columns(key: AnalysisKey | None) -> dict[str, Any]:
-    """What an ``analysis_keys`` row says about how results are shown (defaults when absent)."""
-    if key is None:
-        return {"group_name": None, "include_correlation": True}
-    return {"group_name": key.group_name, "include_correlation": bool(key.include_correlation)}
+def shows_correlation(key: AnalysisKey | None) -> bool:
+    """Whether the original API shows the correlation of a request (yes unless it was submitted without)."""
+    return key is None or bool(key.include_correlation)

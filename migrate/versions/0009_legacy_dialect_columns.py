@@ -2,7 +2,7 @@
 
 * ``analysis_keys``: a string id per analysis submitted through the
   original API (the original ``analysis_id``, client-chosen or a UUID) with
-  that request's ``group_name`` and ``include_correlation``. Analyses
+  that request's ``include_correlation``. Analyses
   without one are addressed by their numeric id written as a string.
 * ``langflows.context``: the routing context of the upsert form of
   ``POST /flows``.
@@ -34,7 +34,6 @@ def upgrade() -> None:
         'analysis_keys',
         sa.Column('request_id', id_type, nullable=False),
         sa.Column('key', sa.String(length=100), nullable=False),
-        sa.Column('group_name', sa.String(length=255), nullable=True),
         sa.Column('include_correlation', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['request_id'], ['analysis_requests.id'], name=op.f('fk_analysis_keys_request_id_analysis_requests'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('request_id', name=op.f('pk_analysis_keys')),

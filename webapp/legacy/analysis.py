@@ -70,7 +70,8 @@ def analyze(body: AnalyzeRequest, raw: Any) -> Any:
         submission = validate_submission(native, coe().manager)
     except Problem as problem:
         raise from_problem(problem) from None
-    key = {"key": analysis_id, "group_name": body.group_name, "include_correlation": body.include_correlation}
+    # group_name is accepted for compatibility; CoE has no grouping of analyses to keep it in.
+    key = {"key": analysis_id, "include_correlation": body.include_correlation}
     try:
         created, _ = store().create_request(
             submission.repositories, analyzers=submission.analyzers, options=submission.options, priority=submission.priority,
@@ -155,7 +156,7 @@ def get_result(analysis_id: str) -> Any:
     key = ids.keys_for(db.session, [request_id]).get(request_id)
     results = the_store.get_results(request_id)
     correlations = correlations_for(db.session, request_id) if len(analysis["repository_analyses"]) > 1 else []
-    document = analysis_document(analysis, results, correlations, ids.public_id(request_id, key), ids.key_columns(key)["include_correlation"])
+    document = analysis_document(analysis, results, correlations, ids.public_id(request_id, key), ids.shows_correlation(key))
     return finished_document_response(request_id, analysis, DOCUMENT_SLOT, json_bytes(document))
 
 
