@@ -7,8 +7,14 @@ of finished-result reads and analysis listings. Reports requests per second,
 p50/p95/p99 latency and errors, side by side with a floor: the smallest WSGI
 app under the same gunicorn settings and load (bench/web_floor_app.py).
 
-    .venv/bin/python bench/web_bench.py                       # 30 connections, 60 s, floor 20 s
-    .venv/bin/python bench/web_bench.py --duration 10 --floor-seconds 5 --json out.json
+In the same server run, the original services' routes are measured against
+the native routes they map to: a legacy mix (``/api/v1/results/{id}`` by
+string id, ``/flows/list``) and its native counterpart
+(``/api/v1/analyses/{id}/results``, ``/api/v1/flows``), each for
+``--legacy-seconds``, alternating in halves so drift hits both alike.
+
+    .venv/bin/python bench/web_bench.py                       # 30 connections, 60 s, floor 20 s, legacy 2 x 20 s
+    .venv/bin/python bench/web_bench.py --duration 10 --floor-seconds 5 --legacy-seconds 10 --json out.json
 
 Never run as a test.
 """
@@ -54,10 +60,19 @@ def git_like_result(n: int) -> dict[str, Any]:
     }
 
 
+#: Flows seeded for the flow listings.
+FLOWS = 20
+
+
+def legacy_key(n: int) -> str:
+    """The original API's string id of seeded analysis ``n`` (UUID-shaped, as the original made them)."""
+    return f"00000000-0000-4000-8000-{n:012x}"
+
+
 def seed(url: str, analyses: int) -> str:
-    """Migrate, store ``analyses`` finished analyses and return a read token."""
+    """Migrate, store ``analyses`` finished analyses (each with a string id) and some flows; return a read token."""
     from coe_framework.db.engine import get_engine, unit_of_work
-    from coe_framework.db.models import AnalysisRequest, AnalysisResult, Repository, RepositoryAnalysis, utcnow
+    from coe_framework.db.models import AnalysisKey, AnalysisRequest, AnalysisResult, LangFlow, Repository, RepositoryAnalysis, utcnow
     from coe_migrate.migrate import upgrade
     from coe_webapp.tokens import issue_token
 
@@ -78,6 +93,11 @@ def seed(url: str, analyses: int) -> str:
             session.flush()
             session.add(AnalysisResult(repository_analysis_id=ra.id, analyzer="git", analyzer_version="1", options_hash="bench",
                                        status="succeeded", data=git_like_result(n), cache_key=f"bench-{n}", duration=1.0))
+            session.add(AnalysisKey(request_id=request.id, key=legacy_key(request.id), include_correlation=True))
+        for n in range(FLOWS):
+            session.add(LangFlow(flow_id=f"flow-{n}", name=f"flow-{n}", description=f"bench flow {n}",
+                                 data={"nodes": [{"id": f"n{i}", "type": "genericNode", "position": {"x": i, "y": i}, "data": {}} for i in range(8)],
+                                       "edges": []}))
         issued = issue_token(session, label="web bench", scopes=["read"])
         token = issued.token
     engine.dispose()
@@ -237,6 +257,52 @@ def workload(analyses: int) -> list[tuple[str, str]]:
     return paths
 
 
+def legacy_workloads(analyses: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The original routes' mix and the native routes it maps to, in the same proportions (70% results, 30% flows)."""
+    legacy: list[tuple[str, str]] = []
+    native: list[tuple[str, str]] = []
+    for n in range(1, analyses + 1):
+        legacy += [("legacy_results", f"/api/v1/results/{legacy_key(n)}")] * 7 + [("legacy_flows", "/flows/list")] * 3
+        native += [("native_results", f"/api/v1/analyses/{n}/results")] * 7 + [("native_flows", "/api/v1/flows")] * 3
+    return legacy, native
+
+
+def compare_legacy(server: subprocess.Popen[bytes], port: int, headers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """Both mixes on the running server, alternating halves; the legacy figures as ratios of the native ones."""
+    legacy_paths, native_paths = legacy_workloads(args.analyses)
+    drive(port, legacy_paths, headers, args.connections, args.client_processes, 2.0)  # warm-up of the legacy documents
+    halves: dict[str, list[dict[str, Any]]] = {"native": [], "legacy": []}
+    for _round in range(2):
+        for name, paths in (("native", native_paths), ("legacy", legacy_paths)):
+            halves[name].append(measured(server, port, paths, headers, args.connections, args.client_processes, args.legacy_seconds / 2))
+    out: dict[str, Any] = {}
+    for name, parts in halves.items():
+        requests = sum(p["requests"] for p in parts)
+        out[name] = {
+            "requests": requests,
+            "rps": round(requests / args.legacy_seconds, 1),
+            "p50_ms": round(sum(p["p50_ms"] for p in parts) / len(parts), 2),
+            "p95_ms": round(sum(p["p95_ms"] for p in parts) / len(parts), 2),
+            "errors": sum(p["errors"] for p in parts),
+            "server_cpu_ms_per_request": round(sum(p["server_cpu_ms_per_request"] * p["requests"] for p in parts) / max(requests, 1), 3),
+            "by_kind": {
+                kind: {
+                    "requests": sum(p["by_kind"][kind]["requests"] for p in parts if kind in p["by_kind"]),
+                    "p50_ms": round(sum(p["by_kind"][kind]["p50_ms"] for p in parts if kind in p["by_kind"]) / len(parts), 2),
+                    "p95_ms": round(sum(p["by_kind"][kind]["p95_ms"] for p in parts if kind in p["by_kind"]) / len(parts), 2),
+                }
+                for kind in sorted({k for p in parts for k in p["by_kind"]})
+            },
+        }
+    native, legacy = out["native"], out["legacy"]
+    out["cost_ratio"] = {
+        "rps": round(native["rps"] / max(legacy["rps"], 1e-9), 3),
+        "p95": round(legacy["p95_ms"] / max(native["p95_ms"], 1e-9), 3),
+        "server_cpu": round(legacy["server_cpu_ms_per_request"] / max(native["server_cpu_ms_per_request"], 1e-9), 3),
+    }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds of measured load on CoE (default 60).")
@@ -245,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--legacy-seconds", type=float, default=40.0,
+                        help="Seconds for each of the legacy mix and its native counterpart (0 to skip).")
     parser.add_argument("--analyses", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="Default: a new SQLite file.")
     parser.add_argument("--no-api-log", action="store_true", help="Turn api_logs off (to see what logging costs).")
@@ -279,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             paths = workload(args.analyses)
             drive(port, paths, headers, args.connections, args.client_processes, 3.0)  # warm-up: fills the result caches
             report["coe"] = measured(server, port, paths, headers, args.connections, args.client_processes, args.duration)
+            if args.legacy_seconds > 0:
+                report["legacy"] = compare_legacy(server, port, headers, args)
         finally:
             stop(server)
         report["api_logs_rows"] = _count_logs(url)
@@ -291,9 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nCoE: {coe['rps']} req/s, p50 {coe['p50_ms']} ms, p95 {coe['p95_ms']} ms, p99 {coe['p99_ms']} ms, errors {coe['errors']}, "
           f"server CPU {coe['server_cpu_ms_per_request']} ms/request"
           + (f"; floor {report['floor']['rps']} req/s (ratio {report['ratio_to_floor']})" if "floor" in report else ""))
+    if "legacy" in report:
+        legacy, native, ratio = report["legacy"]["legacy"], report["legacy"]["native"], report["legacy"]["cost_ratio"]
+        print(f"original routes: {legacy['rps']} req/s, p95 {legacy['p95_ms']} ms, CPU {legacy['server_cpu_ms_per_request']} ms/request; "
+              f"native counterpart: {native['rps']} req/s, p95 {native['p95_ms']} ms, CPU {native['server_cpu_ms_per_request']} ms/request; "
+              f"cost ratios (legacy / native): rps {ratio['rps']}x, p95 {ratio['p95']}x, CPU {ratio['server_cpu']}x (target <= 1.2)")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")
-    return 0 if coe["errors"] == 0 else 1
+    legacy_errors = sum(report["legacy"][k]["errors"] for k in ("legacy", "native")) if "legacy" in report else 0
+    return 0 if coe["errors"] == 0 and legacy_errors == 0 else 1
 
 
 def _count_logs(url: str) -> int:

@@ -140,13 +140,21 @@ def authenticate(scope: str) -> Principal:
     return principal
 
 
-def require(scope: str) -> Callable[[F], F]:
-    """Protect a view with a bearer token holding ``scope``; documented in OpenAPI."""
+def require(scope: str, tokenless: Callable[[], Principal | None] | None = None) -> Callable[[F], F]:
+    """Protect a view with a bearer token holding ``scope``; documented in OpenAPI.
+
+    ``tokenless``, when given, may admit a request without a token: the
+    principal it returns is used instead of checking one.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            authenticate(scope)
+            admitted = tokenless() if tokenless is not None else None
+            if admitted is not None:
+                g.principal = admitted
+            else:
+                authenticate(scope)
             return view(*args, **kwargs)
 
         spec = dict(getattr(view, "_spec", {}))

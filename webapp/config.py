@@ -83,6 +83,10 @@ class WebSettings:
     events_poll_seconds: float = 0.5
     check_migrations: bool = True
     retry_after_seconds: int = 5
+    #: Mount the original services' routes (/flows/*, /api/v1/analyze, /api/v1/results, ...).
+    legacy_routes: bool = True
+    #: Serve those routes without a token to loopback clients (a local migration aid; never behind a proxy).
+    legacy_loopback_without_token: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "WebSettings":
@@ -109,6 +113,8 @@ class WebSettings:
             "result_recheck_seconds": "COE_RESULT_RECHECK_SECONDS",
             "list_cache_seconds": "COE_LIST_CACHE_SECONDS",
             "check_migrations": "COE_CHECK_MIGRATIONS",
+            "legacy_routes": "COE_LEGACY_ROUTES",
+            "legacy_loopback_without_token": "COE_LEGACY_LOOPBACK_WITHOUT_TOKEN",
         }
         kinds = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}

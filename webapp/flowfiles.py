@@ -11,7 +11,6 @@ import json
 import os
 import re
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coe_framework.db.models import LangFlow, utcnow
+from coe_framework.db.store import usable_flow_id
+from coe_framework.jsonfiles import MAX_JSON_FILE_BYTES, read_json_object
 
 from .schemas import FLOW_NAME_PATTERN
 
-MAX_FLOW_FILE_BYTES = 16 * 1024 * 1024
+MAX_FLOW_FILE_BYTES = MAX_JSON_FILE_BYTES
 _NAME = re.compile(FLOW_NAME_PATTERN)
 
 
@@ -70,21 +71,7 @@ class ImportReport:
 
 
 def _read_flow_file(path: Path) -> dict[str, Any]:
-    info = path.lstat()
-    if not path.is_file() or path.is_symlink():
-        raise ValueError("not a regular file")
-    if info.st_size > MAX_FLOW_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_FLOW_FILE_BYTES // (1024 * 1024)} MiB")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        raw = handle.read(MAX_FLOW_FILE_BYTES + 1)
-    try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(document, dict):
-        raise ValueError("not a JSON object")
-    return document
+    return read_json_object(path, MAX_FLOW_FILE_BYTES)
 
 
 def import_directory(session: Session, directory: Path) -> ImportReport:
@@ -106,9 +93,7 @@ def import_directory(session: Session, directory: Path) -> ImportReport:
             continue
         flow = session.scalar(select(LangFlow).where(LangFlow.name == name, LangFlow.deleted_at.is_(None)))
         if flow is None:
-            flow_id = str(document.get("id") or "")
-            if not flow_id or len(flow_id) > 64 or session.scalar(select(LangFlow.id).where(LangFlow.flow_id == flow_id)):
-                flow_id = str(uuid.uuid4())
+            flow_id = usable_flow_id(session, document.get("id"))
             session.add(LangFlow(flow_id=flow_id, name=name, description=description if isinstance(description, str) else None, data=data))
             report.created.append(name)
         else:

@@ -137,7 +137,9 @@ def complete_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 ok.setdefault("headers", {}).update(_LINK)
     for name in ("HTTPError", "ValidationError"):
         components.pop(name, None)
-    return spec
+    from .legacy.errors import original_error_responses
+
+    return original_error_responses(spec)
 
 
 def _is_page(response: dict[str, Any]) -> bool:

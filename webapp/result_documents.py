@@ -56,8 +56,10 @@ class ResultDocuments:
         self.cache.put(self.key(document.analysis_id, analyzer), document)
 
     def forget(self, analysis_id: int, analyzers: Iterable[str]) -> None:
-        """Drop an analysis' documents from this process (after deleting it here)."""
-        self.cache.delete_many([self.key(analysis_id, None)] + [self.key(analysis_id, name) for name in analyzers])
+        """Drop an analysis' documents from this process (after deleting it here), whatever their slot."""
+        slots = [self.key(analysis_id, None)] + [self.key(analysis_id, name) for name in analyzers]
+        slots += [key for key, document in self.cache.items() if document.analysis_id == analysis_id]
+        self.cache.delete_many(slots)
 
     def sweep_if_due(self) -> None:
         """Run :meth:`sweep` when ``recheck_seconds`` have passed since the last one (cheap otherwise)."""

@@ -5,10 +5,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from coe_framework.db.models import FLOW_NAME_PATTERN
+
 Status = Literal["queued", "running", "succeeded", "partial", "failed", "cancelled"]
 Scope = Literal["read", "write", "admin"]
-#: Flow names double as file names in the flows directory.
-FLOW_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$"
 
 
 class _In(BaseModel):
@@ -27,6 +27,11 @@ class PageQuery(BaseModel):
 
 class Message(BaseModel):
     status: str
+
+
+class HealthOut(Message):
+    timestamp: str
+    service: str
 
 
 # --- analyses ------------------------------------------------------------------

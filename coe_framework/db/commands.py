@@ -189,6 +189,39 @@ def restore_command(ctx: click.Context, file: str) -> None:
     click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")
 
 
+@db_group.command("import-legacy")
+@click.argument("source")
+@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.pass_context
+def import_legacy_command(ctx: click.Context, source: str, dry_run: bool) -> None:
+    """Import the original services' flows and analyses from SOURCE.
+
+    SOURCE is a directory of their files (flows/<name>.json, and one
+    AnalysisResult JSON per analysis anywhere else below it) or the URL of
+    their database (tables langflows and rag_analysis_results). Items already
+    present are left alone; malformed ones are named and skipped.
+    """
+    from pathlib import Path
+
+    from ..legacy.importer import LegacySourceError, import_database, import_directory
+
+    store = _store(ctx)
+    looks_like_url = "://" in source
+    if not looks_like_url and not Path(source).is_dir():
+        raise DatabaseCommandError(f"{source} is neither a directory nor a database URL", exit_code=2)
+    try:
+        report = _guard(lambda: import_database(store, source, dry_run=dry_run) if looks_like_url else import_directory(store, Path(source), dry_run=dry_run))
+    except LegacySourceError as exc:
+        raise DatabaseCommandError(str(exc), exit_code=2) from None
+    for item in report.imported:
+        click.echo(f"{'would import' if dry_run else 'imported'} {item}")
+    for item in report.present:
+        click.echo(f"already present: {item}")
+    for label, reason in report.skipped.items():
+        click.echo(f"skipped {label}: {reason}", err=True)
+    click.echo(report.summary())
+
+
 @click.group("results")
 @url_option
 @click.pass_context

@@ -370,6 +370,10 @@ class RagDocument(Base):
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
+#: Flow names double as file names (``<name>.json``) in the flows directory.
+FLOW_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$"
+
+
 class LangFlow(Base):
     """A LangFlow flow definition; deleting is soft and frees the name for reuse."""
 
@@ -388,9 +392,27 @@ class LangFlow(Base):
     description: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: LangFlow's flag: a reusable component rather than a whole flow.
+    is_component: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: The routing context given to the original API's upsert form of ``POST /flows``.
+    context: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _ts(default=utcnow)
     updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = _ts(index=True)
+
+
+class AnalysisKey(Base):
+    """A client-chosen string id of an analysis (the original API's ``analysis_id``, often a UUID).
+
+    Analyses without one are addressed by their numeric id written as a string.
+    """
+
+    __tablename__ = "analysis_keys"
+
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    #: The original API's ``include_correlation``: whether its results show the correlation.
+    include_correlation: Mapped[bool] = mapped_column(default=True)
 
 
 class ApiLog(Base):

@@ -33,6 +33,7 @@ from .models import (
     NORMALIZED_MODELS,
     PRIORITY_INTERACTIVE,
     REQUEST_STATUSES,
+    AnalysisKey,
     AnalysisRequest,
     AnalysisResult,
     Base,
@@ -157,6 +158,18 @@ def _paginate(session: Session, query: Select[Any], id_column: Any, limit: int, 
     more = len(rows) > size
     rows = rows[:size]
     return Page([to_dict(r) for r in rows], encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def usable_flow_id(session: Session, candidate: Any) -> str:
+    """LangFlow's own id of a flow when it can be a row's ``flow_id`` (at most 64 characters, unused), else a new UUID."""
+    import uuid
+
+    from .models import LangFlow
+
+    text = str(candidate or "")
+    if text and len(text) <= 64 and session.scalar(select(LangFlow.id).where(LangFlow.flow_id == text)) is None:
+        return text
+    return str(uuid.uuid4())
 
 
 # --- row -> dict ---------------------------------------------------------------
@@ -459,11 +472,14 @@ class Store:
         request_hash: str | None = None,
         status: str = "queued",
         max_attempts: int = 3,
+        analysis_key: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Record what was asked; returns ``(request, created)``.
 
         With an ``idempotency_key`` already used, the first request is
-        returned and ``created`` is False.
+        returned and ``created`` is False. ``analysis_key`` holds the columns of
+        an :class:`AnalysisKey` row (a string id) stored with the request in
+        the same unit of work (:class:`IntegrityError` when the key is taken).
         """
         if status not in REQUEST_STATUSES:
             raise StoreError(f"unknown status '{status}'")
@@ -491,6 +507,9 @@ class Store:
                 session.add(req)
                 session.flush()
                 request_id = req.id
+                if analysis_key is not None:
+                    session.add(AnalysisKey(request_id=request_id, **analysis_key))
+                    session.flush()
         except IntegrityError:
             if idempotency_key:  # a concurrent submission with the same key won the race
                 existing = self.find_request_by_idempotency_key(idempotency_key)

@@ -69,7 +69,9 @@ def test_plugins_lists_analyzers_with_schemas_and_load_errors(web: Any, tmp_path
 
 def test_health_ready_and_metrics(web: Any, seed: Any) -> None:
     seed("queued")
-    assert web.client.get("/health").get_json() == {"status": "ok"}
+    health = web.client.get("/health").get_json()
+    assert health.pop("status") == "ok" and health.pop("service") == "coe"
+    assert health.pop("timestamp").endswith("Z") and health == {}
     assert web.client.get("/ready").get_json()["status"] == "ready"
     web.as_("read").get("/api/v1/analyses")
     text = web.client.get("/metrics").get_data(as_text=True)

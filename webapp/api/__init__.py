@@ -14,4 +14,7 @@ def register_blueprints(app: APIFlask) -> None:
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(probes.bp)
     app.register_blueprint(dashboard.bp)
+    from ..legacy import register as register_original_routes
+
+    register_original_routes(app)
     plugins.register_plugin_routes(app)

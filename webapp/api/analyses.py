@@ -16,10 +16,9 @@ from ..auth import current_principal, require
 from ..database import DATABASE_DOWN
 from ..pagination import page_response
 from ..problems import Problem
-from ..result_documents import ResultDocument
 from ..schemas import AnalysisCreate, AnalysisEvent, AnalysisListQuery, AnalysisOut, AnalysisPage, EventRepository, ResultsOut
 from ..submission import same_submission, validate_submission
-from .common import cached_json_response, coe, json_bytes, not_found, result_out, store, store_errors, strong_etag
+from .common import cached_json_response, coe, finished_document_response, json_bytes, not_found, result_out, store, store_errors
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("analyses", __name__, tag="Analyses")
@@ -164,11 +163,7 @@ def _results_response(analysis_id: int, analyzer: str | None) -> Response:
     if analyzer is not None and finished and not results:
         raise Problem(404, f"analysis {analysis_id} has no result from analyzer '{analyzer}'")
     body = json_bytes({"analysis_id": analysis_id, "status": analysis["status"], "results": [result_out(r) for r in results]})
-    if not finished:
-        return cached_json_response(body, None)
-    document = ResultDocument(analysis_id, analysis["created_at"], body, strong_etag(body))
-    documents.put(analyzer, document)
-    return cached_json_response(body, document.etag)
+    return finished_document_response(analysis_id, analysis, analyzer, body)
 
 
 @bp.get("/analyses/<int:analysis_id>/results")

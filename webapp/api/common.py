@@ -57,6 +57,19 @@ def cached_json_response(body: bytes, etag: str | None) -> Response:
     return response
 
 
+def finished_document_response(analysis_id: int, analysis: dict[str, Any], slot: str | None, body: bytes) -> Response:
+    """Serve a results body; once the analysis finished, keep it in memory under ``slot`` with a strong ETag."""
+    from coe_framework.db.models import FINISHED_STATUSES
+
+    from ..result_documents import ResultDocument
+
+    if analysis["status"] not in FINISHED_STATUSES:
+        return cached_json_response(body, None)
+    document = ResultDocument(analysis_id, analysis["created_at"], body, strong_etag(body))
+    coe().results.put(slot, document)
+    return cached_json_response(body, document.etag)
+
+
 def result_out(result: dict[str, Any]) -> dict[str, Any]:
     """A stored result as the API shows it (internal keys such as cache keys left out)."""
     from ..schemas import ResultOut

@@ -8,18 +8,21 @@ from flask import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from coe_framework.db.models import utcnow
+from coe_framework.db.store import iso
+
 from ..problems import Problem
-from ..schemas import Message, ReadyOut
+from ..schemas import HealthOut, ReadyOut
 from .common import coe
 
 bp = APIBlueprint("probes", __name__, tag="Operations")
 
 
 @bp.get("/health")
-@bp.doc(summary="Liveness", description="The process answers; nothing else is checked.")
-@bp.output(Message)
+@bp.doc(summary="Liveness", description="The process answers; nothing else is checked. `timestamp` and `service` are what the original services' probe also said.")
+@bp.output(HealthOut)
 def health() -> Any:
-    return {"status": "ok"}
+    return {"status": "ok", "timestamp": iso(utcnow()), "service": "coe"}
 
 
 @bp.get("/ready")
