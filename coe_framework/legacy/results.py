@@ -105,12 +105,13 @@ def repository_document(ra: Mapping[str, Any], submitted: Mapping[str, Any], res
 
 
 def symbol_tree(symbols: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Symbols as nested original AST nodes: a method sits in its class's ``children``."""
-    nodes: dict[str, dict[str, Any]] = {}
-    roots: list[dict[str, Any]] = []
-    ordered = sorted(symbols, key=lambda s: (s.get("line_start") or 0, s.get("line_end") or 0))
-    for symbol in ordered:
-        node = {
+    """Symbols as nested original AST nodes: a method sits in its class's ``children``.
+
+    A symbol's ``parent`` is the index of its enclosing symbol in the same file's list.
+    """
+    listed = list(symbols)
+    nodes = [
+        {
             "type": symbol.get("kind"),
             "name": symbol.get("name"),
             "line_start": symbol.get("line_start"),
@@ -118,11 +119,13 @@ def symbol_tree(symbols: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "children": [],
             "metadata": {key: value for key, value in symbol.items() if key not in _NODE_KEYS},
         }
-        parent = nodes.get(str(symbol.get("parent"))) if symbol.get("parent") else None
-        (parent["children"] if parent is not None else roots).append(node)
-        qualified = symbol.get("qualified_name")
-        if isinstance(qualified, str):
-            nodes.setdefault(qualified, node)
+        for symbol in listed
+    ]
+    roots: list[dict[str, Any]] = []
+    for index, (symbol, node) in enumerate(zip(listed, nodes)):
+        parent = symbol.get("parent")
+        valid = isinstance(parent, int) and not isinstance(parent, bool) and 0 <= parent < len(nodes) and parent != index
+        (nodes[parent]["children"] if valid else roots).append(node)
     return roots
 
 
