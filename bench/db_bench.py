@@ -247,6 +247,23 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print(f"| {backend} | hit ratio ({cache['hits']} hits, {cache['misses']} misses) | {ratio:.2%} | | > {OLD_CLAIMS['hit_ratio']:.0%} | > {TARGETS['hit_ratio']:.0%} | {'ok' if ratio > TARGETS['hit_ratio'] else 'under'} |")
 
 
+def run_on_server(backend: str, base: str, create: str, drop: str, url: str, ops: int, reads: int) -> dict[str, Any] | None:
+    """:func:`run_backend` in a scratch schema or database made by ``create`` and removed by ``drop``; None without a server."""
+    admin = create_engine(base, poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(create))
+    except Exception as exc:  # noqa: BLE001 - no server: report the others only
+        print(f"{backend} skipped: {type(exc).__name__}", file=sys.stderr)
+        return None
+    try:
+        return run_backend(backend, url, ops, reads)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(drop))
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL ('' to skip)")
@@ -257,36 +274,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
         results["sqlite"] = run_backend("sqlite", f"sqlite:///{folder}/bench.sqlite3", args.ops, args.reads)
-    if args.postgres:
-        schema = f"coe_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, poolclass=NullPool)
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:  # noqa: BLE001 - no server: report SQLite only
-            print(f"PostgreSQL skipped: {type(exc).__name__}", file=sys.stderr)
-        else:
-            try:
-                url = make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-                results["postgresql"] = run_backend("postgresql", url, args.ops, args.reads)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    if args.mariadb:
-        database = f"coe_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.mariadb, poolclass=NullPool)
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"))
-        except Exception as exc:  # noqa: BLE001 - no server: report the others only
-            print(f"MariaDB skipped: {type(exc).__name__}", file=sys.stderr)
-        else:
-            try:
-                url = make_url(args.mariadb).set(database=database).render_as_string(hide_password=False)
-                results["mariadb"] = run_backend("mariadb", url, args.ops, args.reads)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f"DROP DATABASE `{database}`"))
+    name = f"coe_bench_{uuid.uuid4().hex[:8]}"
+    servers = [
+        ("postgresql", args.postgres, f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE',
+         lambda base: make_url(base).update_query_dict({"options": f"-csearch_path={name}"})),
+        ("mariadb", args.mariadb, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+         f"DROP DATABASE `{name}`", lambda base: make_url(base).set(database=name)),
+    ]
+    for backend, base, create, drop, scratch_url in servers:
+        if base:
+            figures = run_on_server(backend, base, create, drop, scratch_url(base).render_as_string(hide_password=False),
+                                    args.ops, args.reads)
+            if figures is not None:
+                results[backend] = figures
     report(results)
     return 0
 

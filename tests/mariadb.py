@@ -20,34 +20,19 @@ def base_url() -> str | None:
 @contextmanager
 def mariadb_database(prefix: str, *, migrate: bool = False) -> Iterator[str]:
     """Create a fresh database, yield its URL, drop it afterwards."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
 
-    from coe_framework.db.engine import dispose_engines, make_engine
     from coe_framework.db.mysql import CHARSET, COLLATION
+    from tests.servers import scratch_namespace
 
     base = base_url()
     if base is None:
         raise RuntimeError(NO_SERVER)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET {CHARSET} COLLATE {COLLATION}"))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        if migrate:
-            from coe_migrate.migrate import ensure_current
-
-            engine = make_engine(url)
-            ensure_current(engine)
-            engine.dispose()
-        yield url
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    with scratch_namespace(base, f"CREATE DATABASE `{name}` CHARACTER SET {CHARSET} COLLATE {COLLATION}",
+                           f"DROP DATABASE IF EXISTS `{name}`", url, migrate=migrate) as scratch:
+        yield scratch
 
 
 def empty_tables(url: str, keep: tuple[str, ...] = ("schema_history",)) -> None:
