@@ -193,6 +193,9 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
             from . import mysql
 
             kwargs.update(connect_args=mysql.connect_args(), isolation_level=mysql.ISOLATION_LEVEL)
+            engine = create_engine(url, **kwargs)
+            mysql.refuse_old_servers(engine)
+            return engine
         engine = create_engine(url, **kwargs)
     return engine
 

@@ -68,6 +68,37 @@ def connect_args() -> dict[str, Any]:
 
 #: READ COMMITTED, as PostgreSQL: a unit that loses an insert race reads the winner's row.
 ISOLATION_LEVEL = "READ COMMITTED"
+#: The oldest servers with everything CoE uses (SKIP LOCKED, INVISIBLE columns, a persistent AUTO_INCREMENT).
+MIN_MARIADB = (10, 6)
+MIN_MYSQL = (8, 0)
+
+
+def version_problem(dialect: Any) -> str | None:
+    """Why the connected server is too old for CoE, or None."""
+    version = tuple(dialect.server_version_info or ())
+    product, minimum = ("MariaDB", MIN_MARIADB) if getattr(dialect, "is_mariadb", False) else ("MySQL", MIN_MYSQL)
+    if version[:2] >= minimum:
+        return None
+    found = ".".join(str(part) for part in version) or "unknown"
+    return f"{product} {found} is too old: CoE needs {product} {'.'.join(map(str, minimum))} or later"
+
+
+def refuse_old_servers(engine: Any) -> None:
+    """Make each new connection of ``engine`` refuse a server older than :data:`MIN_MARIADB` / :data:`MIN_MYSQL`.
+
+    Checked on every new connection (a tuple comparison), after the dialect
+    has read the server's version on the first one.
+    """
+    from sqlalchemy import event
+
+    from .engine import DatabaseConfigError
+
+    def check(_dbapi_connection: Any, _record: Any) -> None:
+        problem = version_problem(engine.dialect)
+        if problem:
+            raise DatabaseConfigError(problem)
+
+    event.listen(engine, "connect", check)
 
 
 # --- DDL -------------------------------------------------------------------------

@@ -137,3 +137,39 @@ def test_schema_comparison_sees_what_alembic_cannot(engine: Any) -> None:
     assert "api_logs.created_at: DATETIME(0), expected DATETIME(6)" in problems
     assert any(p.startswith("langflows.uq_langflows_live_name: expected a unique index") for p in problems)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+@pytest.mark.parametrize(("mariadb", "version", "problem"), [
+    (True, (10, 6, 18), None),
+    (True, (10, 11, 19), None),
+    (True, (10, 5, 25), "MariaDB 10.5.25 is too old: CoE needs MariaDB 10.6 or later"),
+    (False, (8, 0, 36), None),
+    (False, (5, 7, 44), "MySQL 5.7.44 is too old: CoE needs MySQL 8.0 or later"),
+])
+def test_servers_older_than_the_supported_versions_are_named(mariadb: bool, version: tuple[int, ...], problem: str | None) -> None:
+    from coe_framework.db.mysql import version_problem
+
+    dialect = mysql_dialect.dialect(is_mariadb=mariadb)
+    dialect.server_version_info = version
+    assert version_problem(dialect) == problem
+
+
+@mariadb_only
+def test_the_test_server_is_a_supported_version(engine: Any) -> None:
+    from coe_framework.db.mysql import version_problem
+
+    assert version_problem(engine.dialect) is None and engine.dialect.is_mariadb
+
+
+@mariadb_only
+def test_an_old_server_stops_the_cli_in_one_line(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from coe_framework.cli import cli
+    from coe_framework.db import mysql
+
+    monkeypatch.setattr(mysql, "MIN_MARIADB", (99, 0))  # the test server plays an old one
+    result = CliRunner().invoke(cli, ["db", "--url", database_url, "status"])
+    assert result.exit_code == 2
+    assert result.output.startswith("coe: error: MariaDB ") and "is too old: CoE needs MariaDB 99.0 or later" in result.output
+    assert len(result.output.strip().splitlines()) == 1
