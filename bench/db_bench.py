@@ -1,12 +1,12 @@
 """Persistence benchmark: connection checkout, single-row CRUD and cached result reads.
 
 Runs the same workload on SQLite (a temporary file) and, when reachable,
-PostgreSQL (a temporary schema), in one process, and prints p50/p95 per
+PostgreSQL (a temporary schema) and MariaDB (a temporary database), in one process, and prints p50/p95 per
 operation next to the replaced system's claims (connect under 100 ms, CRUD
 under 50 ms, cache hit rate over 90 %) and this project's targets (CRUD p95
-under 5 ms on SQLite and 10 ms on PostgreSQL, hit ratio over 99 %).
+under 5 ms on SQLite and 10 ms on PostgreSQL and MariaDB, hit ratio over 99 %).
 
-    .venv/bin/python bench/db_bench.py [--postgres URL] [--ops 500] [--reads 5000]
+    .venv/bin/python bench/db_bench.py [--postgres URL] [--mariadb URL] [--ops 500] [--reads 5000]
 
 Not a test: figures depend on the machine; run it by hand.
 """
@@ -35,8 +35,9 @@ from coe_framework.repos import PreparedRepository, RepositorySource
 from coe_framework.runner import RepositoryOutcome
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/test"
 OLD_CLAIMS = {"connect": 100.0, "crud": 50.0, "hit_ratio": 0.90}
-TARGETS = {"sqlite": 5.0, "postgresql": 10.0, "hit_ratio": 0.99}
+TARGETS = {"sqlite": 5.0, "postgresql": 10.0, "mariadb": 10.0, "hit_ratio": 0.99}
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
@@ -77,6 +78,7 @@ class RawDriver:
     def __init__(self, url: str):
         parsed = make_url(url)
         self.sqlite = parsed.get_backend_name() == "sqlite"
+        self.mysql = parsed.get_backend_name() == "mysql"
         if self.sqlite:
             import sqlite3
 
@@ -85,6 +87,12 @@ class RawDriver:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA busy_timeout=30000")
             self.mark = "?"
+        elif self.mysql:
+            import pymysql
+
+            self.conn = pymysql.connect(host=parsed.host, port=parsed.port or 3306, user=parsed.username,
+                                        password=parsed.password or "", database=parsed.database, charset="utf8mb4")
+            self.mark = "%s"
         else:
             import psycopg
 
@@ -102,9 +110,11 @@ class RawDriver:
             row = self.conn.execute(sql, params).fetchone()
             self.conn.execute("COMMIT")
             return row
+        returning = self.mysql and sql.endswith(" RETURNING id")
         with self.conn.cursor() as cur:
-            cur.execute(sql, params)
-            row = cur.fetchone() if cur.description else None
+            # MySQL has no RETURNING: the new id is the cursor's lastrowid.
+            cur.execute(sql.removesuffix(" RETURNING id") if returning else sql, params)
+            row = (cur.lastrowid,) if returning else cur.fetchone() if cur.description else None
         self.conn.commit()
         return row
 
@@ -130,7 +140,7 @@ def bench_crud(store: Store, url: str, runs: int) -> dict[str, tuple[list[float]
         from datetime import datetime, timezone
 
         stamp = datetime.fromtimestamp(now(), timezone.utc)
-        value = stamp.replace(tzinfo=None) if raw.sqlite else stamp
+        value = stamp.replace(tzinfo=None) if raw.sqlite or raw.mysql else stamp
         row = raw.run("INSERT INTO repositories (url, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
                       (f"https://raw.example/{uuid.uuid4().hex}.git", "r", value, value))
         raw_ids.append(row[0])
@@ -237,30 +247,46 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         print(f"| {backend} | hit ratio ({cache['hits']} hits, {cache['misses']} misses) | {ratio:.2%} | | > {OLD_CLAIMS['hit_ratio']:.0%} | > {TARGETS['hit_ratio']:.0%} | {'ok' if ratio > TARGETS['hit_ratio'] else 'under'} |")
 
 
+def run_on_server(backend: str, base: str, create: str, drop: str, url: str, ops: int, reads: int) -> dict[str, Any] | None:
+    """:func:`run_backend` in a scratch schema or database made by ``create`` and removed by ``drop``; None without a server."""
+    admin = create_engine(base, poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(create))
+    except Exception as exc:  # noqa: BLE001 - no server: report the others only
+        print(f"{backend} skipped: {type(exc).__name__}", file=sys.stderr)
+        return None
+    try:
+        return run_backend(backend, url, ops, reads)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(drop))
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL ('' to skip)")
+    parser.add_argument("--mariadb", default=DEFAULT_MARIADB, help="MariaDB/MySQL URL ('' to skip)")
     parser.add_argument("--ops", type=int, default=500, help="samples per CRUD operation")
     parser.add_argument("--reads", type=int, default=5000, help="reads in the repeated-read workload")
     args = parser.parse_args(argv)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
         results["sqlite"] = run_backend("sqlite", f"sqlite:///{folder}/bench.sqlite3", args.ops, args.reads)
-    if args.postgres:
-        schema = f"coe_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres, poolclass=NullPool)
-        try:
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:  # noqa: BLE001 - no server: report SQLite only
-            print(f"PostgreSQL skipped: {type(exc).__name__}", file=sys.stderr)
-        else:
-            try:
-                url = make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-                results["postgresql"] = run_backend("postgresql", url, args.ops, args.reads)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    name = f"coe_bench_{uuid.uuid4().hex[:8]}"
+    servers = [
+        ("postgresql", args.postgres, f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE',
+         lambda base: make_url(base).update_query_dict({"options": f"-csearch_path={name}"})),
+        ("mariadb", args.mariadb, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin",
+         f"DROP DATABASE `{name}`", lambda base: make_url(base).set(database=name)),
+    ]
+    for backend, base, create, drop, scratch_url in servers:
+        if base:
+            figures = run_on_server(backend, base, create, drop, scratch_url(base).render_as_string(hide_password=False),
+                                    args.ops, args.reads)
+            if figures is not None:
+                results[backend] = figures
     report(results)
     return 0
 

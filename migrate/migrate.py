@@ -9,8 +9,9 @@ one head stops it with a message naming the file and both checksums.
 :func:`repair` realigns the ledger explicitly and leaves an audit row.
 
 Two migrators never apply the same revision twice: the whole run holds a
-lock (a transaction-scoped advisory lock on PostgreSQL, an exclusive
-transaction on SQLite), and the ledger's unique ``applied_key`` holds each
+lock (a transaction-scoped advisory lock on PostgreSQL, a named lock,
+``GET_LOCK``, per database on MariaDB/MySQL, an exclusive transaction on
+SQLite), and the ledger's unique ``applied_key`` holds each
 applied revision once.
 
 Alembic is configured in code (no ``alembic.ini``), so an installed wheel
@@ -36,12 +37,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.pool import NullPool
 
 from coe_framework.db.engine import is_sqlite
+from coe_framework.db.mysql import hidden_objects, is_mysql, schema_problems
 from coe_framework.db.models import SchemaHistory, utcnow
 
 CHECKSUM_ALGORITHM = "sha256"
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 #: First half of the PostgreSQL advisory lock key ("CoE!" as an int32); the second is the schema.
 _LOCK_NAMESPACE = 0x436F4521
+_MYSQL_LOCK_WAIT_SECONDS = 300
 _ledger = SchemaHistory.__table__
 
 
@@ -99,8 +102,26 @@ def _who() -> str:
 
 
 @contextlib.contextmanager
-def migration_lock(engine: Engine) -> Iterator[Connection]:
-    """A connection inside one transaction that no other migrator can enter meanwhile."""
+def migration_lock(engine: Engine, *, downgrade: bool = False) -> Iterator[Connection]:
+    """A connection inside one transaction that no other migrator can enter meanwhile.
+
+    ``downgrade`` is for MariaDB/MySQL, whose InnoDB refuses to drop an index a
+    foreign key still needs even when the table goes next: foreign key
+    checks are off while a downgrade runs (SQLite runs every migration so).
+    """
+    if is_mysql(engine.dialect):
+        with _mysql_named_lock(engine) as conn:
+            if downgrade:
+                conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+            try:
+                _ensure_ledger(conn)
+                yield conn
+                conn.commit()
+            finally:
+                if downgrade:
+                    conn.rollback()
+                    conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
+        return
     if not is_sqlite(engine):
         with engine.begin() as conn:
             conn.execute(select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, func.hashtext(func.current_schema()))))
@@ -140,6 +161,29 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
                 raise MigrationError([f"the migration left {len(broken)} row(s) referring to missing rows in {', '.join(tables)}; rolled back"])
     finally:
         lock_engine.dispose()
+
+
+@contextlib.contextmanager
+def _mysql_named_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection holding the database's migration lock (a session lock: released explicitly).
+
+    MariaDB and MySQL commit implicitly at each DDL statement, so a revision
+    that fails halfway leaves what it already did; the ledger records the
+    revision as failed and ``coe db repair`` clears it once the schema is fixed.
+    """
+    with engine.connect() as conn:
+        # Lock names are at most 64 characters; the database name may be longer.
+        name = func.concat("coe-migrate:", func.md5(func.database()))
+        if conn.scalar(select(func.get_lock(name, _MYSQL_LOCK_WAIT_SECONDS))) != 1:
+            raise MigrationError([f"another migrator held the migration lock for {_MYSQL_LOCK_WAIT_SECONDS} s; try again"])
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.scalar(select(func.release_lock(name)))
+            conn.commit()
 
 
 def _ensure_ledger(conn: Connection) -> None:
@@ -300,6 +344,11 @@ class _LedgerWriter:
                 row = _entry(script, "downgrade", elapsed, success=True)
                 conn.execute(insert(_ledger).values({**row, "applied_key": None}))
                 self.done.append(revision)
+        if is_mysql(conn.dialect):
+            # DDL commits implicitly there, so a revision's changes are already permanent:
+            # its ledger row and Alembic's version must be too, or a later failure would
+            # roll them back and the next run would apply the revision a second time.
+            conn.commit()
 
 
 def _entry(script: Script, kind: str, elapsed_ms: int, *, success: bool) -> dict[str, Any]:
@@ -368,7 +417,7 @@ def downgrade(engine: Engine, target: str) -> list[str]:
     """Revert down to ``target`` (a revision, ``-1`` or ``base``); returns the reverted revisions."""
     scripts = script_directory()
     writer = _LedgerWriter(scripts)
-    with migration_lock(engine) as conn:
+    with migration_lock(engine, downgrade=True) as conn:
         problems = _inspect(conn, scripts)[1]
         if problems:
             raise MigrationError(problems)
@@ -450,8 +499,20 @@ def compare_schema(engine: Engine) -> list[Any]:
     from coe_framework.db.models import Base
 
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        if not is_mysql(conn.dialect):
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+        # Partial unique indexes are generated columns there, and Alembic compares neither timestamp
+        # precision nor collations: coe_framework.db.mysql checks those.
+        columns, indexes = hidden_objects(Base.metadata)
+
+        def visible(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+            if type_ == "column":
+                return (obj.table.name, name) not in columns
+            return not (type_ in ("index", "unique_constraint") and name in indexes)
+
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": visible})
+        return list(compare_metadata(context, Base.metadata)) + schema_problems(conn, Base.metadata)
 
 
 __all__ = [

@@ -63,12 +63,14 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 # --- persistence fixtures ---------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fresh, empty database URL: a SQLite file, and PostgreSQL when COE_TEST_DATABASE_URL is set.
+    """A fresh, empty database URL: a SQLite file, PostgreSQL when COE_TEST_DATABASE_URL is set,
+    MariaDB when COE_TEST_MARIADB_URL is set.
 
-    Each PostgreSQL test gets a schema of its own (dropped afterwards), so
-    parallel runs never clash. ``COE_DATABASE_URL`` points at it too.
+    Each PostgreSQL test gets a schema of its own, each MariaDB test a
+    database of its own (dropped afterwards), so parallel runs never clash.
+    ``COE_DATABASE_URL`` points at it too.
     """
     from coe_framework.db.engine import dispose_engines
 
@@ -77,6 +79,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
         monkeypatch.setenv("COE_DATABASE_URL", url)
         yield url
         dispose_engines()
+        return
+    if request.param == "mariadb":
+        from tests import mariadb
+
+        if mariadb.base_url() is None:
+            pytest.skip(mariadb.NO_SERVER)
+        with mariadb.mariadb_database("coe_test") as url:
+            monkeypatch.setenv("COE_DATABASE_URL", url)
+            yield url
         return
     from tests.postgres import NO_SERVER, base_url, postgres_schema
 

@@ -20,33 +20,18 @@ def base_url() -> str | None:
 @contextmanager
 def postgres_schema(prefix: str, *, migrate: bool = False) -> Iterator[str]:
     """Create a fresh schema, yield a URL whose search_path is that schema, drop it afterwards."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
 
-    from coe_framework.db.engine import dispose_engines, make_engine
+    from tests.servers import scratch_namespace
 
     base = base_url()
     if base is None:
         raise RuntimeError(NO_SERVER)
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    try:
-        if migrate:
-            from coe_migrate.migrate import ensure_current
-
-            engine = make_engine(url)
-            ensure_current(engine)
-            engine.dispose()
-        yield url
-    finally:
-        dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_namespace(base, f'CREATE SCHEMA "{schema}"', f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', url,
+                           migrate=migrate) as scratch:
+        yield scratch
 
 
 def empty_tables(url: str, keep: tuple[str, ...] = ("schema_history",)) -> None:

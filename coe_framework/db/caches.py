@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .engine import chunks
@@ -25,17 +25,35 @@ from .models import AnalysisResult, AnalyzerState, BlobCacheEntry, utcnow
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
 
-def _upsert_insert(session: Session, table: Table) -> Any:
-    """The dialect's INSERT with ``ON CONFLICT`` support (SQLite and PostgreSQL)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(table)
+def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, update: Sequence[str] = ()) -> None:
+    """INSERT rows; a row whose primary key exists gets the ``update`` columns written, or is skipped.
+
+    ``ON CONFLICT`` on SQLite and PostgreSQL, ``ON DUPLICATE KEY UPDATE`` on
+    MariaDB/MySQL (where "skip" assigns the key to itself: ``INSERT IGNORE``
+    would also turn real errors into warnings).
+    """
+    if not rows:
+        return
+    name = session.get_bind().dialect.name
+    if name in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        changes = {c: statement.inserted[c] for c in update} or {keys[0]: table.c[keys[0]]}
+        session.execute(statement.on_duplicate_key_update(changes), list(rows))
+        return
+    statement = (sqlite if name == "sqlite" else postgresql).insert(table)
+    if update:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns), set_={c: statement.excluded[c] for c in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing()
+    session.execute(statement, list(rows))
 
 
 def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT rows, skipping any whose primary key already exists (concurrent writers agree on values)."""
-    if not rows:
-        return
-    session.execute(_upsert_insert(session, table).on_conflict_do_nothing(), list(rows))
+    upsert(session, table, rows)
 
 
 class _Cached:
@@ -123,7 +141,4 @@ class DatabaseStateStore:
     def put_state(self, key: str, value: Any) -> None:
         table = AnalyzerState.__table__
         with self.store.session() as session:
-            statement = _upsert_insert(session, table).values(key=key, value=value, updated_at=utcnow())
-            session.execute(statement.on_conflict_do_update(
-                index_elements=[table.c.key], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
-            ))
+            upsert(session, table, [{"key": key, "value": value, "updated_at": utcnow()}], update=("value", "updated_at"))

@@ -8,6 +8,9 @@
   ``COE_DB_POOL_PRE_PING`` on, ``COE_DB_ECHO`` off) are all overridable.
 * SQLite connections get WAL, a busy timeout (``COE_DB_BUSY_TIMEOUT_MS``) and
   foreign keys.
+* MariaDB/MySQL (``mysql+pymysql://``; ``mysql://`` and ``mariadb://`` mean
+  the same) connections are utf8mb4, strict, UTC and READ COMMITTED
+  (:mod:`coe_framework.db.mysql`).
 * :func:`unit_of_work` commits or rolls back a whole unit; :func:`retry_read`
   retries idempotent reads after a transient disconnect, with capped backoff.
 """
@@ -100,15 +103,21 @@ class EngineSettings:
 
 
 def parse_url(url: str) -> URL:
-    """Parse a database URL, mapping ``postgresql://`` to the psycopg 3 driver."""
+    """Parse a database URL, mapping ``postgresql://`` to psycopg 3 and ``mysql://`` to PyMySQL."""
     try:
         parsed = make_url(url)
     except exc.ArgumentError:
         raise DatabaseConfigError("COE_DATABASE_URL is not a valid database URL") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise DatabaseConfigError(f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)")
+    if parsed.drivername in ("mysql", "mariadb", "mariadb+pymysql"):
+        parsed = parsed.set(drivername="mysql+pymysql")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
+        raise DatabaseConfigError(
+            f"unsupported database '{parsed.get_backend_name()}' (use sqlite, postgresql or mysql+pymysql)"
+        )
+    if parsed.get_backend_name() == "mysql" and parsed.get_driver_name() != "pymysql":
+        raise DatabaseConfigError(f"unsupported MySQL driver '{parsed.get_driver_name()}' (use mysql+pymysql://)")
     return parsed
 
 
@@ -181,6 +190,13 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
             pool_recycle=settings.pool_recycle,
             connect_args={"connect_timeout": 10, "application_name": "coe"},
         )
+        if url.get_backend_name() == "mysql":
+            from . import mysql
+
+            kwargs.update(connect_args=mysql.connect_args(), isolation_level=mysql.ISOLATION_LEVEL)
+            engine = create_engine(url, **kwargs)
+            mysql.refuse_old_servers(engine)
+            return engine
         engine = create_engine(url, **kwargs)
     return engine
 

@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from . import mysql as _mysql_ddl  # noqa: F401  (registers the MariaDB/MySQL DDL compilers)
+
 #: Stable constraint and index names, identical on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -69,8 +71,8 @@ def utcnow() -> datetime:
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp stored as UTC on every database.
 
-    SQLite keeps no zone: values are converted to UTC before storage and read
-    back as aware UTC, so both databases return the same instants.
+    SQLite and MariaDB/MySQL keep no zone: values are converted to UTC before
+    storage and read back as aware UTC, so every database returns the same instants.
     """
 
     impl = DateTime(timezone=True)
@@ -82,7 +84,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:

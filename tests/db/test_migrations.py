@@ -108,13 +108,16 @@ def test_failed_revision_is_recorded_and_blocks_until_repaired(engine: Engine, r
     with pytest.raises(migrate.MigrationError, match="revision 9001 .*failed"):
         migrate.upgrade(engine)
     rows = migrate.history(engine)
-    assert [(r["version"], r["success"]) for r in rows] == [("9001", False)], "the run rolled back; only the failure is recorded"
+    # MariaDB/MySQL commit each DDL statement: the revisions before the failure stay applied, and recorded.
+    transactional_ddl = engine.dialect.name != "mysql"
+    kept = [] if transactional_ddl else [(v, True) for v in SHIPPED]
+    assert [(r["version"], r["success"]) for r in rows] == kept + [("9001", False)], "only the failure is recorded as failed"
     with pytest.raises(migrate.MigrationError, match=r"9001 \(versions/9001_extra.py\) failed"):
         migrate.validate(engine)
     assert migrate.repair(engine) == ["cleared failed entry of 9001"]
     add_revision(revisions, "9001", HEAD)  # fixed
     assert broken.exists()
-    assert migrate.upgrade(engine) == SHIPPED + ["9001"]
+    assert migrate.upgrade(engine) == (SHIPPED if transactional_ddl else []) + ["9001"]
     migrate.check_startup(engine)
 
 
@@ -197,8 +200,8 @@ def test_cli_db_commands(database_url: str, tmp_path: Path) -> None:
     assert "applied 0001" in runner.invoke(cli, ["db", "--url", database_url, "upgrade"]).output
     assert runner.invoke(cli, ["db", "--url", database_url, "validate"]).output.strip() == "migrations are valid"
     assert "nothing to repair" in runner.invoke(cli, ["db", "--url", database_url, "repair"]).output
-    failed = runner.invoke(cli, ["db", "--url", "mysql://x/y", "status"])
-    assert failed.exit_code == 2 and "unsupported database 'mysql'" in failed.output
+    failed = runner.invoke(cli, ["db", "--url", "oracle://x/y", "status"])
+    assert failed.exit_code == 2 and "unsupported database 'oracle'" in failed.output
 
 
 def test_rebuilding_analysis_requests_keeps_every_row_and_ids_are_never_reused(database_url: str) -> None:

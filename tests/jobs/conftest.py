@@ -12,6 +12,7 @@ from coe_framework.jobs.executors import JobRuntime
 from coe_framework.jobs.leases import JobQueue
 from coe_framework.jobs.settings import JobSettings
 from coe_framework.plugins import PluginManager
+from tests import mariadb
 from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 
 PLUGIN_FILE = Path(__file__).with_name("job_plugin.py")
@@ -46,17 +47,33 @@ def _postgres_schema() -> Iterator[str | None]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
+def _mariadb_database() -> Iterator[str | None]:
+    if mariadb.base_url() is None:
+        yield None
+        return
+    with mariadb.mariadb_database("coe_jobs", migrate=True) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 _sqlite_template: Path, _postgres_schema: str | None) -> Iterator[str]:
-    """An empty, migrated database: SQLite, and PostgreSQL when COE_TEST_DATABASE_URL is set."""
+                 _sqlite_template: Path) -> Iterator[str]:
+    """An empty, migrated database: SQLite, PostgreSQL when COE_TEST_DATABASE_URL is set,
+    MariaDB when COE_TEST_MARIADB_URL is set."""
     from coe_framework.db.engine import dispose_engines
 
     if request.param == "sqlite":
         path = tmp_path / "jobs.sqlite3"
         shutil.copyfile(_sqlite_template, path)
         url = f"sqlite:///{path}"
+    elif request.param == "mariadb":
+        url = request.getfixturevalue("_mariadb_database")
+        if url is None:
+            pytest.skip(mariadb.NO_SERVER)
+        mariadb.empty_tables(url, keep=LEDGER_TABLES)
     else:
+        _postgres_schema = request.getfixturevalue("_postgres_schema")
         if _postgres_schema is None:
             pytest.skip(NO_SERVER)
         empty_tables(_postgres_schema, keep=LEDGER_TABLES)

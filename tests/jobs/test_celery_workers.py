@@ -112,12 +112,15 @@ def _wait(predicate: Callable[[], bool], seconds: float, worker: Worker) -> None
         time.sleep(0.2)
 
 
-#: Workers on many machines share PostgreSQL; SQLite stands in when no server is configured.
-SHARED_DATABASE = "postgresql" if os.environ.get("COE_TEST_DATABASE_URL", "").strip() else "sqlite"
+#: Workers on many machines share PostgreSQL or MariaDB; SQLite stands in when no server is configured.
+SHARED_DATABASES = [
+    name for name, variable in (("postgresql", "COE_TEST_DATABASE_URL"), ("mariadb", "COE_TEST_MARIADB_URL"))
+    if os.environ.get(variable, "").strip()
+] or ["sqlite"]
 
 
 @pytest.mark.hostile  # part of the standing fault suite (pytest -m hostile)
-@pytest.mark.parametrize("database_url", [SHARED_DATABASE], indirect=True)
+@pytest.mark.parametrize("database_url", SHARED_DATABASES, indirect=True)
 def test_a_killed_worker_loses_no_analysis(broker_env: dict[str, str], store: Any, make_repo: Callable[..., Any], tmp_path: Path) -> None:
     from coe_framework import jobs
 
@@ -171,7 +174,7 @@ def test_a_killed_worker_loses_no_analysis(broker_env: dict[str, str], store: An
         assert data["jobcount"]["files"] == files and data["jobslow"] == {"slept": 0.1}
 
 
-@pytest.mark.parametrize("database_url", [SHARED_DATABASE], indirect=True)
+@pytest.mark.parametrize("database_url", SHARED_DATABASES, indirect=True)
 def test_jobs_whose_messages_were_lost_are_sent_again(broker_env: dict[str, str], store: Any, make_repo: Callable[..., Any],
                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests stored while the broker was down (or whose messages a broker restart dropped) still run."""

@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from coe_framework.db.engine import unit_of_work
+from tests import mariadb
 from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 from coe_framework.db.models import (
     AnalysisRequest,
@@ -220,15 +221,31 @@ def _postgres_schema() -> Any:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def web_database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A migrated, empty database: a SQLite file, and PostgreSQL when COE_TEST_DATABASE_URL is set.
+@pytest.fixture(scope="session")
+def _mariadb_database() -> Any:
+    """One migrated MariaDB database for the web tests (emptied before each test), or None."""
+    if mariadb.base_url() is None:
+        yield None
+        return
+    with mariadb.mariadb_database("coe_web", migrate=True) as url:
+        yield url
 
-    PostgreSQL reuses one migrated schema, truncated per test, to keep the suite fast.
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def web_database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A migrated, empty database: a SQLite file, PostgreSQL when COE_TEST_DATABASE_URL is set,
+    MariaDB when COE_TEST_MARIADB_URL is set.
+
+    PostgreSQL and MariaDB reuse one migrated schema (database), emptied per test, to keep the suite fast.
     """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
         migrate(url)
+    elif request.param == "mariadb":
+        url = request.getfixturevalue("_mariadb_database")
+        if url is None:
+            pytest.skip(mariadb.NO_SERVER)
+        mariadb.empty_tables(url, keep=("schema_history", "alembic_version"))
     else:
         url = request.getfixturevalue("_postgres_schema")
         if url is None:
