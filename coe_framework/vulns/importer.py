@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import chunks
 from ..db.models import Vulnerability, VulnerablePackage, utcnow
-from .osv import Advisory, RecordError, parse_record
+from .osv import Advisory, RecordError, parse_record, parse_time
 from .sources import RawRecord, Skipped, read_records
 
 BATCH = 2000
@@ -66,12 +67,16 @@ class ImportSummary:
 def import_path(store: Any, path: str | os.PathLike[str], *, match: bool = True) -> ImportSummary:
     """Import every OSV record below ``path`` and, unless ``match`` is false, re-match what changed."""
     summary = ImportSummary()
+    stored = _stored_times(store)
     batch: dict[str, tuple[Advisory, str]] = {}
     for item in read_records(path):
         if isinstance(item, Skipped):
             summary.skip(item)
             continue
         summary.read += 1
+        if _not_newer(item.record, stored):
+            summary.unchanged += 1
+            continue
         advisory = _advisory(item, summary)
         if advisory is None:
             continue
@@ -88,6 +93,23 @@ def import_path(store: Any, path: str | os.PathLike[str], *, match: bool = True)
 
         summary.matched = rematch(store, keys=summary.changed).to_dict()
     return summary
+
+
+def _stored_times(store: Any) -> dict[str, datetime]:
+    """The modified time of every stored advisory, by OSV id (one read, so unchanged records are not parsed)."""
+    with store.session() as session:
+        return dict(session.execute(select(Vulnerability.osv_id, Vulnerability.modified)).tuples().all())
+
+
+def _not_newer(record: Any, stored: dict[str, datetime]) -> bool:
+    """True for a record whose stored copy is at least as new (a malformed one is parsed and named)."""
+    if not isinstance(record, dict) or record.get("id") not in stored:
+        return False
+    try:
+        modified = parse_time(record.get("modified"), "modified", required=True)
+    except RecordError:
+        return False
+    return modified is not None and modified <= stored[record["id"]]
 
 
 def _advisory(item: RawRecord, summary: ImportSummary) -> Advisory | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from .ecosystems import coe_ecosystem, package_key
 from .severity import Severity, severity_of
-from .versions import KNOWN_RANGE_TYPES, VERSION_RANGE_TYPES, RangeError, affected_intervals
+from .versions import KNOWN_RANGE_TYPES, VERSION_RANGE_TYPES, RangeError, check_events
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_AFFECTED = 5000
@@ -74,14 +74,14 @@ def _strings(value: Any, name: str) -> list[str]:
     return value
 
 
-def _ranges(scheme: str, raw: Any, notes: list[str]) -> list[dict[str, Any]]:
+def _ranges(raw: Any, notes: list[str]) -> list[dict[str, Any]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise RecordError("'ranges' must be a list")
     kept = []
     for entry in raw:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("type"), str) or not isinstance(entry.get("events"), list):
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str) or not isinstance(entry.get("events"), list):
             raise RecordError("a range needs a 'type' and a list of 'events'")
         kind = entry["type"]
         if kind not in KNOWN_RANGE_TYPES:
@@ -89,12 +89,11 @@ def _ranges(scheme: str, raw: Any, notes: list[str]) -> list[dict[str, Any]]:
             continue
         if kind not in VERSION_RANGE_TYPES:
             continue
-        events = entry["events"]
-        try:  # evaluated once here, so a range that cannot be is named now, not at every match
-            affected_intervals("SEMVER" if kind == "SEMVER" else scheme, events)
+        try:  # the shape is checked here; versions are parsed when matching (an unparseable one never matches)
+            events = check_events(entry["events"])
         except RangeError as exc:
             raise RecordError(f"{kind} range: {exc}") from None
-        kept.append({"type": kind, "events": [dict(e) for e in events]})
+        kept.append({"type": kind, "events": [{k: v} for k, v in events]})
     return kept
 
 
@@ -105,12 +104,12 @@ def _affected(raw: Any, notes: list[str]) -> list[AffectedPackage]:
         raise RecordError(f"'affected' must be a list of at most {MAX_AFFECTED} entries")
     found: list[AffectedPackage] = []
     for entry in raw:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise RecordError("an 'affected' entry must be an object")
         package = entry.get("package")
         if package is None:  # an entry about a commit range only
             continue
-        if not isinstance(package, Mapping) or not isinstance(package.get("ecosystem"), str) or not isinstance(package.get("name"), str):
+        if not isinstance(package, dict) or not isinstance(package.get("ecosystem"), str) or not isinstance(package.get("name"), str):
             raise RecordError("'affected[].package' needs an 'ecosystem' and a 'name'")
         ecosystem = coe_ecosystem(package["ecosystem"])
         if ecosystem is None:
@@ -122,7 +121,7 @@ def _affected(raw: Any, notes: list[str]) -> list[AffectedPackage]:
         versions = _strings(entry.get("versions"), "affected[].versions")
         if len(versions) > MAX_VERSIONS:
             raise RecordError(f"'affected[].versions' lists more than {MAX_VERSIONS} versions")
-        ranges = _ranges(ecosystem, entry.get("ranges"), notes)
+        ranges = _ranges(entry.get("ranges"), notes)
         if ranges or versions:
             found.append(AffectedPackage(ecosystem, package_key(ecosystem, name), ranges, [v[:128] for v in versions]))
     return found
@@ -130,7 +129,7 @@ def _affected(raw: Any, notes: list[str]) -> list[AffectedPackage]:
 
 def parse_record(record: Any) -> Advisory:
     """The :class:`Advisory` in one OSV record; :class:`RecordError` when it is malformed."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, dict):
         raise RecordError("a record must be a JSON object")
     osv_id = record.get("id")
     if not isinstance(osv_id, str) or not _ID.match(osv_id):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from cvss import CVSS2, CVSS3, CVSS4
 
@@ -62,14 +62,14 @@ def severity_of(entries: Any, database_specific: Any = None) -> Severity:
     """The severity of an OSV record from its ``severity`` list, else its stated level."""
     vectors: dict[str, str] = {}
     for entry in entries if isinstance(entries, list) else ():
-        if isinstance(entry, Mapping) and isinstance(entry.get("type"), str) and isinstance(entry.get("score"), str):
+        if isinstance(entry, dict) and isinstance(entry.get("type"), str) and isinstance(entry.get("score"), str):
             vectors.setdefault(entry["type"], entry["score"])
     for kind in _PREFERENCE:
         if kind in vectors:
             found = score_vector(kind, vectors[kind])
             if found is not None:
                 return found
-    stated = database_specific.get("severity") if isinstance(database_specific, Mapping) else None
+    stated = database_specific.get("severity") if isinstance(database_specific, dict) else None
     if isinstance(stated, str) and stated.lower() in _STATED:
         return Severity(_STATED[stated.lower()])
     return Severity()

@@ -2,8 +2,10 @@
 
 A version is parsed into a comparable value by its ecosystem's rules: PEP 440
 through ``packaging`` for PyPI, and ``univers`` (the package-URL companion
-library of version schemes) for npm, Maven, Go, crates.io, RubyGems,
-Packagist and NuGet. SemVer build metadata (``+build``, Go's
+library of version schemes) for Maven, RubyGems, Packagist and NuGet and
+for reading npm, Cargo, Packagist, RubyGems, NuGet and Maven constraints;
+SemVer versions (npm, crates.io, Go, OSV ``SEMVER`` ranges) are ordered by
+``semver``, which univers builds on too. SemVer build metadata (``+build``, Go's
 ``+incompatible``) never takes part in precedence, so it is dropped before
 parsing; Go pseudo-versions are SemVer pre-releases and order as Go orders
 them.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
+import semver
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from univers import version_range as vr
@@ -34,7 +37,8 @@ def _without_build(text: str) -> str:
 
 
 def _semver(text: str) -> Any:
-    return uv.SemverVersion(_without_build(text.strip().lstrip("v=")))
+    # python-semver: SemVer 2.0 precedence, and several times faster than univers' wrapper.
+    return semver.Version.parse(_without_build(text.strip().lstrip("v=")), optional_minor_and_patch=True)
 
 
 def _pypi(text: str) -> Any:
@@ -123,6 +127,24 @@ class RangeError(ValueError):
     """An OSV range that cannot be evaluated (the reason is safe to show)."""
 
 
+_EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+
+
+def check_events(events: Any) -> list[tuple[str, str]]:
+    """``(kind, version)`` of each OSV range event; :class:`RangeError` for a malformed one."""
+    if not isinstance(events, list):
+        raise RangeError("'events' must be a list")
+    found = []
+    for event in events:
+        if not isinstance(event, dict) or len(event) != 1:
+            raise RangeError("an event must be an object with one key")
+        (kind, text), = event.items()
+        if kind not in _EVENT_KINDS or not isinstance(text, str) or not text or len(text) > 128:
+            raise RangeError(f"unknown or empty event {str(kind)[:40]!r}")
+        found.append((kind, text))
+    return found
+
+
 def affected_intervals(scheme: str, events: Sequence[dict[str, Any]]) -> list[Interval]:
     """The intervals an OSV range's ``events`` affect, under ``scheme``'s version order.
 
@@ -132,12 +154,7 @@ def affected_intervals(scheme: str, events: Sequence[dict[str, Any]]) -> list[In
     affects nothing. A version that does not parse is a :class:`RangeError`.
     """
     parsed: list[tuple[int, Any, str, str]] = []
-    for index, event in enumerate(events):
-        if not isinstance(event, dict) or len(event) != 1:
-            raise RangeError("an event must be an object with one key")
-        (kind, text), = event.items()
-        if kind not in ("introduced", "fixed", "last_affected", "limit") or not isinstance(text, str):
-            raise RangeError(f"unknown event {kind!r}")
+    for kind, text in check_events(events):
         if kind == "limit":
             continue
         if kind == "introduced" and text == "0":
