@@ -98,7 +98,7 @@ def import_path(store: Any, path: str | os.PathLike[str], *, match: bool = True)
 def _stored_times(store: Any) -> dict[str, datetime]:
     """The modified time of every stored advisory, by OSV id (one read, so unchanged records are not parsed)."""
     with store.session() as session:
-        return dict(session.execute(select(Vulnerability.osv_id, Vulnerability.modified)).tuples().all())
+        return dict(session.execute(select(Vulnerability.osv_id, Vulnerability.modified)).all())
 
 
 def _not_newer(record: Any, stored: dict[str, datetime]) -> bool:
@@ -158,7 +158,7 @@ def _old_keys(session: Session, ids: Sequence[int]) -> set[PackageKey]:
     for chunk in chunks(ids):
         keys.update(session.execute(
             select(VulnerablePackage.ecosystem, VulnerablePackage.package).where(VulnerablePackage.vulnerability_id.in_(chunk))
-        ).tuples())
+        ))
     return keys
 
 

@@ -150,6 +150,7 @@ _DEP_COLUMNS = (TechDependency.id, TechDependency.repository_analysis_id, TechDe
 def match_rows(session: Session, deps: Sequence[Any], loaded: set[str], summary: MatchSummary) -> None:
     """Match ``deps`` (rows of :data:`_DEP_COLUMNS`) and replace their stored hits, in ``session``."""
     keyed = [(dep, (dep.ecosystem, package_key(dep.ecosystem, dep.name))) for dep in deps]
+    memo: dict[tuple[Any, ...], list[tuple[int, bool, str | None]]] = {}  # one package version is used many times
     affected = _load_affected(session, {key for dep, key in keyed if dep.ecosystem in loaded})
     ids = [dep.id for dep in deps]
     for chunk in chunks(ids):
@@ -160,7 +161,10 @@ def match_rows(session: Session, deps: Sequence[Any], loaded: set[str], summary:
         if dep.ecosystem not in loaded or dep.ecosystem not in SUPPORTED:
             counts.append({"id": dep.id, "vulnerability_count": None})
             continue
-        hits = _match_one(dep, affected.get(key, ()))
+        marker = (key, dep.version, None if dep.version else dep.constraint)
+        hits = memo.get(marker)
+        if hits is None:
+            hits = memo[marker] = _match_one(dep, affected.get(key, ()))
         confirmed = sum(1 for _, c, _ in hits if c)
         summary.confirmed += confirmed
         summary.possible += len(hits) - confirmed
@@ -193,7 +197,10 @@ def _dependency_ids(session: Session, keys: set[PackageKey] | None, repository_a
     for ecosystem, spelled in names.items():
         for chunk in chunks(spelled):
             found += session.scalars(select(TechDependency.id).where(TechDependency.ecosystem == ecosystem, TechDependency.name.in_(chunk)))
-    return sorted(found)
+    # An ecosystem loaded for the first time: its other dependencies go from unknown to zero.
+    found += session.scalars(select(TechDependency.id).where(
+        TechDependency.vulnerability_count.is_(None), TechDependency.ecosystem.in_(sorted({e for e, _ in keys}))))
+    return sorted(set(found))
 
 
 def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analysis_ids: Sequence[int] | None = None) -> MatchSummary:

@@ -137,8 +137,8 @@ def status(session: Session) -> dict[str, Any]:
         .group_by(VulnerablePackage.ecosystem).order_by(VulnerablePackage.ecosystem)
     ).all()
     total, withdrawn = session.execute(select(func.count(Vulnerability.id), func.count(Vulnerability.withdrawn))).one()
-    by_status = dict(session.execute(select(DV.confirmed, func.count(DV.id)).group_by(DV.confirmed)).tuples().all())
-    severities = dict(session.execute(select(Vulnerability.severity, func.count(Vulnerability.id)).group_by(Vulnerability.severity)).tuples().all())
+    by_status = dict(session.execute(select(DV.confirmed, func.count(DV.id)).group_by(DV.confirmed)).all())
+    severities = dict(session.execute(select(Vulnerability.severity, func.count(Vulnerability.id)).group_by(Vulnerability.severity)).all())
     return {
         "advisories": total,
         "withdrawn": withdrawn,

@@ -37,8 +37,13 @@ def _without_build(text: str) -> str:
 
 
 def _semver(text: str) -> Any:
-    # python-semver: SemVer 2.0 precedence, and several times faster than univers' wrapper.
-    return semver.Version.parse(_without_build(text.strip().lstrip("v=")), optional_minor_and_patch=True)
+    """SemVer 2.0 precedence as a plain tuple (parsed by python-semver), so comparing is cheap."""
+    parsed = semver.Version.parse(_without_build(text.strip().lstrip("v=")), optional_minor_and_patch=True)
+    if not parsed.prerelease:
+        return (parsed.major, parsed.minor, parsed.patch, 1)
+    # A pre-release sorts before its release; numeric identifiers before alphanumeric ones (spec, item 11).
+    identifiers = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parsed.prerelease.split("."))
+    return (parsed.major, parsed.minor, parsed.patch, 0, identifiers)
 
 
 def _pypi(text: str) -> Any:
