@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -55,24 +55,24 @@ class _Affected:
     vulnerability_id: int
     ranges: tuple[_Range, ...]
     versions: frozenset[str]
+    #: ``versions`` parsed in the ecosystem's order (so ``1.0`` finds a listed ``1.0.0`` where they are equal).
+    parsed_versions: frozenset[Any]
     ecosystem: str
 
-    def hit(self, version: str) -> tuple[bool, str | None]:
-        """(affected, first fixed version) for a locked version."""
+    def hit(self, version: str, parsed: dict[str, Any]) -> tuple[bool, str | None]:
+        """(affected, first fixed version) for a locked version; ``parsed`` is it per scheme."""
         if version in self.versions:
             return True, None
-        for scheme, parsed in self._parsed(version):
-            for rng in self.ranges:
-                if rng.scheme != scheme:
-                    continue
-                for interval in rng.intervals:
-                    if interval.contains(parsed):
-                        return True, interval.fixed
-        parsed_own = parse_version(self.ecosystem, version)
-        if parsed_own is not None and self.versions:
-            for listed in self.versions:
-                if parse_version(self.ecosystem, listed) == parsed_own:
-                    return True, None
+        for rng in self.ranges:
+            value = parsed.get(rng.scheme)
+            if value is None:
+                continue
+            for interval in rng.intervals:
+                if interval.contains(value):
+                    return True, interval.fixed
+        own = parsed.get(self.ecosystem)
+        if own is not None and own in self.parsed_versions:
+            return True, None
         return False, None
 
     def overlap(self, ecosystem: str, constraint: str) -> tuple[bool, str | None]:
@@ -89,13 +89,6 @@ class _Affected:
                 return True, None
         return False, None
 
-    def _parsed(self, version: str) -> Iterator[tuple[str, Any]]:
-        for scheme in dict.fromkeys(r.scheme for r in self.ranges):
-            parsed = parse_version(scheme, version)
-            if parsed is not None:
-                yield scheme, parsed
-
-
 def _compile(vulnerability_id: int, ecosystem: str, ranges: Any, versions: Any) -> _Affected:
     compiled = []
     for rng in ranges or ():
@@ -104,7 +97,14 @@ def _compile(vulnerability_id: int, ecosystem: str, ranges: Any, versions: Any) 
             compiled.append(_Range(scheme, tuple(affected_intervals(scheme, rng.get("events") or ()))))
         except ValueError:  # checked at import; a row written otherwise is skipped, not fatal
             log.debug("advisory %s: range not evaluable", vulnerability_id)
-    return _Affected(vulnerability_id, tuple(compiled), frozenset(versions or ()), ecosystem)
+    parsed = set()
+    for listed in versions or ():
+        value = parse_version(ecosystem, listed)
+        try:
+            parsed.add(value) if value is not None else None
+        except TypeError:  # an unhashable version value: the exact string still matches
+            pass
+    return _Affected(vulnerability_id, tuple(compiled), frozenset(versions or ()), frozenset(parsed), ecosystem)
 
 
 def _load_affected(session: Session, keys: Iterable[PackageKey]) -> dict[PackageKey, list[_Affected]]:
@@ -131,9 +131,10 @@ def loaded_ecosystems(session: Session) -> set[str]:
 
 def _match_one(dep: Any, advisories: Sequence[_Affected]) -> list[tuple[int, bool, str | None]]:
     hits: dict[int, tuple[bool, str | None]] = {}
+    parsed = {scheme: parse_version(scheme, dep.version) for scheme in (dep.ecosystem, "SEMVER")} if dep.version else {}
     for advisory in advisories:
         if dep.version:
-            affected, fixed = advisory.hit(dep.version)
+            affected, fixed = advisory.hit(dep.version, parsed)
         elif dep.constraint:
             affected, fixed = advisory.overlap(dep.ecosystem, dep.constraint)
         else:

@@ -46,6 +46,19 @@ def _semver(text: str) -> Any:
     return (parsed.major, parsed.minor, parsed.patch, 0, identifiers)
 
 
+_GEM_WIDTH = 16
+
+
+def _gem(text: str) -> Any:
+    """RubyGems order as a plain tuple: univers' canonical segments, a string segment (a
+    pre-release) below any number, missing segments as 0 (what Gem::Version does)."""
+    segments = uv.RubygemsVersion(text.strip()).value.canonical_segments
+    if len(segments) > _GEM_WIDTH:
+        raise ValueError("too many segments")
+    keys = [(1, part, "") if isinstance(part, int) else (0, 0, str(part)) for part in segments]
+    return tuple(keys + [(1, 0, "")] * (_GEM_WIDTH - len(keys)))
+
+
 def _pypi(text: str) -> Any:
     return Version(text.strip())
 
@@ -56,7 +69,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "cargo": _semver,
     "golang": _semver,
     "maven": lambda t: uv.MavenVersion(t.strip()),
-    "gem": lambda t: uv.RubygemsVersion(t.strip()),
+    "gem": _gem,
     "composer": lambda t: uv.ComposerVersion(t.strip().lstrip("vV")),
     "nuget": lambda t: uv.NugetVersion(_without_build(t.strip())),
     "SEMVER": _semver,
