@@ -514,14 +514,27 @@ class DependencyVulnerability(Base):
     affected, otherwise a constraint that may resolve to an affected version."""
 
     __tablename__ = "dependency_vulnerabilities"
-    __table_args__ = (UniqueConstraint("tech_dependency_id", "vulnerability_id"),)
+    __table_args__ = (
+        UniqueConstraint("tech_dependency_id", "vulnerability_id"),
+        Index("ix_dependency_vulnerabilities_ecosystem_package", "ecosystem", "package"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tech_dependency_id: Mapped[int] = mapped_column(BigId, ForeignKey("tech_dependencies.id", ondelete="CASCADE"))
     vulnerability_id: Mapped[int] = mapped_column(BigId, ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
+    #: The dependency's repository analysis, ecosystem and package key, copied for the portfolio queries.
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
+    )
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    package: Mapped[str] = mapped_column(String(512))
     confirmed: Mapped[bool] = mapped_column()
     #: The first version that fixes it for this dependency, when the advisory names one.
     fixed_version: Mapped[str | None] = mapped_column(String(128))
+
+    dependency: Mapped[TechDependency] = relationship(lazy="raise")
+    vulnerability: Mapped[Vulnerability] = relationship(lazy="raise")
+    repository_analysis: Mapped[RepositoryAnalysis] = relationship(lazy="raise")
 
 
 #: The tables filled from :meth:`Analyzer.table_rows`, by name.

@@ -62,14 +62,20 @@ def upgrade() -> None:
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('tech_dependency_id', BIG_ID, nullable=False),
     sa.Column('vulnerability_id', BIG_ID, nullable=False),
+    sa.Column('repository_analysis_id', BIG_ID, nullable=False),
+    sa.Column('ecosystem', sa.String(length=64), nullable=False),
+    sa.Column('package', sa.String(length=512), nullable=False),
     sa.Column('confirmed', sa.Boolean(), nullable=False),
     sa.Column('fixed_version', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['tech_dependency_id'], ['tech_dependencies.id'], name=op.f('fk_dependency_vulnerabilities_tech_dependency_id_tech_dependencies'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['vulnerability_id'], ['vulnerabilities.id'], name=op.f('fk_dependency_vulnerabilities_vulnerability_id_vulnerabilities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['repository_analysis_id'], ['repository_analyses.id'], name=op.f('fk_dependency_vulnerabilities_repository_analysis_id_repository_analyses'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dependency_vulnerabilities')),
     sa.UniqueConstraint('tech_dependency_id', 'vulnerability_id', name=op.f('uq_dependency_vulnerabilities_tech_dependency_id_vulnerability_id'))
     )
     op.create_index(op.f('ix_dependency_vulnerabilities_vulnerability_id'), 'dependency_vulnerabilities', ['vulnerability_id'], unique=False)
+    op.create_index(op.f('ix_dependency_vulnerabilities_repository_analysis_id'), 'dependency_vulnerabilities', ['repository_analysis_id'], unique=False)
+    op.create_index('ix_dependency_vulnerabilities_ecosystem_package', 'dependency_vulnerabilities', ['ecosystem', 'package'], unique=False)
     with op.batch_alter_table('tech_dependencies') as batch:
         batch.add_column(sa.Column('vulnerability_count', sa.Integer(), nullable=True))
 
@@ -78,6 +84,8 @@ def downgrade() -> None:
     """Drop what upgrade() created."""
     with op.batch_alter_table('tech_dependencies') as batch:
         batch.drop_column('vulnerability_count')
+    op.drop_index('ix_dependency_vulnerabilities_ecosystem_package', table_name='dependency_vulnerabilities')
+    op.drop_index(op.f('ix_dependency_vulnerabilities_repository_analysis_id'), table_name='dependency_vulnerabilities')
     op.drop_index(op.f('ix_dependency_vulnerabilities_vulnerability_id'), table_name='dependency_vulnerabilities')
     op.drop_table('dependency_vulnerabilities')
     op.drop_index(op.f('ix_vulnerable_packages_vulnerability_id'), table_name='vulnerable_packages')
