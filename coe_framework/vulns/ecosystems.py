@@ -17,6 +17,8 @@ OSV_ECOSYSTEMS: dict[str, str] = {
 #: CoE ecosystem name -> OSV ecosystem name.
 COE_TO_OSV: dict[str, str] = {coe: osv for osv, coe in OSV_ECOSYSTEMS.items()}
 SUPPORTED = frozenset(COE_TO_OSV)
+#: (CoE ecosystem, package key): how advisories and dependencies find each other.
+PackageKey = tuple[str, str]
 
 
 def package_key(ecosystem: str, name: str) -> str:

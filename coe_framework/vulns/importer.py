@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import chunks
 from ..db.models import Vulnerability, VulnerablePackage, utcnow
+from .ecosystems import PackageKey
 from .osv import Advisory, RecordError, parse_record, parse_time
 from .sources import RawRecord, Skipped, read_records
 
@@ -26,7 +27,6 @@ BATCH = 2000
 #: Skipped items listed one by one in a summary; the rest are only counted.
 LISTED = 20
 
-PackageKey = tuple[str, str]
 
 
 @dataclass

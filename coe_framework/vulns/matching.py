@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import chunks
 from ..db.models import DependencyVulnerability, TechDependency, Vulnerability, VulnerablePackage
-from .ecosystems import SUPPORTED, package_key
+from .ecosystems import SUPPORTED, PackageKey, package_key
 from .versions import Interval, affected_intervals, allowed_intervals, parse_version, point
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-PackageKey = tuple[str, str]
 
 
 @dataclass
