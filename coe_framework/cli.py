@@ -52,6 +52,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "coe_framework.exports_cli:report_command",
     "sarif": "coe_framework.exports_cli:sarif_command",
     "correlate": "coe_framework.exports_cli:correlate_command",
+    "vulns": "coe_framework.vulns.commands:vulns_group",
     "serve": "coe_webapp.commands:serve_command",
     "session": "coe_webapp.commands:session_group",
     "flows": "coe_webapp.commands:flows_group",

@@ -1,4 +1,4 @@
-"""Exports of a stored analysis: SARIF 2.1.0 complexity findings and a Markdown report.
+"""Exports of a stored analysis: SARIF 2.1.0 findings and a Markdown report.
 
 * :func:`sarif_log` turns every function or method whose cyclomatic
   complexity exceeds a threshold (default 10, McCabe's classic limit) into a
@@ -6,6 +6,8 @@
   scanning, IDE viewers) show them. A finding is an ``error`` above the
   error threshold (default twice the threshold), a ``warning`` otherwise.
   Classes are not findings: their complexity is the sum of their methods'.
+  Dependencies matched to known vulnerabilities (:mod:`coe_framework.vulns`)
+  are results of the same runs, one rule per advisory.
 * :func:`markdown_report` is a readable summary of the whole analysis.
 
 The per-analysis JSON of the legacy file layout is ``coe results export``;
@@ -89,8 +91,11 @@ def _finding(path: str, symbol: Mapping[str, Any], complexity: float, threshold:
     }
 
 
-def sarif_run(repository: StoredRepository, threshold: float, error_threshold: float) -> dict[str, Any]:
-    """One SARIF run: the complexity findings of one repository."""
+def sarif_run(repository: StoredRepository, threshold: float, error_threshold: float,
+              vulnerabilities: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """One SARIF run: the complexity findings and known vulnerable dependencies of one repository."""
+    from .vulns.reporting import sarif_rules_and_results
+
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "CoE", "semanticVersion": __version__, "rules": [_complexity_rule(threshold, error_threshold)]}},
         "automationDetails": {"id": f"coe/complexity/{repository.name}/"},
@@ -101,24 +106,38 @@ def sarif_run(repository: StoredRepository, threshold: float, error_threshold: f
             for path, symbol, value in views.complex_symbols(repository.results, threshold)
         ],
     }
+    rules, results = sarif_rules_and_results(vulnerabilities, 1)
+    run["tool"]["driver"]["rules"] += rules
+    run["results"] += results
     if repository.commit:
         run["versionControlProvenance"] = [{"repositoryUri": repository_uri(repository.url), "revisionId": repository.commit}]
     return run
 
 
-def sarif_log(repositories: Sequence[StoredRepository], threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None) -> dict[str, Any]:
-    """A SARIF 2.1.0 log of complexity findings, one run per repository."""
+def sarif_log(repositories: Sequence[StoredRepository], threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None,
+              vulnerabilities: Mapping[int, Sequence[Mapping[str, Any]]] | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of complexity findings, one run per repository.
+
+    ``vulnerabilities`` maps a repository analysis id to its matched
+    advisories (:func:`coe_framework.vulns.queries.hits_by_analysis`).
+    """
     if threshold < 0:
         raise ValueError("the complexity threshold must not be negative")
     limit = 2 * threshold if error_threshold is None else error_threshold
     if limit < threshold:
         raise ValueError("the error threshold must not be below the threshold")
-    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [sarif_run(r, threshold, limit) for r in repositories]}
+    found = vulnerabilities or {}
+    runs = [sarif_run(r, threshold, limit, found.get(r.repository_analysis_id, ())) for r in repositories]
+    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": runs}
 
 
 def sarif_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None) -> dict[str, Any]:
     """The SARIF log of a stored analysis (``NotFound`` for an unknown one)."""
-    return sarif_log(load_analysis(session, analysis_id, [views.AST]).repositories, threshold, error_threshold)
+    from .vulns.queries import hits_by_analysis
+
+    repositories = load_analysis(session, analysis_id, [views.AST]).repositories
+    found = hits_by_analysis(session, [r.repository_analysis_id for r in repositories])
+    return sarif_log(repositories, threshold, error_threshold, found)
 
 
 # --- Markdown ---------------------------------------------------------------------------
@@ -221,8 +240,11 @@ def _score(value: Any) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def markdown_report(analysis: StoredAnalysis, correlations: Sequence[Mapping[str, Any]] = (), threshold: float = DEFAULT_THRESHOLD) -> str:
-    """The analysis as a Markdown document."""
+def markdown_report(analysis: StoredAnalysis, correlations: Sequence[Mapping[str, Any]] = (), threshold: float = DEFAULT_THRESHOLD,
+                    vulnerabilities: Mapping[int, Sequence[Mapping[str, Any]]] | None = None) -> str:
+    """The analysis as a Markdown document (``vulnerabilities`` as for :func:`sarif_log`)."""
+    from .vulns.reporting import markdown_lines
+
     lines = [f"# CoE analysis {analysis.id}", "",
              f"Status: {analysis.status}. Created {analysis.created_at or '?'}, finished {analysis.finished_at or '?'}. "
              f"{len(analysis.repositories)} repositories.", ""]
@@ -230,7 +252,9 @@ def markdown_report(analysis: StoredAnalysis, correlations: Sequence[Mapping[str
         lines += [f"## {_cell(repo.name)}", "", f"`{_cell(repo.url)}` at commit `{repo.commit or '?'}`: {repo.status}.", ""]
         if repo.errors:
             lines += [f"- {name}: {_cell(error)}" for name, error in sorted(repo.errors.items())] + [""]
-        lines += _stack_section(repo.results) + _code_section(repo.results, threshold) + _history_section(repo.results)
+        lines += _stack_section(repo.results)
+        lines += markdown_lines((vulnerabilities or {}).get(repo.repository_analysis_id, ()), _cell, _table)
+        lines += _code_section(repo.results, threshold) + _history_section(repo.results)
     lines += _correlation_section(correlations)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -238,5 +262,8 @@ def markdown_report(analysis: StoredAnalysis, correlations: Sequence[Mapping[str
 def report_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD) -> str:
     """The Markdown report of a stored analysis (``NotFound`` for an unknown one)."""
     from .insights import correlations_for
+    from .vulns.queries import hits_by_analysis
 
-    return markdown_report(load_analysis(session, analysis_id), correlations_for(session, analysis_id), threshold)
+    analysis = load_analysis(session, analysis_id)
+    found = hits_by_analysis(session, [r.repository_analysis_id for r in analysis.repositories])
+    return markdown_report(analysis, correlations_for(session, analysis_id), threshold, found)

@@ -227,7 +227,9 @@ def _run_all(
     report = AnalysisReport(outcomes, prepared)
     if store is not None and request_id is not None:  # RAG documents and correlations, from the stored results
         from .insights import publish_insights
+        from .vulns.matching import publish_matches
 
+        report.notes.extend(publish_matches(store, request_id))
         report.notes.extend(publish_insights(store, request_id, manager, prepared))
     errors = {f"{o.repository.name}/{name}": msg for o in outcomes for name, msg in o.errors.items()}
     manager.call_listeners("coe_analysis_finished", analysis={**payload, "errors": errors}, status=report.status)

@@ -332,6 +332,9 @@ class TechDependency(_DetailRow, Base):
     manifest: Mapped[str | None] = mapped_column(String(4096))
     license: Mapped[str | None] = mapped_column(String(512))
     direct: Mapped[bool | None] = mapped_column()
+    #: Known vulnerabilities of the locked version (coe_framework.vulns); None while no
+    #: advisories of its ecosystem are loaded.
+    vulnerability_count: Mapped[int | None] = mapped_column()
 
 
 class CorrelationAnalysis(Base):
@@ -485,6 +488,77 @@ class SchemaHistory(Base):
     installed_on: Mapped[datetime] = _ts(default=utcnow)
     execution_time_ms: Mapped[int] = mapped_column(default=0)
     success: Mapped[bool] = mapped_column()
+
+
+# --- known vulnerabilities (coe_framework.vulns) -------------------------------------
+
+
+class Vulnerability(Base):
+    """One OSV advisory as imported; ``modified`` decides whether a re-import changes it."""
+
+    __tablename__ = "vulnerabilities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    osv_id: Mapped[str] = mapped_column(String(128), unique=True)
+    modified: Mapped[datetime] = _ts()
+    published: Mapped[datetime | None] = _ts()
+    #: Set for a withdrawn advisory: kept so a re-import knows it, never matched.
+    withdrawn: Mapped[datetime | None] = _ts()
+    summary: Mapped[str | None] = mapped_column(String(1000))
+    #: Other ids of the same advisory (CVE, GHSA, ...).
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    #: critical, high, medium, low or none; None when the advisory states none.
+    severity: Mapped[str | None] = mapped_column(String(16), index=True)
+    cvss_score: Mapped[float | None] = mapped_column()
+    cvss_vector: Mapped[str | None] = mapped_column(String(255))
+    #: The file (and archive member) it was read from.
+    source: Mapped[str | None] = mapped_column(String(1024))
+    imported_at: Mapped[datetime] = _ts(default=utcnow)
+
+
+class VulnerablePackage(Base):
+    """One package an advisory affects: its ranges and explicit versions, as OSV states them."""
+
+    __tablename__ = "vulnerable_packages"
+    __table_args__ = (Index("ix_vulnerable_packages_ecosystem_package", "ecosystem", "package"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    vulnerability_id: Mapped[int] = mapped_column(BigId, ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
+    #: CoE's ecosystem name (pypi, npm, maven, golang, cargo, gem, composer, nuget).
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    #: The package's normalized key within its ecosystem (the one dependencies are matched by).
+    package: Mapped[str] = mapped_column(String(512))
+    #: ``[{"type": "ECOSYSTEM" | "SEMVER", "events": [{"introduced": ...}, ...]}, ...]``
+    ranges: Mapped[list[Any]] = mapped_column(default=list)
+    versions: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class DependencyVulnerability(Base):
+    """An advisory matched to one dependency row: ``confirmed`` for a locked version that is
+    affected, otherwise a constraint that may resolve to an affected version."""
+
+    __tablename__ = "dependency_vulnerabilities"
+    __table_args__ = (
+        UniqueConstraint("tech_dependency_id", "vulnerability_id"),
+        Index("ix_dependency_vulnerabilities_ecosystem_package", "ecosystem", "package"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tech_dependency_id: Mapped[int] = mapped_column(BigId, ForeignKey("tech_dependencies.id", ondelete="CASCADE"))
+    vulnerability_id: Mapped[int] = mapped_column(BigId, ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
+    #: The dependency's repository analysis, ecosystem and package key, copied for the portfolio queries.
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
+    )
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    package: Mapped[str] = mapped_column(String(512))
+    confirmed: Mapped[bool] = mapped_column()
+    #: The first version that fixes it for this dependency, when the advisory names one.
+    fixed_version: Mapped[str | None] = mapped_column(String(128))
+
+    dependency: Mapped[TechDependency] = relationship(lazy="raise")
+    vulnerability: Mapped[Vulnerability] = relationship(lazy="raise")
+    repository_analysis: Mapped[RepositoryAnalysis] = relationship(lazy="raise")
 
 
 #: The tables filled from :meth:`Analyzer.table_rows`, by name.

@@ -10,6 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Hashable, Iterable, TypeVar
 
+from coe_framework.vulns.ecosystems import package_key
+
 H = TypeVar("H", bound=Hashable)
 
 #: Scopes a dependency can have. ``optional`` is an extra/optional feature,
@@ -68,11 +70,7 @@ def pinned_version(ecosystem: str, constraint: str | None) -> str | None:
 
 def normalize_name(ecosystem: str, name: str) -> str:
     """The key two spellings of one package share within an ecosystem."""
-    if ecosystem == "pypi":
-        return re.sub(r"[-_.]+", "-", name).lower()
-    if ecosystem in ("nuget", "composer", "maven"):
-        return name.lower()
-    return name
+    return package_key(ecosystem, name)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from packageurl import PackageURL
 from .containers import split_image
 from .licenses import normalize
 from .models import normalize_name
+from .sbom_vulnerabilities import sbom_vulnerabilities
 
 _SCOPES = {
     "runtime": ComponentScope.REQUIRED,
@@ -120,7 +121,8 @@ def _component_scope(scopes: Iterable[str]) -> ComponentScope:
     return ComponentScope.EXCLUDED
 
 
-def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any]) -> dict[str, Any]:
+def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any],
+               vulnerabilities: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """A CycloneDX 1.6 JSON document (as a dict) for one techspec result.
 
     ``repository`` describes the analysed repository: ``name``, ``url`` and
@@ -129,6 +131,9 @@ def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any]) -> dict
     version, and one container component per image; the repository is the
     root component and depends on the direct dependencies and the images.
     Scope, constraint and manifest of each use are kept as properties.
+    ``vulnerabilities`` are the repository analysis' matched advisories
+    (:func:`coe_framework.vulns.queries.hits_by_analysis`), written as the
+    document's ``vulnerabilities``.
     """
     name = str(repository.get("name") or "repository")
     commit = str(repository.get("commit") or "")
@@ -183,4 +188,6 @@ def build_sbom(result: Mapping[str, Any], repository: Mapping[str, Any]) -> dict
         bom.components.add(image)
         direct.append(image)
     bom.register_dependency(root, direct)
+    for vulnerability in sbom_vulnerabilities(vulnerabilities, lambda d: package_url(d["ecosystem"], d["name"], d.get("version")).to_string()):
+        bom.vulnerabilities.add(vulnerability)
     return json.loads(JsonV1Dot6(bom).output_as_string())

@@ -80,7 +80,7 @@ def sarif(analysis_id: int, query: ThresholdQuery) -> Response:
 
 @bp.get("/analyses/<int:analysis_id>/sbom")
 @require("read")
-@bp.doc(summary="CycloneDX SBOM of a repository", description="From the techspec result; name the repository when the analysis has several.",
+@bp.doc(summary="CycloneDX SBOM of a repository", description="From the techspec result, with the known vulnerabilities matched to its dependencies; name the repository when the analysis has several.",
         responses={**_raw_response(CYCLONEDX_MEDIA_TYPE, "A CycloneDX 1.6 JSON document"), 409: "The analysis has several repositories; name one"})
 @bp.input(SbomQuery, location="query", arg_name="query")
 def sbom(analysis_id: int, query: SbomQuery) -> Response:
@@ -99,8 +99,11 @@ def sbom(analysis_id: int, query: SbomQuery) -> Response:
     result = repository.results.get("techspec")
     if result is None:
         raise Problem(404, f"analysis {analysis_id} has no succeeded techspec result for {repository.name}")
+    from coe_framework.vulns.queries import hits_by_analysis
+
+    hits = hits_by_analysis(db.session, [repository.repository_analysis_id])[repository.repository_analysis_id]
     document = build_sbom(result, {"name": repository.name, "url": repository.url, "commit": repository.commit,
-                                   "analyzed_at": analysis.finished_at or analysis.created_at})
+                                   "analyzed_at": analysis.finished_at or analysis.created_at}, hits)
     return _document(json_bytes(document), CYCLONEDX_MEDIA_TYPE)
 
 
