@@ -449,8 +449,14 @@ def compare_schema(engine: Engine) -> list[Any]:
 
     from coe_framework.db.models import Base
 
+    from coe_framework.search.lexical import DIALECT_OBJECTS
+
+    def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        # The full-text engine objects of revision 0007 exist per dialect and outside the models.
+        return not (reflected and compare_to is None and name in DIALECT_OBJECTS)
+
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         return list(compare_metadata(context, Base.metadata))
 
 
