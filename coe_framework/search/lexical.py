@@ -1,7 +1,7 @@
 """Lexical search in the database itself, one small backend per dialect.
 
-Every backend ranks the rows of ``search_index`` that match any of the
-query's terms (already code-aware, letters and digits only, see
+Every backend ranks the rows of ``search_index`` that match all (or, when
+asked, any) of the query's terms (already code-aware, letters and digits only, see
 :mod:`coe_framework.search.tokenize`) and returns ``(document_pk, score)``
 pairs, best first, a higher score being better. Names (path, symbol,
 headings) weigh more than body text:
@@ -33,6 +33,7 @@ BODY_WEIGHT = 1.0
 DIALECT_OBJECTS = frozenset({
     # SQLite: the FTS5 table and the shadow tables FTS5 makes for it.
     "search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config", "search_fts_content",
+    "search_fts_vocab",
     # PostgreSQL: the generated tsvector column and its GIN index.
     "terms", "ix_search_index_terms",
     # MariaDB: the FULLTEXT indexes.
@@ -46,8 +47,12 @@ class LexicalBackend(Protocol):
     #: Shown by ``coe search --explain``.
     description: str
 
-    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int) -> list[tuple[int, float]]:
-        """The best ``limit`` rows matching any of ``terms`` and every condition (on ``SearchIndexEntry``)."""
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        """Which of ``terms`` occur in more than ``share`` of the indexed documents (as far as known cheaply)."""
+        ...
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        """The best ``limit`` rows matching any of ``terms`` (``every``: all of them) and every condition."""
         ...
 
 
@@ -60,9 +65,18 @@ class SqliteFts5:
 
     description = f"SQLite FTS5, bm25 (names weight {NAMES_WEIGHT:g}, body {BODY_WEIGHT:g})"
 
-    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int) -> list[tuple[int, float]]:
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        # fts5vocab answers a term lookup from the index; the document count from docsize's rowid.
+        total = session.scalar(text("SELECT count(*) FROM search_fts_docsize")) or 0
+        if not total:
+            return set()
+        rows = session.execute(text("SELECT term, doc FROM search_fts_vocab WHERE term IN :terms").bindparams(
+            bindparam("terms", list(terms), expanding=True)))
+        return {term for term, docs in rows if docs > share * total}
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
         # Each term is quoted: letters and digits only, so this is a phrase of one token each.
-        match = " OR ".join(f'"{term}"' for term in terms)
+        match = (" AND " if every else " OR ").join(f'"{term}"' for term in terms)
         rank = literal_column(f"bm25(search_fts, {NAMES_WEIGHT}, {BODY_WEIGHT})", Float)
         fts = table("search_fts", column("rowid"))
         query = (
@@ -81,8 +95,20 @@ class PostgresTsvector:
 
     description = "PostgreSQL tsvector (GIN), ts_rank (names weight A, body D)"
 
-    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int) -> list[tuple[int, float]]:
-        query_vector = func.to_tsquery(literal_column("'english'::regconfig"), bindparam("tsquery", " | ".join(terms)))
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        # ANALYZE keeps the most common lexemes of a tsvector column with their frequencies.
+        row = session.execute(text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'search_index' AND attname = 'terms' AND schemaname = current_schema()"
+        )).first()
+        if row is None or row[0] is None:
+            return set()
+        frequency = dict(zip(row[0], row[1]))
+        return {term for term in terms if frequency.get(term, 0.0) > share}
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        joined = (" & " if every else " | ").join(terms)
+        query_vector = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", joined))
         column = literal_column("search_index.terms")
         weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
         rank = func.ts_rank(weights, column, query_vector, type_=Float)
@@ -100,12 +126,20 @@ class MariadbFulltext:
 
     description = f"MariaDB FULLTEXT, natural language relevance (names weight {NAMES_WEIGHT:g})"
 
-    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int) -> list[tuple[int, float]]:
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        return set()  # natural language mode already discounts terms found in most rows
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
         from sqlalchemy.dialects.mysql import match
 
-        phrase = " ".join(terms)
-        names = match(SearchIndexEntry.names, against=phrase).in_natural_language_mode()
-        body = match(SearchIndexEntry.body, against=phrase).in_natural_language_mode()
+        if every:  # boolean mode: each term required (terms are letters and digits only)
+            phrase = " ".join(f"+{term}" for term in terms)
+            names = match(SearchIndexEntry.names, against=phrase).in_boolean_mode()
+            body = match(SearchIndexEntry.body, against=phrase).in_boolean_mode()
+        else:
+            phrase = " ".join(terms)
+            names = match(SearchIndexEntry.names, against=phrase).in_natural_language_mode()
+            body = match(SearchIndexEntry.body, against=phrase).in_natural_language_mode()
         score = (names * NAMES_WEIGHT + body * BODY_WEIGHT).label("score")
         query = (
             select(SearchIndexEntry.document_pk, score)

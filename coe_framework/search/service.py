@@ -26,7 +26,7 @@ from ..db.models import RagDocument, Repository, RepositoryAnalysis, SearchIndex
 from ..db.store import Page
 from .embedding import embed_query
 from .lexical import backend_for
-from .tokenize import query_terms
+from .tokenize import highlight_words, query_terms
 from .vectors import exact_nearest, models
 
 #: Longest query accepted, in characters (a question, not a document).
@@ -36,6 +36,8 @@ MAX_K = 100
 DEFAULT_K = 10
 #: No page reaches past this rank: ranked lists are bounded, never a scan of everything.
 MAX_DEPTH = 1000
+#: A query term in more than this share of the documents is dropped when rarer terms remain.
+COMMON_SHARE = 0.05
 #: Reciprocal rank fusion constant (Cormack et al.): 60 damps the weight of the very first ranks.
 RRF_K = 60
 #: The filters a search accepts, and what each holds.
@@ -231,10 +233,20 @@ def _allowed_documents(session: Session, conditions: Sequence[Any]) -> set[str] 
     return set(session.scalars(query.distinct()))
 
 
-def _lexical(session: Session, terms: Sequence[str], conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], str]:
+def _lexical(session: Session, terms: Sequence[str], conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], str, list[str]]:
     backend = backend_for(session)
     # Extra rows: several analyses of one commit repeat a document, and each is kept once.
-    hits = backend.search(session, terms, conditions, min(depth * 2 + 10, MAX_DEPTH * 2))
+    limit = min(depth * 2 + 10, MAX_DEPTH * 2)
+    # A term in most documents adds almost nothing to BM25 but makes every document a match
+    # to rank: with rarer terms beside it, it is left out.
+    common = backend.common_terms(session, terms, COMMON_SHARE) if len(terms) > 1 else set()
+    if common and len(common) < len(terms):
+        terms = [t for t in terms if t not in common]
+    # Documents holding every term first: BM25 puts them on top anyway, and ranking only them
+    # keeps a query with one very common word from ranking the whole corpus. Too few: any term.
+    hits = backend.search(session, terms, conditions, limit, every=True) if len(terms) > 1 else []
+    if len(hits) < limit:
+        hits = backend.search(session, terms, conditions, limit)
     ids = _newest_rows(session, conditions, pks=[pk for pk, _ in hits])
     ranked: dict[str, tuple[str, int, float]] = {}
     for pk, score in hits:
@@ -244,7 +256,7 @@ def _lexical(session: Session, terms: Sequence[str], conditions: Sequence[Any], 
         kept = ranked.get(doc_id)
         if kept is None or (score == kept[2] and pk > kept[1]):
             ranked[doc_id] = (doc_id, pk, score)
-    return list(ranked.values())[:depth], backend.description
+    return list(ranked.values())[:depth], backend.description, list(terms)
 
 
 def _vector(session: Session, manager: Any, query: str, conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], dict[str, Any]]:
@@ -352,7 +364,7 @@ def search(
     offset = decode_cursor(cursor, fingerprint)
     depth = min(offset + size, MAX_DEPTH)
     conditions = scope_conditions(parsed)
-    lexical, lexical_path = _lexical(session, terms, conditions, depth + 1)
+    lexical, lexical_path, searched = _lexical(session, terms, conditions, depth + 1)
     vector_hits: list[tuple[str, int, float]] = []
     vector_info: dict[str, Any] = {"path": None, "reason": "no embedding provider configured"}
     if manager is not None:
@@ -365,9 +377,9 @@ def search(
     more = len(ranked) > offset + size and offset + size < MAX_DEPTH
     explain = {
         "terms": list(terms),
-        "lexical": {"path": lexical_path, "candidates": len(lexical)},
+        "lexical": {"path": lexical_path, "terms": searched, "candidates": len(lexical)},
         "vector": {**vector_info, "candidates": len(vector_hits)},
         "fusion": fusion,
         "filters": {k: v for k, v in parsed.canonical().items() if v not in (None, [])},
     }
-    return SearchPage(_hits(session, page, terms), encode_cursor(offset + size, fingerprint) if more else None, explain)
+    return SearchPage(_hits(session, page, highlight_words(text)), encode_cursor(offset + size, fingerprint) if more else None, explain)

@@ -6,15 +6,20 @@ Identifiers are split where a programmer sees words: ``retryPolicy``,
 still ranks first. Paths split on their separators (``src/app/blueprints.py``
 gives ``src``, ``app``, ``blueprints``, ``py``). Indexed text and queries go
 through the same function, so every database's full-text engine sees the
-same terms; the engines then only lower-case, stem and rank.
+same terms; words are stemmed here too (Snowball English: ``registered``
+and ``registers`` give ``regist``), so the engines only index and rank, and
+the term a query asks for is exactly the term a document was indexed with.
 
 Query terms are letters and digits only, so no query can carry full-text
 operator syntax (``"``, ``*``, ``NEAR``, ``-``) or SQL into the database.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
+
+import snowballstemmer
 
 #: A run of letters, digits and underscores (an identifier, a word, a number).
 _RUN = re.compile(r"[^\W_]+(?:_+[^\W_]+)*", re.UNICODE)
@@ -29,6 +34,15 @@ QUERY_STOPWORDS = frozenset(
 )
 #: A query keeps at most this many distinct terms (longer questions do not make better searches).
 MAX_QUERY_TERMS = 32
+
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball English stem of a lower-case word (digits and short words unchanged)."""
+    return word if len(word) < 4 or not word.isalpha() else _stemmer.stemWord(word)
 
 
 def identifier_parts(run: str) -> list[str]:
@@ -50,7 +64,7 @@ def terms(text: str) -> Iterator[str]:
                 yield whole
         for part in parts:
             if len(part) <= MAX_TERM_CHARS:
-                yield part
+                yield stem(part)
 
 
 def index_text(text: str) -> str:
@@ -64,9 +78,24 @@ def query_terms(query: str) -> list[str]:
     Stopwords are dropped unless nothing else is left (a search for "the"
     still searches).
     """
-    seen: dict[str, None] = {}
-    for term in terms(query):
-        seen.setdefault(term, None)
+    seen: dict[str, bool] = {}
+    for match in _RUN.finditer(query):
+        run = match.group(0)
+        stop = run.lower() in QUERY_STOPWORDS
+        for term in terms(run):
+            seen[term] = seen.get(term, True) and stop
     found = list(seen)
-    meaningful = [t for t in found if t not in QUERY_STOPWORDS]
+    meaningful = [t for t in found if not seen[t]]
     return (meaningful or found)[:MAX_QUERY_TERMS]
+
+
+def highlight_words(query: str) -> list[str]:
+    """The query's words as written (lower-case, unstemmed, no stopwords), to find in a document's text."""
+    words: dict[str, None] = {}
+    for match in _RUN.finditer(query):
+        if match.group(0).lower() in QUERY_STOPWORDS:
+            continue
+        for part in identifier_parts(match.group(0)):
+            if len(part) > 1 or part.isdigit():
+                words.setdefault(part, None)
+    return list(words)[:MAX_QUERY_TERMS]

@@ -5,11 +5,12 @@ body) plus copies of its filter columns; ``vector_embeddings`` holds one
 vector per (stable document id, model). Each database then gets its own
 full-text engine over ``search_index``:
 
-* SQLite: an external-content FTS5 table ``search_fts`` (porter stemming,
-  BM25 ranking) kept in step by three triggers, so a cascade delete of a
-  document removes its terms too;
+* SQLite: an external-content FTS5 table ``search_fts`` (BM25 ranking)
+  kept in step by three triggers, so a cascade delete of a document removes
+  its terms too, and ``search_fts_vocab`` (how many documents hold a term);
 * PostgreSQL: a stored generated ``tsvector`` column ``terms`` (names
-  weighted A, body D) with a GIN index;
+  weighted A, body D; the ``simple`` configuration, since terms arrive
+  already stemmed) with a GIN index;
 * MariaDB: a FULLTEXT index on each field.
 
 Those engine objects are not part of the models (SQLAlchemy cannot describe
@@ -38,7 +39,8 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 SQLITE_UP = (
     "CREATE VIRTUAL TABLE search_fts USING fts5(names, body, content='search_index', content_rowid='document_pk', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE search_fts_vocab USING fts5vocab(search_fts, 'row')",
     "CREATE TRIGGER search_index_ai AFTER INSERT ON search_index BEGIN "
     "INSERT INTO search_fts(rowid, names, body) VALUES (new.document_pk, new.names, new.body); END",
     "CREATE TRIGGER search_index_ad AFTER DELETE ON search_index BEGIN "
@@ -51,12 +53,13 @@ SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS search_index_au",
     "DROP TRIGGER IF EXISTS search_index_ad",
     "DROP TRIGGER IF EXISTS search_index_ai",
+    "DROP TABLE IF EXISTS search_fts_vocab",
     "DROP TABLE IF EXISTS search_fts",
 )
 POSTGRESQL_UP = (
     "ALTER TABLE search_index ADD COLUMN terms tsvector GENERATED ALWAYS AS ("
-    "setweight(to_tsvector('english'::regconfig, names), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, body), 'D')) STORED",
+    "setweight(to_tsvector('simple'::regconfig, names), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, body), 'D')) STORED",
     "CREATE INDEX ix_search_index_terms ON search_index USING gin (terms)",
 )
 MARIADB_UP = (

@@ -12,14 +12,18 @@ def test_identifiers_split_on_case_underscores_and_digits() -> None:
 
 
 def test_indexed_text_keeps_the_whole_identifier_and_its_parts() -> None:
-    assert index_text("retryPolicy") == "retrypolicy retry policy"
-    assert index_text("retry_policy") == "retrypolicy retry policy", "both spellings give the same terms"
-    assert index_text("src/app/blueprints.py") == "src app blueprints py"
+    assert index_text("retryPolicy") == "retrypolicy retri polici"
+    assert index_text("retry_policy") == index_text("RetryPolicy"), "every spelling gives the same terms"
+    assert index_text("src/app/blueprints.py") == "src app blueprint py"
+
+
+def test_words_are_stemmed_alike_in_documents_and_queries() -> None:
+    assert query_terms("registered blueprints") == query_terms("register blueprint") == ["regist", "blueprint"]
 
 
 def test_queries_lose_stopwords_and_every_operator() -> None:
-    assert query_terms("where are blueprints registered?") == ["blueprints", "registered"]
-    assert query_terms('"retry*" NEAR(a -b) OR 1=1; DROP TABLE x --') == ["retry", "near", "b", "1", "drop", "table", "x"]
+    assert query_terms("where are blueprints registered?") == ["blueprint", "regist"]
+    assert query_terms('"retry*" NEAR(a -b) OR 1=1; DROP TABLE x --') == ["retri", "near", "b", "1", "drop", "tabl", "x"]
     assert query_terms("the") == ["the"], "a query of stopwords alone still searches"
     assert query_terms("***") == []
 
