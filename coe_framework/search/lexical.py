@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from ..db.models import SearchIndexEntry
 
+#: At most this many matches are ranked, the newest: a query of words found in nearly every
+#: document (ranking them all costs a scan of the corpus) stays bounded, never slow.
+MAX_RANKED = 10_000
 #: How much more a match in names counts than one in body text.
 NAMES_WEIGHT = 8.0
 BODY_WEIGHT = 1.0
@@ -79,11 +82,15 @@ class SqliteFts5:
         match = (" AND " if every else " OR ").join(f'"{term}"' for term in terms)
         rank = literal_column(f"bm25(search_fts, {NAMES_WEIGHT}, {BODY_WEIGHT})", Float)
         fts = table("search_fts", column("rowid"))
+        newest = text(
+            "search_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM search_fts "
+            f"WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT {MAX_RANKED}))"
+        ).bindparams(match=match)
         query = (
             select(SearchIndexEntry.document_pk, (-rank).label("score"))
             .select_from(fts)
             .join(SearchIndexEntry, SearchIndexEntry.document_pk == fts.c.rowid)
-            .where(text("search_fts MATCH :match").bindparams(match=match), *conditions)
+            .where(text("search_fts MATCH :match").bindparams(match=match), newest, *conditions)
             .order_by(rank)
             .limit(limit)
         )
@@ -112,9 +119,15 @@ class PostgresTsvector:
         column = literal_column("search_index.terms")
         weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
         rank = func.ts_rank(weights, column, query_vector, type_=Float)
+        newest = (
+            select(SearchIndexEntry.document_pk)
+            .where(column.op("@@")(query_vector), *conditions)
+            .order_by(SearchIndexEntry.document_pk.desc())
+            .limit(MAX_RANKED)
+        )
         query = (
             select(SearchIndexEntry.document_pk, rank.label("score"))
-            .where(column.op("@@")(query_vector), *conditions)
+            .where(SearchIndexEntry.document_pk.in_(newest))
             .order_by(rank.desc())
             .limit(limit)
         )

@@ -233,7 +233,8 @@ def _allowed_documents(session: Session, conditions: Sequence[Any]) -> set[str] 
     return set(session.scalars(query.distinct()))
 
 
-def _lexical(session: Session, terms: Sequence[str], conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], str, list[str]]:
+def lexical_ranking(session: Session, terms: Sequence[str], conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], str, list[str]]:
+    """The database's ranking: ``([(document id, row pk, score)], engine, terms searched)``, best first."""
     backend = backend_for(session)
     # Extra rows: several analyses of one commit repeat a document, and each is kept once.
     limit = min(depth * 2 + 10, MAX_DEPTH * 2)
@@ -259,7 +260,8 @@ def _lexical(session: Session, terms: Sequence[str], conditions: Sequence[Any], 
     return list(ranked.values())[:depth], backend.description, list(terms)
 
 
-def _vector(session: Session, manager: Any, query: str, conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], dict[str, Any]]:
+def vector_ranking(session: Session, manager: Any, query: str, conditions: Sequence[Any], depth: int) -> tuple[list[tuple[str, int, float]], dict[str, Any]]:
+    """The embeddings' ranking: ``([(document id, row pk, cosine)], what was used)``; empty without vectors."""
     stored = models(session)
     if not stored:
         return [], {"path": None, "reason": "no document has an embedding"}
@@ -364,11 +366,11 @@ def search(
     offset = decode_cursor(cursor, fingerprint)
     depth = min(offset + size, MAX_DEPTH)
     conditions = scope_conditions(parsed)
-    lexical, lexical_path, searched = _lexical(session, terms, conditions, depth + 1)
+    lexical, lexical_path, searched = lexical_ranking(session, terms, conditions, depth + 1)
     vector_hits: list[tuple[str, int, float]] = []
     vector_info: dict[str, Any] = {"path": None, "reason": "no embedding provider configured"}
     if manager is not None:
-        vector_hits, vector_info = _vector(session, manager, text, conditions, depth + 1)
+        vector_hits, vector_info = vector_ranking(session, manager, text, conditions, depth + 1)
     if vector_hits:
         ranked, fusion = fuse(lexical, vector_hits), f"reciprocal rank fusion (k={RRF_K})"
     else:
