@@ -53,23 +53,36 @@ def identifier_parts(run: str) -> list[str]:
     return [p for p in parts if p]
 
 
+@functools.lru_cache(maxsize=262144)
+def run_terms(run: str) -> tuple[str, ...]:
+    """The terms of one identifier or word: the joined whole (when compound), then each part, stemmed.
+
+    Cached: code repeats its identifiers, so indexing mostly looks them up.
+    """
+    parts = identifier_parts(run)
+    out: list[str] = []
+    if len(parts) > 1:
+        whole = "".join(parts)
+        if len(whole) <= MAX_TERM_CHARS:
+            out.append(whole)
+    out.extend(stem(part) for part in parts if len(part) <= MAX_TERM_CHARS)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=262144)
+def _run_text(run: str) -> str:
+    return " ".join(run_terms(run))
+
+
 def terms(text: str) -> Iterator[str]:
     """Every term of ``text`` in order: each word, and for a compound identifier its parts too."""
-    for match in _RUN.finditer(text):
-        run = match.group(0)
-        parts = identifier_parts(run)
-        if len(parts) > 1:
-            whole = "".join(parts)
-            if len(whole) <= MAX_TERM_CHARS:
-                yield whole
-        for part in parts:
-            if len(part) <= MAX_TERM_CHARS:
-                yield stem(part)
+    for run in _RUN.findall(text):
+        yield from run_terms(run)
 
 
 def index_text(text: str) -> str:
     """``text`` as the space-separated terms the full-text engines index."""
-    return " ".join(terms(text))
+    return " ".join(filter(None, map(_run_text, _RUN.findall(text))))
 
 
 def query_terms(query: str) -> list[str]:
