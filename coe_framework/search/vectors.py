@@ -9,7 +9,8 @@ package of this platform's PostgreSQL ships it (docs/search.md).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from ..db.models import RagDocument, VectorEmbedding
 
+#: Seconds a process trusts its count of a model's vectors (a deletion elsewhere is seen after this).
+RECOUNT_SECONDS = 5.0
 #: Rows inserted or loaded per round trip.
 BATCH = 1000
 EXACT_SCAN = "exact in-process scan (numpy, cosine)"
@@ -78,10 +81,14 @@ def forget_orphans(session: Session, document_ids: Iterable[str] | None = None) 
 
     orphan = ~exists().where(RagDocument.document_id == VectorEmbedding.document_id)
     if document_ids is None:
-        return int(session.execute(delete(VectorEmbedding).where(orphan)).rowcount or 0)
-    removed = 0
-    for part in chunks(sorted(set(document_ids))):
-        removed += int(session.execute(delete(VectorEmbedding).where(VectorEmbedding.document_id.in_(part), orphan)).rowcount or 0)
+        removed = int(session.execute(delete(VectorEmbedding).where(orphan)).rowcount or 0)
+    else:
+        removed = 0
+        for part in chunks(sorted(set(document_ids))):
+            removed += int(session.execute(delete(VectorEmbedding).where(VectorEmbedding.document_id.in_(part), orphan)).rowcount or 0)
+    if removed:
+        with _lock:  # this process reloads at once; others within RECOUNT_SECONDS
+            _matrices.clear()
     return removed
 
 
@@ -100,6 +107,7 @@ class _Matrix:
     count: int
     max_id: int
     position: dict[str, int]
+    counted_at: float = field(default_factory=time.monotonic)
 
 
 _matrices: dict[tuple[str, str], _Matrix] = {}
@@ -138,13 +146,17 @@ def _load(session: Session, model: str, after: int, dimension: int | None) -> tu
 def matrix(session: Session, model: str) -> _Matrix:
     """Every vector of ``model``, normalized, current with the table (cached per process)."""
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), model)
-    count, max_id = session.execute(
-        select(func.count(), func.max(VectorEmbedding.id)).where(VectorEmbedding.model == model)
-    ).one()
-    count, max_id = int(count or 0), int(max_id or 0)
+    max_id = int(session.scalar(select(func.max(VectorEmbedding.id)).where(VectorEmbedding.model == model)) or 0)
+    cached = _matrices.get(key)
+    # The newest id (an index lookup) shows additions at once; the count, which shows a
+    # deletion elsewhere, costs a scan of the model's index and is read at most every few seconds.
+    if cached is not None and cached.max_id == max_id and time.monotonic() - cached.counted_at < RECOUNT_SECONDS:
+        return cached
+    count = int(session.scalar(select(func.count()).where(VectorEmbedding.model == model)) or 0)
     with _lock:
         cached = _matrices.get(key)
         if cached is not None and cached.count == count and cached.max_id == max_id:
+            cached.counted_at = time.monotonic()
             return cached
         if cached is not None and max_id > cached.max_id:
             ids, vectors, _ = _load(session, model, cached.max_id, cached.rows.shape[1] if cached.ids else None)
