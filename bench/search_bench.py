@@ -2,7 +2,7 @@
 
 Run by hand (never as a test)::
 
-    .venv/bin/python bench/search_bench.py [--documents 100000] [--queries 200] [--postgres URL] [--repository PATH]
+    .venv/bin/python bench/search_bench.py [--documents 100000] [--queries 200] [--postgres URL] [--repository PATH] [--no-lexical]
 
 * Lexical: ``--documents`` synthetic code documents (identifiers and words
   drawn from a Zipf-distributed vocabulary of 20,000 terms, 120 per body, a
@@ -211,6 +211,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a fresh schema is made and dropped)")
     parser.add_argument("--repository", default=None, help="a repository to measure indexing's share of an analysis on")
+    parser.add_argument("--no-lexical", action="store_true", help="measure only the vector scan (and indexing, with --repository)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -218,9 +219,10 @@ def main() -> None:
             indexing_share(args.repository, f"sqlite:///{tmp}/analysis.sqlite3")
         if args.documents:
             store = Store.open(url)
-            lexical("SQLite", store, args.documents, args.queries)
+            if not args.no_lexical:
+                lexical("SQLite", store, args.documents, args.queries)
             vectors(store, args.documents, args.queries)
-    if args.postgres and args.documents:
+    if args.postgres and args.documents and not args.no_lexical:
         import os
 
         os.environ.setdefault("COE_TEST_DATABASE_URL", args.postgres)
