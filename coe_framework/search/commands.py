@@ -45,7 +45,10 @@ def _store() -> Any:
 
 @click.group("search", cls=SearchGroup)
 def search_group() -> None:
-    """Search the RAG documents of stored analyses (QUERY), or rebuild the index (reindex)."""
+    """Search the RAG documents of stored analyses (QUERY), or rebuild the index (reindex).
+
+    `coe search QUERY --help` lists the filters and output options.
+    """
 
 
 def _cell(value: Any, width: int) -> str:
