@@ -56,6 +56,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "serve": "coe_webapp.commands:serve_command",
     "session": "coe_webapp.commands:session_group",
     "flows": "coe_webapp.commands:flows_group",
+    "search": "coe_framework.search.commands:search_group",
 }
 
 

@@ -145,3 +145,15 @@ def coe_analysis_finished(analysis: dict[str, Any], status: str) -> None:
     :func:`coe_analysis_started` plus ``errors`` (analyzer name to message).
     Like the start event, exceptions are logged and ignored.
     """
+
+
+@hookspec(firstresult=True)
+def coe_embedding_model() -> str | None:
+    """Name the model your ``coe_embed_documents`` would embed with now.
+
+    Return a stable name (``"local:all-MiniLM-L6-v2"``) when your provider
+    is configured, None otherwise; the first answer counts. Search uses it to
+    embed a document only once per (document id, model) and to embed queries
+    with the same model as the stored vectors. Optional: without it every
+    document is passed to ``coe_embed_documents`` on every indexing.
+    """

@@ -5,7 +5,8 @@ results are saved, and what ``coe rag export`` calls for an analysis stored
 without documents. It reads the stored results, asks the plugins for
 documents (reading files from each repository's git directory at the
 analysed commit), replaces the stored documents of each repository
-analysis, and for two or more repositories computes and stores every
+analysis, indexes them for search (embedding them when a provider is
+configured), and for two or more repositories computes and stores every
 pair's correlation.
 """
 from __future__ import annotations
@@ -35,13 +36,15 @@ class InsightsSummary:
     documents: dict[str, int] = field(default_factory=dict)
     correlations: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What indexing for search did (documents indexed, embeddings), one line each.
+    search: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         """One line per fact, for the CLI and the job log."""
         lines = [f"{name}: {count} RAG documents" for name, count in self.documents.items()]
         if self.correlations:
             lines.append(f"correlations stored for {self.correlations} repository pair(s)")
-        return lines + self.problems
+        return lines + self.search + self.problems
 
 
 def locate_git_dir(repository: StoredRepository) -> str | None:
@@ -80,7 +83,8 @@ def store_documents(
         git_dir = git_dirs.get(repo.url) if git_dirs is not None else locate_git_dir(repo)
         if git_dir is None:
             summary.problems.append(f"{repo.name}: repository not readable; documents made from results only")
-        built = build_documents(manager, repo.descriptor(git_dir), repo.results, embed=embed)
+        # Vectors are computed by the search indexer, once per document id (coe_framework.search.embedding).
+        built = build_documents(manager, repo.descriptor(git_dir), repo.results, embed=False)
         for plugin, error in built.errors.items():
             summary.problems.append(f"{repo.name}: plugin {plugin} made no documents: {error}")
         with store.session() as session:
@@ -117,7 +121,24 @@ def store_insights(
     analysis = load(store, analysis_id)
     summary = store_documents(store, analysis, manager, git_dirs, embed=embed)
     summary.correlations = store_correlations(store, analysis)
+    summary.search = index_for_search(store, analysis_id, manager, embed=embed)
     return summary
+
+
+def index_for_search(store: Any, analysis_id: int, manager: Any, *, embed: bool = True) -> list[str]:
+    """Index the stored documents of an analysis for search, and embed those without a vector.
+
+    An embedding provider that fails leaves lexical search in place and a
+    warning among the returned lines.
+    """
+    from .search.embedding import embed_analysis
+    from .search.indexing import index_analysis
+
+    with store.session() as session:
+        lines = [f"search index: {index_analysis(session, analysis_id)} documents"]
+    if embed:
+        lines += embed_analysis(store, analysis_id, manager).notes()
+    return lines
 
 
 def publish_insights(store: Any, analysis_id: int, manager: Any, prepared: Sequence[Any] = ()) -> list[str]:

@@ -106,6 +106,22 @@ def iter_documents(session: Session, analysis_id: int, kind: str | None = None, 
         rows = list(session.scalars(_query(analysis_id, kind, path).where(RagDocument.id > last).order_by(RagDocument.id).limit(EXPORT_BATCH)))
         if not rows:
             return
+        vectors = stored_vectors(session, [row.document_id for row in rows])
         for row in rows:
-            yield document_dict(row)
+            data = document_dict(row)
+            if "embedding" not in data and row.document_id in vectors:
+                data["embedding"] = vectors[row.document_id]
+            yield data
         last = rows[-1].id
+
+
+def stored_vectors(session: Session, document_ids: list[str]) -> dict[str, list[float]]:
+    """The stored embedding of each document id that has one (the newest model's, if several)."""
+    from .db.models import VectorEmbedding
+    from .search.vectors import from_blob
+
+    found: dict[str, list[float]] = {}
+    query = select(VectorEmbedding.document_id, VectorEmbedding.vector).where(VectorEmbedding.document_id.in_(set(document_ids)))
+    for doc_id, blob in session.execute(query.order_by(VectorEmbedding.id)):
+        found[doc_id] = [float(v) for v in from_blob(blob)]
+    return found

@@ -498,15 +498,23 @@ def compare_schema(engine: Engine) -> list[Any]:
 
     from coe_framework.db.models import Base
 
+    from coe_framework.search.lexical import DIALECT_OBJECTS
+
+    def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        # The full-text engine objects of revision 0007 exist per dialect and outside the models.
+        return not (reflected and compare_to is None and name in DIALECT_OBJECTS)
+
     with engine.connect() as conn:
         if not is_mysql(conn.dialect):
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             return list(compare_metadata(context, Base.metadata))
         # Partial unique indexes are generated columns there, and Alembic compares neither timestamp
         # precision nor collations: coe_framework.db.mysql checks those.
         columns, indexes = hidden_objects(Base.metadata)
 
-        def visible(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+        def visible(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+            if not include_object(obj, name, type_, reflected, other):
+                return False
             if type_ == "column":
                 return (obj.table.name, name) not in columns
             return not (type_ in ("index", "unique_constraint") and name in indexes)

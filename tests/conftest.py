@@ -51,7 +51,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("COE_WORKSPACE", str(home / "mirrors"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    for name in ("COE_PLUGINS", "COE_DISABLE_PLUGINS", "COE_PLUGIN_MODULES", "COE_STRICT_PLUGINS", "COE_TRACE_PLUGINS"):
+    for name in ("COE_PLUGINS", "COE_DISABLE_PLUGINS", "COE_PLUGIN_MODULES", "COE_STRICT_PLUGINS", "COE_TRACE_PLUGINS",
+                 "COE_EMBEDDINGS_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
     from coe_framework import plugins
 

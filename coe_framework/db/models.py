@@ -28,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -364,7 +365,7 @@ class RagDocument(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: Stable across re-runs: the same fact at the same commit keeps its id.
-    document_id: Mapped[str] = mapped_column(String(255))
+    document_id: Mapped[str] = mapped_column(String(255), index=True)
     repository_analysis_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
     )
@@ -559,6 +560,56 @@ class DependencyVulnerability(Base):
     dependency: Mapped[TechDependency] = relationship(lazy="raise")
     vulnerability: Mapped[Vulnerability] = relationship(lazy="raise")
     repository_analysis: Mapped[RepositoryAnalysis] = relationship(lazy="raise")
+
+
+# --- search (coe_framework/search) ----------------------------------------------------
+
+
+class SearchIndexEntry(Base):
+    """One RAG document prepared for lexical search: code-aware terms by field.
+
+    ``names`` (path, symbol, headings) and ``body`` hold the document's text
+    after code-aware tokenization (``retryPolicy`` also as ``retry policy``),
+    so every database's full-text engine indexes the same terms. The engine
+    objects over this table are created by migration 0007, one per dialect
+    (SQLite FTS5 table and triggers, a PostgreSQL ``tsvector`` column and GIN
+    index, MariaDB FULLTEXT indexes); they are not in this metadata, see
+    :data:`coe_framework.search.lexical.DIALECT_OBJECTS`. The filter columns are
+    copies of the document's, so a filtered query never reads JSON.
+    """
+
+    __tablename__ = "search_index"
+    __table_args__ = (Index("ix_search_index_repository_analysis_kind", "repository_analysis_id", "kind"),)
+
+    document_pk: Mapped[int] = mapped_column(
+        BigId, ForeignKey("rag_analysis_results.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    repository_analysis_id: Mapped[int] = mapped_column(BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(4096))
+    names: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class VectorEmbedding(Base):
+    """One document's embedding by one model, stored once per stable document id.
+
+    Document ids are stable for a commit, so a vector serves every analysis of
+    that commit and is computed once. ``vector`` is little-endian float32.
+    Rows whose document id no longer exists in ``rag_analysis_results`` are
+    deleted with the analysis that held it last.
+    """
+
+    __tablename__ = "vector_embeddings"
+    __table_args__ = (UniqueConstraint("document_id", "model"), Index("ix_vector_embeddings_model_id", "model", "id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(255))
+    model: Mapped[str] = mapped_column(String(255))
+    dimension: Mapped[int] = mapped_column()
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
 #: The tables filled from :meth:`Analyzer.table_rows`, by name.

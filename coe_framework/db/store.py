@@ -38,6 +38,7 @@ from .models import (
     AnalysisResult,
     Base,
     CorrelationAnalysis,
+    RagDocument,
     Repository,
     RepositoryAnalysis,
     utcnow,
@@ -638,11 +639,18 @@ class Store:
 
     def delete_analysis(self, request_id: int) -> bool:
         """Delete an analysis and everything found in it; False when it did not exist."""
+        from ..search.vectors import forget_orphans
+
         with self.session() as session:
             req = session.get(AnalysisRequest, request_id)
             if req is None:
                 return False
+            owners = select(RepositoryAnalysis.id).where(RepositoryAnalysis.request_id == request_id)
+            document_ids = list(session.scalars(select(RagDocument.document_id).where(RagDocument.repository_analysis_id.in_(owners))))
             session.delete(req)
+            session.flush()
+            # Documents and their index rows went by cascade; vectors no other analysis uses go too.
+            forget_orphans(session, document_ids)
         self.cache.delete_many([f"analysis:{request_id}", f"results:{request_id}"])
         return True
 

@@ -8,12 +8,10 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: APIFlask) -> None:
     """Attach every resource's blueprint, then routes contributed by plugins."""
-    from . import analyses, dashboard, exports, flows, logs, plugins, probes, repositories, sessions
-    from . import vulnerabilities
+    from . import analyses, dashboard, exports, flows, logs, plugins, probes, repositories, search, sessions, vulnerabilities
 
-    for module in (analyses, exports, repositories, flows, sessions, logs, plugins):
+    for module in (analyses, exports, repositories, flows, sessions, logs, plugins, search, vulnerabilities):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
-    app.register_blueprint(vulnerabilities.bp, url_prefix=API_PREFIX)
     app.register_blueprint(probes.bp)
     app.register_blueprint(dashboard.bp)
     from ..legacy import register as register_original_routes

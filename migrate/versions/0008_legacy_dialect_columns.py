@@ -11,8 +11,8 @@
 
 Columns are added in place, so no table is rebuilt.
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 from typing import Sequence, Union
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0009'
-down_revision: Union[str, Sequence[str], None] = '0005'
+revision: str = '0008'
+down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

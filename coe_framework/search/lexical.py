@@ -1,0 +1,185 @@
+"""Lexical search in the database itself, one small backend per dialect.
+
+Every backend ranks the rows of ``search_index`` that match all (or, when
+asked, any) of the query's terms (already code-aware, letters and digits only, see
+:mod:`coe_framework.search.tokenize`) and returns ``(document_pk, score)``
+pairs, best first, a higher score being better. Names (path, symbol,
+headings) weigh more than body text:
+
+* SQLite: FTS5 ``bm25()`` with column weights;
+* PostgreSQL: ``ts_rank`` over a ``tsvector`` whose names are weighted A and
+  body D (PostgreSQL's own ranking; it has no BM25);
+* MariaDB: ``MATCH ... AGAINST`` in natural language mode per field, the names
+  score multiplied by the names weight.
+
+A backend for another database implements :class:`LexicalBackend` and is
+added to :data:`BACKENDS` under its dialect name.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+from sqlalchemy import Float, bindparam, column, func, literal_column, or_, select, table, text
+from sqlalchemy.orm import Session
+
+from ..db.models import SearchIndexEntry
+
+#: At most this many matches are ranked, the newest: a query of words found in nearly every
+#: document (ranking them all costs a scan of the corpus) stays bounded, never slow.
+MAX_RANKED = 10_000
+#: How much more a match in names counts than one in body text.
+NAMES_WEIGHT = 8.0
+BODY_WEIGHT = 1.0
+
+#: Objects revision 0007 creates outside the models, per dialect; the schema
+#: comparison (``coe_migrate.migrate.compare_schema``) leaves exactly these out.
+DIALECT_OBJECTS = frozenset({
+    # SQLite: the FTS5 table and the shadow tables FTS5 makes for it.
+    "search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config", "search_fts_content",
+    "search_fts_vocab",
+    # PostgreSQL: the generated tsvector column and its GIN index.
+    "terms", "ix_search_index_terms",
+    # MariaDB: the FULLTEXT indexes.
+    "ix_search_index_names_fulltext", "ix_search_index_body_fulltext",
+})
+
+
+class LexicalBackend(Protocol):
+    """One database's full-text engine over ``search_index``."""
+
+    #: Shown by ``coe search --explain``.
+    description: str
+
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        """Which of ``terms`` occur in more than ``share`` of the indexed documents (as far as known cheaply)."""
+        ...
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        """The best ``limit`` rows matching any of ``terms`` (``every``: all of them) and every condition."""
+        ...
+
+
+def _rows(session: Session, query: Any) -> list[tuple[int, float]]:
+    return [(int(pk), float(score)) for pk, score in session.execute(query)]
+
+
+class SqliteFts5:
+    """SQLite: FTS5 over ``search_index`` (external content), BM25 with column weights."""
+
+    description = f"SQLite FTS5, bm25 (names weight {NAMES_WEIGHT:g}, body {BODY_WEIGHT:g})"
+
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        # fts5vocab answers a term lookup from the index; the document count from docsize's rowid.
+        total = session.scalar(text("SELECT count(*) FROM search_fts_docsize")) or 0
+        if not total:
+            return set()
+        rows = session.execute(text("SELECT term, doc FROM search_fts_vocab WHERE term IN :terms").bindparams(
+            bindparam("terms", list(terms), expanding=True)))
+        return {term for term, docs in rows if docs > share * total}
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        # Each term is quoted: letters and digits only, so this is a phrase of one token each.
+        match = (" AND " if every else " OR ").join(f'"{term}"' for term in terms)
+        rank = literal_column(f"bm25(search_fts, {NAMES_WEIGHT}, {BODY_WEIGHT})", Float)
+        fts = table("search_fts", column("rowid"))
+        newest = text(
+            "search_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM search_fts "
+            f"WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT {MAX_RANKED}))"
+        ).bindparams(match=match)
+        query = (
+            select(SearchIndexEntry.document_pk, (-rank).label("score"))
+            .select_from(fts)
+            .join(SearchIndexEntry, SearchIndexEntry.document_pk == fts.c.rowid)
+            .where(text("search_fts MATCH :match").bindparams(match=match), newest, *conditions)
+            .order_by(rank)
+            .limit(limit)
+        )
+        return _rows(session, query)
+
+
+class PostgresTsvector:
+    """PostgreSQL: the generated ``terms`` tsvector (GIN index), ``ts_rank`` with weights."""
+
+    description = "PostgreSQL tsvector (GIN), ts_rank (names weight A, body D)"
+
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        # ANALYZE keeps the most common lexemes of a tsvector column with their frequencies.
+        row = session.execute(text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'search_index' AND attname = 'terms' AND schemaname = current_schema()"
+        )).first()
+        if row is None or row[0] is None:
+            return set()
+        frequency = dict(zip(row[0], row[1]))
+        return {term for term in terms if frequency.get(term, 0.0) > share}
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        joined = (" & " if every else " | ").join(terms)
+        query_vector = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", joined))
+        column = literal_column("search_index.terms")
+        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
+        rank = func.ts_rank(weights, column, query_vector, type_=Float)
+        newest = (
+            select(SearchIndexEntry.document_pk)
+            .where(column.op("@@")(query_vector), *conditions)
+            .order_by(SearchIndexEntry.document_pk.desc())
+            .limit(MAX_RANKED)
+        )
+        query = (
+            select(SearchIndexEntry.document_pk, rank.label("score"))
+            .where(SearchIndexEntry.document_pk.in_(newest))
+            .order_by(rank.desc())
+            .limit(limit)
+        )
+        return _rows(session, query)
+
+
+class MariadbFulltext:
+    """MariaDB: InnoDB FULLTEXT per field, natural language mode, names weighted."""
+
+    description = f"MariaDB FULLTEXT, natural language relevance (names weight {NAMES_WEIGHT:g})"
+
+    def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
+        return set()  # natural language mode already discounts terms found in most rows
+
+    def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
+        from sqlalchemy.dialects.mysql import match
+
+        if every:  # boolean mode: each term required (terms are letters and digits only)
+            phrase = " ".join(f"+{term}" for term in terms)
+            names = match(SearchIndexEntry.names, against=phrase).in_boolean_mode()
+            body = match(SearchIndexEntry.body, against=phrase).in_boolean_mode()
+        else:
+            phrase = " ".join(terms)
+            names = match(SearchIndexEntry.names, against=phrase).in_natural_language_mode()
+            body = match(SearchIndexEntry.body, against=phrase).in_natural_language_mode()
+        score = (names * NAMES_WEIGHT + body * BODY_WEIGHT).label("score")
+        query = (
+            select(SearchIndexEntry.document_pk, score)
+            .where(or_(names > 0, body > 0), *conditions)
+            .order_by(score.desc())
+            .limit(limit)
+        )
+        return _rows(session, query)
+
+
+#: The backend of each dialect name.
+BACKENDS: dict[str, LexicalBackend] = {
+    "sqlite": SqliteFts5(),
+    "postgresql": PostgresTsvector(),
+    "mariadb": MariadbFulltext(),
+    "mysql": MariadbFulltext(),
+}
+
+
+class UnsupportedDatabase(LookupError):
+    """No lexical backend exists for this database."""
+
+
+def backend_for(session: Session) -> LexicalBackend:
+    """The backend of the session's database."""
+    name = session.get_bind().dialect.name
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise UnsupportedDatabase(f"search does not support the {name} database") from None
