@@ -271,6 +271,32 @@ def test_get_stats(web: Any, seed: Any) -> None:
     assert stats.status_code == 200 and stats.get_json() == {"total_documents": 3, "persist_directory": None}
 
 
+def test_post_search_in_both_forms(inline_jobs: Any, make_repo: Any) -> None:
+    web = inline_jobs
+    repo = make_repo("service-a", files={**FILES_A, "retry.py": "def retryWithBackoff(call, attempts):\n    return call()\n"})
+    assert web.as_("write").post("/api/v1/analyze", json={"repositories": [{"url": str(repo.path)}], "analysis_id": "run-s"}).status_code == 200
+    client = web.as_("read")
+    native = client.post("/api/v1/rag-documents/search", json={"query": "retry with backoff", "k": 3}).get_json()["items"]
+    assert native, "the native search finds the document"
+    by_body = client.post("/api/v1/search", json={"query": "retry with backoff", "k": 3})
+    assert by_body.status_code == 200
+    hits = by_body.get_json()
+    assert all(set(hit) == {"content", "metadata", "score"} for hit in hits)
+    assert [(h["content"], h["score"]) for h in hits] == [(n["text"], n["score"]) for n in native]
+    by_query = client.post("/api/v1/search?query=retry%20with%20backoff&k=3")
+    assert by_query.status_code == 200 and by_query.get_json() == hits
+    filtered = client.post("/api/v1/search", json={"query": "retry", "filter_metadata": {"analysis_id": "run-s", "language": "python"}})
+    assert filtered.status_code == 200 and filtered.get_json()
+    assert all(hit["metadata"].get("language") == "python" for hit in filtered.get_json())
+    _validation(client.post("/api/v1/search", json={"query": ""}), ["body", "query"])
+    _validation(client.post("/api/v1/search", json={"query": "x", "k": 0}), ["body", "k"])
+    _validation(client.post("/api/v1/search", json={"query": "x", "filter_metadata": {"colour": "red"}}), ["body", "filter_metadata", "colour"])
+    _validation(client.post("/api/v1/search", json={"query": "x", "filter_metadata": {"analysis_id": "nope"}}), ["body", "filter_metadata", "analysis_id"])
+    _validation(client.post("/api/v1/search?query=x&filter_metadata={", data=b""), ["query", "filter_metadata"])
+    _validation(client.post("/api/v1/search", data=b"{no", content_type="application/json"), ["body", 1])
+    assert client.post("/api/v1/search", json={"query": "\"NEAR* -- ; DROP TABLE"}).status_code in (200, 422)
+
+
 def test_get_health_keeps_coe_shape(web: Any) -> None:
     health = web.client.get("/health").get_json()
     assert health["status"] == "ok" and health["service"] == "coe" and ISO.match(health["timestamp"])

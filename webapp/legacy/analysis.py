@@ -1,4 +1,4 @@
-"""The original analysis routes: ``/api/v1/analyze``, ``/api/v1/results`` and ``/api/v1/stats``.
+"""The original analysis routes: ``/api/v1/analyze``, ``/api/v1/results``, ``/api/v1/search`` and ``/api/v1/stats``.
 
 An analysis submitted here goes through the native submission path
 (:func:`coe_webapp.submission.validate_submission`, the store, the job
@@ -9,10 +9,11 @@ results.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from coe_framework.db.models import AnalysisKey, AnalysisRequest, RagDocument
 from coe_framework.insights import correlations_for
 from coe_framework.legacy import ids
 from coe_framework.legacy.results import analysis_document, list_summaries
+from coe_framework.search import SearchError, search
 
 from ..api.analyses import _hand_to_executor, _listings_changed
 from ..api.common import cached_json_response, coe, finished_document_response, json_bytes, store
@@ -31,8 +33,11 @@ from ..problems import Problem
 from ..schemas import AnalysisCreate
 from ..submission import validate_submission
 from .blueprint import bp
-from .errors import LegacyError, body, from_problem, from_validation, query, require
-from .schemas import AnalyzeRequest, AnalyzeStarted, LegacyAnalysisResult, RagStats, ResultsQuery, ResultSummary
+from .errors import LegacyError, body, documents_body, field_error, from_problem, from_validation, query, read_json, require
+from .schemas import (
+    AnalyzeRequest, AnalyzeStarted, LegacyAnalysisResult, LegacySearchHit, LegacySearchRequest, RagStats, ResultsQuery,
+    ResultSummary,
+)
 
 #: The result documents' cache slot for this form (beside the native per-analyzer slots).
 DOCUMENT_SLOT = "original-api"
@@ -180,3 +185,76 @@ def stats() -> Any:
     total = db.session.scalar(select(func.count()).select_from(RagDocument)) or 0
     return {"total_documents": int(total), "persist_directory": None}
 
+
+
+#: ``filter_metadata`` keys the original clients sent, mapped onto CoE's search filters.
+SEARCH_FILTER_KEYS = {
+    "analysis_id": "analysis",
+    "repository": "repository",
+    "repository_name": "repository",
+    "repo_name": "repository",
+    "repository_url": "repository",
+    "commit": "commit",
+    "type": "type",
+    "document_type": "type",
+    "language": "language",
+    "path_prefix": "path_prefix",
+}
+
+
+def _search_arguments() -> LegacySearchRequest:
+    """The request from its query string and, where one is sent, its JSON body (the body wins)."""
+    fields: dict[str, Any] = request.args.to_dict()
+    if isinstance(fields.get("filter_metadata"), str):
+        try:
+            fields["filter_metadata"] = json.loads(fields["filter_metadata"])
+        except ValueError:
+            raise field_error(["query", "filter_metadata"], "Input should be a valid JSON object", "json_invalid") from None
+    if request.get_data(cache=True).strip():
+        sent = read_json()
+        if not isinstance(sent, dict):
+            raise field_error(["body"], "Input should be a valid dictionary", "dict_type")
+        fields.update(sent)
+    try:
+        return LegacySearchRequest.model_validate(fields)
+    except ValidationError as exc:
+        raise from_validation(exc, "body" if request.get_data(cache=True).strip() else "query") from None
+
+
+def _search_filters(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not metadata:
+        return None
+    filters: dict[str, Any] = {}
+    for key, value in metadata.items():
+        target = SEARCH_FILTER_KEYS.get(key)
+        if target is None:
+            raise field_error(["body", "filter_metadata", key], f"unknown filter; use one of {', '.join(sorted(SEARCH_FILTER_KEYS))}")
+        if target == "analysis":
+            try:
+                value = _resolve(str(value))
+            except LegacyError:
+                raise field_error(["body", "filter_metadata", key], "no analysis has this id") from None
+        filters[target] = value
+    return filters
+
+
+@bp.post("/api/v1/search")
+@require("read")
+@bp.doc(
+    summary="Search RAG documents (original form)",
+    description=(
+        "`query`, `k` (default 5) and `filter_metadata`, as query parameters or a JSON body. The same search as "
+        "`POST /api/v1/rag-documents/search`; each hit is `{content, metadata, score}`."
+    ),
+)
+@documents_body(LegacySearchRequest, optional=True)
+@bp.output(list[LegacySearchHit])
+def search_documents() -> Any:
+    arguments = _search_arguments()
+    try:
+        page = search(db.session, arguments.query, k=arguments.k, filters=_search_filters(arguments.filter_metadata), manager=coe().manager)
+    except SearchError as exc:
+        location = ["body", *exc.field.replace("filters", "filter_metadata").split(".")]
+        raise field_error(location, str(exc)) from None
+    hits = [{"content": hit["text"], "metadata": hit["metadata"], "score": hit["score"]} for hit in page.items]
+    return Response(json_bytes(hits), mimetype="application/json")

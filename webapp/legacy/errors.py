@@ -83,7 +83,8 @@ def install(bp: APIBlueprint) -> None:
         return current_app.error_callback(error)  # type: ignore[attr-defined]
 
 
-def _read_json() -> Any:
+def read_json() -> Any:
+    """The request's JSON body; a missing or malformed body is a 422 in the original form."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise field_error(["body"], "Field required", "missing")
@@ -100,16 +101,30 @@ def body(model: type[BaseModel]) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            raw = _read_json()
+            raw = read_json()
             try:
                 parsed = model.model_validate(raw)
             except ValidationError as exc:
                 raise from_validation(exc, "body") from None
             return view(*args, body=parsed, raw=raw, **kwargs)
 
-        wrapper._spec = dict(getattr(view, "_spec", {}))  # type: ignore[attr-defined]
-        _annotate(wrapper, body=model, body_example=None, body_examples=None, content_type="application/json")
-        return wrapper  # type: ignore[return-value]
+        return documents_body(model)(wrapper)  # type: ignore[return-value]
+
+    return decorator
+
+
+def documents_body(model: type[BaseModel], *, optional: bool = False) -> Callable[[F], F]:
+    """Describe ``model`` as the JSON body in the OpenAPI document, leaving validation to the view.
+
+    ``optional``: a request without a body is the view's to read (from its query string).
+    """
+
+    def decorator(view: F) -> F:
+        view._spec = dict(getattr(view, "_spec", {}))  # type: ignore[attr-defined]
+        _annotate(view, body=model, body_example=None, body_examples=None, content_type="application/json")
+        if optional:
+            view._spec["body_optional"] = True  # type: ignore[attr-defined]
+        return view
 
     return decorator
 

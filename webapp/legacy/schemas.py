@@ -163,6 +163,24 @@ class ResultSummary(BaseModel):
     source: Literal["database"]
 
 
+# --- search ----------------------------------------------------------------------------
+
+
+class LegacySearchRequest(_In):
+    """``query``, ``k`` and ``filter_metadata``, from the query string or a JSON body."""
+
+    query: str = Field(min_length=1, max_length=1000)
+    k: int = Field(default=5, ge=1, le=100)
+    #: Metadata equality filters; the keys CoE can filter on are listed in ``SEARCH_FILTER_KEYS``.
+    filter_metadata: dict[str, Any] | None = None
+
+
+class LegacySearchHit(BaseModel):
+    content: str
+    metadata: dict[str, Any]
+    score: float
+
+
 class RagStats(BaseModel):
     total_documents: int
     persist_directory: str | None = None
