@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import Pool, StaticPool
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,24 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# Every pool, also of engines this module did not cache (the web app's, a test's): a
+# connection opened by another process is never handed out here. Two processes on one
+# socket read each other's answers and wait forever, so a forked child that reaches a
+# pooled connection of its parent drops it unclosed (closing would end the parent's
+# session) and opens its own.
+@event.listens_for(Pool, "connect")
+def _remember_process(dbapi_connection: Any, record: Any) -> None:
+    record.info["pid"] = os.getpid()
+
+
+@event.listens_for(Pool, "checkout")
+def _refuse_another_process(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    pid = os.getpid()
+    if record.info.get("pid", pid) != pid:
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise exc.DisconnectionError(f"connection opened by process {record.info['pid']}, checked out in {pid}")
 
 
 _session_factories: dict[int, sessionmaker[Session]] = {}
