@@ -229,3 +229,22 @@ def latest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, 
         return {"id": row[0], "analysis_id": row[1], "commit": row[2], "status": row[3], "analyzed_at": iso(row[4]), "commit_date": iso(row[5])}
 
     return _read(engine, read)
+
+
+def result_outcomes(engine: Engine, analysis_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Each analyzer's status, error and duration per repository analysis of one analysis (no payloads read)."""
+
+    def read(session: Session) -> dict[int, list[dict[str, Any]]]:
+        query = (
+            select(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.error,
+                   AnalysisResult.duration, AnalysisResult.cached)
+            .join(RepositoryAnalysis, AnalysisResult.repository_analysis_id == RepositoryAnalysis.id)
+            .where(RepositoryAnalysis.request_id == analysis_id)
+            .order_by(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer)
+        )
+        found: dict[int, list[dict[str, Any]]] = {}
+        for ra_id, analyzer, status, error, duration, cached in session.execute(query):
+            found.setdefault(ra_id, []).append({"analyzer": analyzer, "status": status, "error": error, "duration": duration, "cached": cached})
+        return found
+
+    return _read(engine, read)

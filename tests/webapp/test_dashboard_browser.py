@@ -90,7 +90,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "token": read, "expired": expired, "engine": engine}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "token": read, "expired": expired, "engine": engine, "store": store}
     server.shutdown()
     app.extensions["coe"].shutdown()
 
@@ -263,6 +263,8 @@ def test_every_page_fits_the_width_and_is_photographed(visit: Any, site: dict[st
         "portfolio": "/dashboard/",
         "repository": f"/dashboard/repositories/{repository_id}",
         "file": f"/dashboard/repositories/{repository_id}/files/orders/api.py",
+        "analysis": "/dashboard/analyses/1",
+        "analyses": "/dashboard/analyses",
         "not-found": "/dashboard/repositories/987654",
     }
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -286,6 +288,36 @@ def test_keyboard_reaches_the_content_and_the_charts_tables(visit: Any) -> None:
     v.page.keyboard.press("Enter")
     focused = [v.page.evaluate("document.activeElement.textContent.trim()") for _ in range(40) if v.page.keyboard.press("Tab") is None]
     assert any(text in ("orders-service", "sample") for text in focused)
+
+
+def test_a_running_analysis_shows_its_progress_live_then_its_outcome(visit: Any, site: dict[str, Any]) -> None:
+    store = site["store"]
+    running, _created = store.create_request([{"url": "https://example.org/live.git", "name": "live"}], status="running", source="api")
+    store.update_request(running["id"], progress=0.25, progress_message="live: ast 3/12 files")
+    v = visit()
+    v.sign_in()
+    v.go(f"/dashboard/analyses/{running['id']}")
+    v.page.wait_for_function("document.getElementById('progress').dataset.events_seen")
+    assert v.page.inner_text("#stage") == "live: ast 3/12 files"
+    store.update_request(running["id"], progress=0.5, progress_message="live: git mining 1200 commits")
+    v.page.wait_for_function("document.getElementById('stage').textContent.includes('1200 commits')")
+    assert v.page.get_attribute("#progress-bar", "value") == "0.5"
+    store.update_request(running["id"], status="failed", error="the repository could not be cloned")
+    v.page.wait_for_function("document.getElementById('status').textContent === 'failed' && document.getElementById('progress').dataset.finished")
+    assert "could not be cloned" in v.page.inner_text("#progress")
+    assert not v.errors
+
+
+def test_an_analysis_of_two_repositories_shows_each_outcome_and_their_correlation(visit: Any, site: dict[str, Any]) -> None:
+    v = visit()
+    v.sign_in()
+    v.go("/dashboard/analyses/1")
+    outcomes = v.page.inner_text("#outcomes")
+    assert "sample" in outcomes and "orders-service" in outcomes and "ast succeeded" in outcomes
+    assert v.page.locator("#correlations tbody tr").count() == 1
+    v.page.click("#outcomes a:text-is('orders-service')")
+    v.page.wait_for_selector("h1:text-is('orders-service')")
+    assert not v.errors
 
 
 def test_api_docs_render_with_no_other_host_reachable(visit: Any) -> None:

@@ -262,3 +262,49 @@ def sort_link(args: Mapping[str, str], key: str) -> str:
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"sort_link": sort_link}
+
+
+# -- analyses --------------------------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/analyses")
+def analyses() -> Any:
+    signin.dashboard_principal()
+    page = _store().list_analyses(limit=PER_PAGE)
+    return _page("dashboard_analyses.html", analyses=page.items)
+
+
+def _analysis(analysis_id: int) -> dict[str, Any]:
+    found = _store().get_analysis(analysis_id)
+    if found is None:
+        raise PageNotFound(f"There is no analysis {analysis_id}.")
+    return found
+
+
+@bp.get(f"{PREFIX}/analyses/<int:analysis_id>")
+def analysis(analysis_id: int) -> Any:
+    """An analysis: live progress while it runs, then each repository's outcome and the correlations."""
+    from coe_framework.insights import correlations_for
+
+    from ..database import db
+
+    signin.dashboard_principal()
+    found = _analysis(analysis_id)
+    outcomes = folio.result_outcomes(current_app.extensions["coe"].engine, analysis_id)
+    pairs = correlations_for(db.session, analysis_id) if found["status"] in ("succeeded", "partial") else []
+    correlations = charts.table(
+        (("a", "Repository"), ("b", "Repository"), ("similarity", "Similarity"), ("dependencies", "Shared dependencies"),
+         ("contributors", "Shared contributors")),
+        [{"a": p["repository_a"]["name"], "b": p["repository_b"]["name"], "similarity": p["similarity"],
+          "dependencies": len(p["shared_dependencies"] or []), "contributors": len(p["shared_contributors"] or [])} for p in pairs])
+    return _page("dashboard_analysis.html", analysis=found, outcomes=outcomes, correlations=correlations,
+                 finished=found["status"] in ("succeeded", "partial", "failed", "cancelled"))
+
+
+@bp.get(f"{PREFIX}/analyses/<int:analysis_id>/events")
+def analysis_events(analysis_id: int) -> Response:
+    """The API's event stream of an analysis, for the signed-in browser (EventSource cannot send a bearer token)."""
+    from ..api.analyses import event_stream
+
+    signin.dashboard_principal()
+    return event_stream(_analysis(analysis_id))
