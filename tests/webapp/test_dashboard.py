@@ -132,3 +132,18 @@ def test_hostile_language_filters_match_nothing(web: Any, seed: Any, language: s
     seed(results={"ast": _ast(1, 1, 1)}, name="one")
     _code_file(web.engine, "one", "python")
     assert portfolio_page(web.engine, language=language).rows == []
+
+
+def test_system_health_needs_the_admin_scope(web: Any, seed: Any) -> None:
+    seed()
+    reader = _signed_in(web)
+    assert reader.get("/dashboard/health").status_code == 403
+    assert reader.get("/dashboard/data/health/jobs").status_code == 403
+    admin = web.app.test_client()
+    admin.post("/dashboard/sign-in", data={"token": web.tokens["admin"]})
+    web.client.as_token(web.tokens["read"]).get("/api/v1/analyses")
+    web.coe.api_log.flush()
+    assert admin.get("/dashboard/health").status_code == 200
+    routes = admin.get("/dashboard/data/health/routes").get_json()["rows"]
+    assert any(r["route"] == "/api/v1/analyses" and r["requests"] >= 1 for r in routes)
+    assert admin.get("/dashboard/data/health/nothing").status_code == 404

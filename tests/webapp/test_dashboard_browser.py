@@ -84,13 +84,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     engine = get_engine(url)
     with unit_of_work(engine) as session:
         read = issue_token(session, label="dashboard", scopes=["read"]).token
+        admin = issue_token(session, label="operator", scopes=["admin"]).token
         past = utcnow() - timedelta(days=2)
         expired = issue_token(session, label="old", scopes=["read"], expires_in=timedelta(days=1), now=past).token
     app = create_app(WebSettings.from_env(database_url=url, flows_dir=str(root / "flows"), check_migrations=False))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "token": read, "expired": expired, "engine": engine, "store": store}
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "token": read, "admin": admin, "expired": expired, "engine": engine, "store": store, "app": app}
     server.shutdown()
     app.extensions["coe"].shutdown()
 
@@ -257,7 +258,7 @@ def test_repository_history_holds_every_stored_analysis(visit: Any, site: dict[s
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_width_and_is_photographed(visit: Any, site: dict[str, Any], width: int) -> None:
     v = visit(width)
-    v.sign_in()
+    v.sign_in(site["admin"])
     repository_id = _repository_id(site, "orders-service")
     pages = {
         "portfolio": "/dashboard/",
@@ -265,6 +266,7 @@ def test_every_page_fits_the_width_and_is_photographed(visit: Any, site: dict[st
         "file": f"/dashboard/repositories/{repository_id}/files/orders/api.py",
         "analysis": "/dashboard/analyses/1",
         "analyses": "/dashboard/analyses",
+        "health": "/dashboard/health",
         "not-found": "/dashboard/repositories/987654",
     }
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -317,6 +319,27 @@ def test_an_analysis_of_two_repositories_shows_each_outcome_and_their_correlatio
     assert v.page.locator("#correlations tbody tr").count() == 1
     v.page.click("#outcomes a:text-is('orders-service')")
     v.page.wait_for_selector("h1:text-is('orders-service')")
+    assert not v.errors
+
+
+def test_system_health_for_an_operator(visit: Any, site: dict[str, Any]) -> None:
+    v = visit()
+    v.sign_in(site["admin"])
+    v.go("/dashboard/")
+    site["app"].extensions["coe"].api_log.flush()  # the requests so far are in api_logs now
+    v.page.click("text=System health")
+    v.page.wait_for_selector("h1:text-is('System health')")
+    v.charts_ready()
+    for chart in ("jobs", "routes"):
+        served = v.page.request.get(f"{site['url']}/dashboard/data/health/{chart}").json()
+        assert served["rows"], chart
+        assert _count(v.page, chart) == len(served["rows"]), chart
+    figures = v.page.inner_text(".figures")
+    assert "API p95 (ms)" in figures and "Pool in use" in figures and "Queued" in figures
+    reader = visit()
+    reader.sign_in()
+    assert reader.page.locator("text=System health").count() == 0
+    assert reader.go("/dashboard/health").status == 403
     assert not v.errors
 
 

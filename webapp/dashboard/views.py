@@ -308,3 +308,58 @@ def analysis_events(analysis_id: int) -> Response:
 
     signin.dashboard_principal()
     return event_stream(_analysis(analysis_id))
+
+
+# -- system health ---------------------------------------------------------------
+
+
+def _admin() -> None:
+    if "admin" not in signin.dashboard_principal().scopes:
+        raise Problem(403, "the system health page needs a token with the 'admin' scope", kind="insufficient-scope")
+
+
+def _gauges() -> list[dict[str, Any]]:
+    coe = current_app.extensions["coe"]
+    return [{"gauge": name.removeprefix("coe_"), "labels": ", ".join(f"{k}={v}" for k, v in sorted(labels.items())), "value": round(value, 4)}
+            for name, _doc, labels, value in coe.metrics.gauges()]
+
+
+@bp.get(f"{PREFIX}/health")
+def health() -> Any:
+    """Database pool, API latency and errors (from api_logs), cache hit ratios, queue depth, workers, job durations."""
+    from coe_framework.db import health as ops
+
+    _admin()
+    engine = current_app.extensions["coe"].engine
+    api = ops.api_summary(engine)
+    queue = ops.queue_summary(engine)
+    gauges = {(g["gauge"], g["labels"]): g["value"] for g in _gauges()}
+    figures = [
+        ("API requests (last hour)", api["requests"]),
+        ("API p95 (ms)", round(api["p95_ms"], 1) if api["p95_ms"] is not None else None),
+        ("API p50 (ms)", round(api["p50_ms"], 1) if api["p50_ms"] is not None else None),
+        ("Server error rate", f"{api['error_rate'] * 100:.2f}%" if api["error_rate"] is not None else None),
+        ("Queued", queue["by_status"].get("queued", 0)),
+        ("Running", queue["by_status"].get("running", 0)),
+        ("Workers with a lease", len(queue["workers"])),
+        ("Pool in use", gauges.get(("db_pool_connections", "state=in_use"))),
+        ("Pool overflow", gauges.get(("db_pool_connections", "state=overflow"))),
+        ("Result cache hit ratio", gauges.get(("cache_hit_ratio", "cache=web_results"))),
+    ]
+    return _page("dashboard_health.html", figures=[(label, value) for label, value in figures if value is not None], queue=queue)
+
+
+@bp.get(f"{PREFIX}/data/health/<chart>")
+def health_data(chart: str) -> Any:
+    from coe_framework.db import health as ops
+
+    _admin()
+    engine = current_app.extensions["coe"].engine
+    if chart == "jobs":
+        return charts.table((("analysis", "Analysis"), ("status", "Status"), ("wait_s", "Waited (s)"), ("run_s", "Ran (s)")), ops.job_durations(engine))
+    if chart == "routes":
+        return charts.table((("route", "Route"), ("requests", "Requests"), ("server_errors", "5xx"), ("client_errors", "4xx"),
+                             ("mean_ms", "Mean (ms)"), ("max_ms", "Max (ms)")), ops.api_summary(engine)["routes"])
+    if chart == "gauges":
+        return charts.table((("gauge", "Gauge"), ("labels", "Labels"), ("value", "Value")), _gauges())
+    raise Problem(404, f"there is no chart '{chart[:64]}'")
