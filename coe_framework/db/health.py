@@ -7,22 +7,14 @@ deployment, not one process.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from .engine import retry_read, unit_of_work
 from .models import AnalysisRequest, ApiLog, utcnow
+from .portfolio import read
 from .store import iso
-
-
-def _read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
-    def attempt() -> Any:
-        with unit_of_work(engine) as session:
-            return fn(session)
-
-    return retry_read(attempt)
 
 
 def _percentile(session: Session, since: datetime, count: int, share: float) -> float | None:
@@ -38,7 +30,7 @@ def api_summary(engine: Engine, window: timedelta = timedelta(hours=1), routes: 
     """Requests, p50/p95 latency and error rates over ``window``, overall and for the busiest routes."""
     since = utcnow() - window
 
-    def read(session: Session) -> dict[str, Any]:
+    def read_page(session: Session) -> dict[str, Any]:
         server_error = func.sum(case((ApiLog.status_code >= 500, 1), else_=0))
         client_error = func.sum(case((ApiLog.status_code.between(400, 499), 1), else_=0))
         total, errors, refused, mean = session.execute(
@@ -63,13 +55,13 @@ def api_summary(engine: Engine, window: timedelta = timedelta(hours=1), routes: 
                        for route, n, e, c, avg, worst in by_route],
         }
 
-    return _read(engine, read)
+    return read(engine, read_page)
 
 
 def queue_summary(engine: Engine) -> dict[str, Any]:
     """Analyses by status, and the workers holding a lease now."""
 
-    def read(session: Session) -> dict[str, Any]:
+    def read_page(session: Session) -> dict[str, Any]:
         counts = dict(session.execute(select(AnalysisRequest.status, func.count()).group_by(AnalysisRequest.status)).all())
         workers = session.execute(
             select(AnalysisRequest.lease_owner, func.count()).where(AnalysisRequest.status == "running", AnalysisRequest.lease_owner.is_not(None))
@@ -77,13 +69,13 @@ def queue_summary(engine: Engine) -> dict[str, Any]:
         ).all()
         return {"by_status": {k: int(v) for k, v in counts.items()}, "workers": [{"worker": w, "running": int(n)} for w, n in workers]}
 
-    return _read(engine, read)
+    return read(engine, read_page)
 
 
 def job_durations(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     """The newest finished analyses with their queue wait and run time in seconds, oldest first."""
 
-    def read(session: Session) -> list[dict[str, Any]]:
+    def read_page(session: Session) -> list[dict[str, Any]]:
         rows = session.execute(
             select(AnalysisRequest.id, AnalysisRequest.status, AnalysisRequest.created_at, AnalysisRequest.started_at, AnalysisRequest.finished_at)
             .where(AnalysisRequest.finished_at.is_not(None), AnalysisRequest.started_at.is_not(None))
@@ -92,4 +84,4 @@ def job_durations(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
         return [{"analysis": i, "status": status, "wait_s": round((started - created).total_seconds(), 3) if created else None,
                  "run_s": round((finished - started).total_seconds(), 3)} for i, status, created, started, finished in reversed(rows)]
 
-    return _read(engine, read)
+    return read(engine, read_page)

@@ -102,7 +102,9 @@ def _dependency_counts() -> Any:
     )
 
 
-def _read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
+def read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
+    """``fn`` in a read-only unit of work, retried after a transient disconnect (as the store reads)."""
+
     def attempt() -> Any:
         with unit_of_work(engine) as session:
             return fn(session)
@@ -156,12 +158,12 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
     # Rows without the measure go last in either direction; the id keeps pages stable.
     query = query.order_by(order.is_(None), order.desc() if descending else order.asc(), Repository.id)
 
-    def read(session: Session) -> PortfolioPage:
+    def read_page(session: Session) -> PortfolioPage:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings().all()
         return PortfolioPage([_row(r) for r in rows], int(total), page, per_page)
 
-    return _read(engine, read)
+    return read(engine, read_page)
 
 
 def _row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,7 +203,7 @@ def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str,
         )
     query = query.where(analysis.repository_id.in_(list(repository_ids)), analysis.status.in_(SHOWN_STATUSES)).order_by(analysis.id.desc())
 
-    def read(session: Session) -> dict[int, list[dict[str, Any]]]:
+    def read_page(session: Session) -> dict[int, list[dict[str, Any]]]:
         history: dict[int, list[dict[str, Any]]] = {int(i): [] for i in repository_ids}
         for repo_id, ra_id, request_id, commit_date, finished_at, value in session.execute(query):
             points = history[repo_id]
@@ -210,13 +212,13 @@ def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str,
                                "analyzed_at": iso(finished_at), "value": value})
         return {repo: list(reversed(points)) for repo, points in history.items()}
 
-    return _read(engine, read)
+    return read(engine, read_page)
 
 
 def latest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, Any] | None:
     """The newest shown repository analysis of one repository (id, request, commit, status), or None."""
 
-    def read(session: Session) -> dict[str, Any] | None:
+    def read_page(session: Session) -> dict[str, Any] | None:
         row = session.execute(
             select(RepositoryAnalysis.id, RepositoryAnalysis.request_id, RepositoryAnalysis.commit_sha, RepositoryAnalysis.status,
                    RepositoryAnalysis.finished_at, RepositoryAnalysis.commit_date)
@@ -228,13 +230,13 @@ def latest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, 
             return None
         return {"id": row[0], "analysis_id": row[1], "commit": row[2], "status": row[3], "analyzed_at": iso(row[4]), "commit_date": iso(row[5])}
 
-    return _read(engine, read)
+    return read(engine, read_page)
 
 
 def result_outcomes(engine: Engine, analysis_id: int) -> dict[int, list[dict[str, Any]]]:
     """Each analyzer's status, error and duration per repository analysis of one analysis (no payloads read)."""
 
-    def read(session: Session) -> dict[int, list[dict[str, Any]]]:
+    def read_page(session: Session) -> dict[int, list[dict[str, Any]]]:
         query = (
             select(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.error,
                    AnalysisResult.duration, AnalysisResult.cached)
@@ -247,4 +249,4 @@ def result_outcomes(engine: Engine, analysis_id: int) -> dict[int, list[dict[str
             found.setdefault(ra_id, []).append({"analyzer": analyzer, "status": status, "error": error, "duration": duration, "cached": cached})
         return found
 
-    return _read(engine, read)
+    return read(engine, read_page)
