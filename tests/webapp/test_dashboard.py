@@ -147,3 +147,66 @@ def test_system_health_needs_the_admin_scope(web: Any, seed: Any) -> None:
     routes = admin.get("/dashboard/data/health/routes").get_json()["rows"]
     assert any(r["route"] == "/api/v1/analyses" and r["requests"] >= 1 for r in routes)
     assert admin.get("/dashboard/data/health/nothing").status_code == 404
+
+
+def test_a_third_party_result_is_shown_from_what_its_analyzer_declares(web: Any, seed: Any, manager_with: Any) -> None:
+    from tests.db.analyzers import Inventory
+
+    class Summarized(Inventory):
+        def summary(self, data: dict[str, Any]) -> dict[str, Any]:
+            return {"files counted": len(data["files"]), "nested": {"ignored": True}}
+
+    class Broken(Inventory):
+        name = "broken"
+
+        def summary(self, data: dict[str, Any]) -> dict[str, Any]:
+            raise RuntimeError("secret internals")
+
+    manager = manager_with(Summarized(), Broken())
+    web.coe.manager_factory = lambda: manager
+    files = {"a.py": {"lines": 3, "size": 30}, "b.txt": {"lines": 1, "size": 5}}
+    seed(results={"inventory": {"files": files}, "broken": {"files": files}, "gone": {"x": 1}}, name="third")
+    repository_id = web.coe.store.list_repositories().items[0]["id"]
+    page = _signed_in(web).get(f"/dashboard/repositories/{repository_id}").get_data(as_text=True)
+    inventory = page[page.index('id="plugin-inventory"'):]  # sections in name order: broken, gone, inventory
+    assert "files counted" in inventory and "<dd>2</dd>" in inventory and "ignored" not in inventory
+    assert "code_files (2 rows)" in inventory and "ast_nodes (1 rows)" in inventory and "requests" in inventory
+    assert "RuntimeError while describing the result" in page and "secret internals" not in page
+    assert "the analyzer &#39;gone&#39; is not installed" in page
+
+
+def test_charts_of_an_analysis_without_git_and_ast_say_both_are_missing() -> None:
+    from coe_webapp.dashboard.charts import REPOSITORY_CHARTS, hotspots
+
+    assert hotspots({})["missing"] == "the git and ast analyzers have no result in this analysis"
+    for name, build in REPOSITORY_CHARTS.items():
+        assert build({"techspec": {}})["rows"] == [], name
+
+
+def test_plugins_contribute_dashboard_panels_shown_as_text(web: Any, seed: Any) -> None:
+    from coe_framework.hookspecs import hookimpl
+    from coe_framework.plugins import PluginManager
+
+    class Panels:
+        @hookimpl
+        def coe_dashboard_panels(self, repository: dict[str, Any], results: dict[str, Any], register: Any) -> None:
+            register({"title": f"Hot files of {repository['name']}", "figures": {"commits": results["git"]["commits"]},
+                      "columns": ["path", "note"], "rows": [{"path": "a.py", "note": "<script>alert(1)</script>"}]})
+            register({"figures": "no title"})
+
+    class Raises:
+        @hookimpl
+        def coe_dashboard_panels(self, repository: dict[str, Any], results: dict[str, Any], register: Any) -> None:
+            raise RuntimeError("boom")
+
+    manager = PluginManager({})
+    manager.register(Panels(), "panels")
+    manager.register(Raises(), "raises")
+    web.coe.manager_factory = lambda: manager
+    seed(results={"git": {"commits": 41}}, name="paneled")
+    repository_id = web.coe.store.list_repositories().items[0]["id"]
+    page = _signed_in(web).get(f"/dashboard/repositories/{repository_id}").get_data(as_text=True)
+    assert "Hot files of paneled" in page and "<dd>41</dd>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert page.count('class="card panel"') == 1  # the malformed panel is left out, the raising hook too
+    assert "boom" in manager.load_errors["raises"] and "title" in manager.load_errors["panels"]

@@ -34,8 +34,12 @@ def table(columns: Iterable[tuple[str, str]], rows: list[dict[str, Any]], **extr
     return {"columns": [{"key": k, "label": label} for k, label in columns], "rows": rows, **extra}
 
 
-def _missing(analyzer: str, results: Mapping[str, Any]) -> dict[str, str]:
-    return {} if analyzer in results else {"missing": f"the {analyzer} analyzer has no result in this analysis"}
+def _missing(results: Mapping[str, Any], *analyzers: str) -> dict[str, str]:
+    absent = [name for name in analyzers if name not in results]
+    if not absent:
+        return {}
+    names = " and ".join(absent)
+    return {"missing": f"the {names} analyzer{'s have' if len(absent) > 1 else ' has'} no result in this analysis"}
 
 
 def hotspots(results: Mapping[str, Any]) -> Table:
@@ -56,7 +60,7 @@ def hotspots(results: Mapping[str, Any]) -> Table:
     rows.sort(key=lambda r: (-(r["churn"] * r["complexity"]), r["path"]))
     return table((("path", "File"), ("churn", "Churn (lines)"), ("complexity", "Complexity"), ("revisions", "Revisions"),
                   ("loc", "Lines"), ("score", "Hotspot score")), rows[:MAX_POINTS], total=len(rows),
-                 **_missing("git", results), **_missing("ast", results))
+                 **_missing(results, "git", "ast"))
 
 
 def file_tree(results: Mapping[str, Any]) -> Table:
@@ -79,7 +83,7 @@ def file_tree(results: Mapping[str, Any]) -> Table:
 
     rows = [{"path": p, "loc": lines, "score": scores.get(p, 0.0)} for p, lines in sorted(files)]
     return table((("path", "File"), ("loc", "Lines"), ("score", "Hotspot score")), rows,
-                 tree=plain(root)["children"], **_missing("ast", results))
+                 tree=plain(root)["children"], **_missing(results, "ast"))
 
 
 def _functions(results: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any], float]]:
@@ -108,15 +112,15 @@ def complexity_histogram(results: Mapping[str, Any]) -> Table:
             if value >= low and (high is None or value <= high):
                 counts[label] += 1
                 break
-    rows = [{"bin": label, "functions": counts.get(label, 0)} for label, _low, _high in BINS]
-    return table((("bin", "Complexity"), ("functions", "Functions")), rows, **_missing("ast", results))
+    rows = [{"bin": label, "functions": counts.get(label, 0)} for label, _low, _high in BINS] if views.AST in results else []
+    return table((("bin", "Complexity"), ("functions", "Functions")), rows, **_missing(results, "ast"))
 
 
 def ranks(results: Mapping[str, Any]) -> Table:
     """Functions per rank A-F."""
     counts = Counter(rank_of(value) for _path, _symbol, value in _functions(results))
-    rows = [{"rank": rank, "functions": counts.get(rank, 0)} for rank, _upper in RANKS]
-    return table((("rank", "Rank"), ("functions", "Functions")), rows, **_missing("ast", results))
+    rows = [{"rank": rank, "functions": counts.get(rank, 0)} for rank, _upper in RANKS] if views.AST in results else []
+    return table((("rank", "Rank"), ("functions", "Functions")), rows, **_missing(results, "ast"))
 
 
 def worst_functions(results: Mapping[str, Any], limit: int = 25) -> Table:
@@ -125,7 +129,7 @@ def worst_functions(results: Mapping[str, Any], limit: int = 25) -> Table:
     rows = [{"path": path, "function": s.get("qualified_name") or s.get("name"), "line": s.get("line_start"), "complexity": value,
              "rank": rank_of(value)} for path, s, value in found]
     return table((("function", "Function"), ("path", "File"), ("line", "Line"), ("complexity", "Complexity"), ("rank", "Rank")), rows,
-                 **_missing("ast", results))
+                 **_missing(results, "ast"))
 
 
 def _parse(moment: Any) -> datetime | None:
@@ -168,7 +172,7 @@ def ownership(results: Mapping[str, Any]) -> Table:
     return table((("folder", "Folder"), ("main_author", "Main author"), ("files", "Files"), ("owned", "Files owned"),
                   ("share", "Share"), ("inactive_owner_files", "Files whose owner left")), rows[:MAX_ROWS],
                  truck_factor=truck.get("value"), truck_authors=[_author_label(a) for a in truck.get("authors") or []],
-                 **_missing("git", results))
+                 **_missing(results, "git"))
 
 
 def coupling(results: Mapping[str, Any]) -> Table:
@@ -177,7 +181,7 @@ def coupling(results: Mapping[str, Any]) -> Table:
              "degree": views.number(c.get("degree"))} for c in views.coupling(results)]
     nodes = sorted({r["file_a"] for r in rows} | {r["file_b"] for r in rows})
     return table((("file_a", "File"), ("file_b", "Changes with"), ("shared_commits", "Shared commits"), ("degree", "Degree (%)")),
-                 rows[:MAX_ROWS], nodes=nodes, **_missing("git", results))
+                 rows[:MAX_ROWS], nodes=nodes, **_missing(results, "git"))
 
 
 def code_age(results: Mapping[str, Any]) -> Table:
@@ -186,7 +190,7 @@ def code_age(results: Mapping[str, Any]) -> Table:
     buckets = age.get("buckets") if isinstance(age, Mapping) and isinstance(age.get("buckets"), Mapping) else {}
     rows = [{"age": label, "files": count} for label, count in buckets.items()]
     return table((("age", "Last changed"), ("files", "Files")), rows,
-                 median_days=age.get("median_days") if isinstance(age, Mapping) else None, **_missing("git", results))
+                 median_days=age.get("median_days") if isinstance(age, Mapping) else None, **_missing(results, "git"))
 
 
 def activity(results: Mapping[str, Any]) -> Table:
@@ -195,14 +199,14 @@ def activity(results: Mapping[str, Any]) -> Table:
     months = timeline.get("months") if isinstance(timeline, Mapping) else None
     rows = [{"period": m.get("period"), "commits": m.get("commits", 0), "authors": m.get("authors", 0)}
             for m in months or [] if isinstance(m, Mapping) and m.get("period")]
-    return table((("period", "Month"), ("commits", "Commits"), ("authors", "Authors")), rows, **_missing("git", results))
+    return table((("period", "Month"), ("commits", "Commits"), ("authors", "Authors")), rows, **_missing(results, "git"))
 
 
 def languages(results: Mapping[str, Any]) -> Table:
     """Languages by bytes, largest first."""
     rows = [{"language": name, "bytes": views.number(info.get("bytes")), "files": views.number(info.get("files"))}
             for name, info in views.languages(results).items()]
-    return table((("language", "Language"), ("bytes", "Bytes"), ("files", "Files")), rows, **_missing("techspec", results))
+    return table((("language", "Language"), ("bytes", "Bytes"), ("files", "Files")), rows, **_missing(results, "techspec"))
 
 
 def dependencies(results: Mapping[str, Any]) -> Table:
@@ -213,7 +217,7 @@ def dependencies(results: Mapping[str, Any]) -> Table:
             for d in sorted(views.dependencies(results), key=lambda d: (str(d.get("ecosystem")), str(d.get("name")), str(d.get("manifest"))))]
     return table((("name", "Name"), ("ecosystem", "Ecosystem"), ("declared", "Declared"), ("locked", "Locked"), ("scope", "Scope"),
                   ("manifest", "Manifest"), ("license", "License"), ("direct", "Direct")), rows[:MAX_ROWS], total=len(rows),
-                 **_missing("techspec", results))
+                 **_missing(results, "techspec"))
 
 
 #: Every chart of the repository page, by the name its data endpoint takes.
@@ -291,3 +295,73 @@ def file_details(results: Mapping[str, Any], path: str) -> dict[str, Any] | None
                          authors),
         "coupling": table((("file", "Changes with"), ("shared_commits", "Shared commits"), ("degree", "Degree (%)")), partners),
     }
+
+
+#: Analyzers the repository page draws charts for; every other analyzer gets the generic view.
+BUILT_IN = frozenset({views.GIT, views.AST, views.TECHSPEC})
+#: Rows of each normalized table a plugin's generic view shows.
+PLUGIN_ROWS = 100
+
+
+def plugin_views(results: Mapping[str, Any], analyzers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Third-party analyzers' results as the analyzer declares them: its ``summary`` and its ``table_rows``.
+
+    No UI code is needed from the plugin. An analyzer that is not installed
+    in this process, or whose ``summary``/``table_rows`` raises, is shown
+    with the reason instead of breaking the page.
+    """
+    shown = []
+    for name in sorted(set(results) - BUILT_IN):
+        analyzer = analyzers.get(name)
+        entry: dict[str, Any] = {"name": name, "summary": [], "tables": [], "error": None}
+        if analyzer is None:
+            entry["error"] = f"the analyzer '{name}' is not installed in this server, so its result cannot be described"
+            shown.append(entry)
+            continue
+        try:
+            summary = analyzer.summary(results[name]) or {}
+            tables = analyzer.table_rows(results[name]) or {}
+        except Exception as exc:  # noqa: BLE001 - a plugin's failure shows as its own message only
+            entry["error"] = f"{type(exc).__name__} while describing the result"
+            shown.append(entry)
+            continue
+        entry["summary"] = [(str(k), v) for k, v in summary.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        for table_name, rows in sorted(tables.items()):
+            rows = [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
+            keys = sorted({k for r in rows[:PLUGIN_ROWS] for k in r})
+            entry["tables"].append({"table": table_name, "total": len(rows),
+                                    **table(((k, k.replace("_", " ")) for k in keys), [dict(r) for r in rows[:PLUGIN_ROWS]])})
+        shown.append(entry)
+    return shown
+
+
+#: Rows of a plugin panel shown at most.
+PANEL_ROWS = 500
+
+
+def _panel(plugin: str, panel: Any) -> dict[str, Any]:
+    """A ``coe_dashboard_panels`` contribution checked and reduced to text and numbers (ValueError when malformed)."""
+    if not isinstance(panel, Mapping) or not isinstance(panel.get("title"), str) or not panel["title"].strip():
+        raise ValueError("a panel needs a 'title' string")
+    figures = panel.get("figures") or {}
+    columns = panel.get("columns") or []
+    rows = panel.get("rows") or []
+    if not isinstance(figures, Mapping) or not isinstance(columns, list) or not isinstance(rows, list):
+        raise ValueError("'figures' must be a mapping, 'columns' and 'rows' lists")
+    scalar = (str, int, float)
+    columns = [str(c) for c in columns]
+    return {
+        "plugin": plugin,
+        "title": panel["title"].strip()[:200],
+        "figures": [(str(k)[:100], v) for k, v in figures.items() if isinstance(v, scalar) and not isinstance(v, bool)],
+        **table(((c, c) for c in columns), [{c: r.get(c) if isinstance(r.get(c), scalar) else None for c in columns}
+                                           for r in rows[:PANEL_ROWS] if isinstance(r, Mapping)]),
+    }
+
+
+def plugin_panels(manager: Any, repository: Mapping[str, Any], results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The panels plugins contribute through ``coe_dashboard_panels``, each attributed to its plugin."""
+    panels: list[dict[str, Any]] = []
+    manager.collect("coe_dashboard_panels", lambda plugin, panel: panels.append(_panel(plugin, panel)),
+                    repository={k: repository.get(k) for k in ("id", "url", "name")}, results=dict(results))
+    return panels

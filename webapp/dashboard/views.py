@@ -163,6 +163,8 @@ def _charts(repository_id: int) -> dict[str, Any]:
         "errors": errors,
         "figures": charts.key_figures(results),
         "charts": {name: build(results) for name, build in charts.REPOSITORY_CHARTS.items()},
+        "plugins": charts.plugin_views(results, current_app.extensions["coe"].manager.analyzers),
+        "panels": charts.plugin_panels(current_app.extensions["coe"].manager, _store().get_repository(repository_id) or {}, results),
         "results": results,
     }
     _chart_cache().put(key, bundle)
@@ -175,7 +177,8 @@ def repository(repository_id: int) -> Any:
     repo = _repository(repository_id)
     bundle = _charts(repository_id)
     return _page("dashboard_repository.html", repository=repo, analysis=bundle["analysis"], errors=bundle.get("errors", {}),
-                 figures=bundle.get("figures", []), measures=folio.MEASURES, trend_measures=folio.TREND_MEASURES)
+                 figures=bundle.get("figures", []), plugins=bundle.get("plugins", []), panels=bundle.get("panels", []), measures=folio.MEASURES,
+                 trend_measures=folio.TREND_MEASURES)
 
 
 @bp.get(f"{PREFIX}/data/repositories/<int:repository_id>/<chart>")
