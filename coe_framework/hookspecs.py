@@ -126,6 +126,21 @@ def coe_embed_documents(documents: list[dict[str, Any]]) -> None:
 
 
 @hookspec
+def coe_dashboard_panels(repository: dict[str, Any], results: dict[str, Any], register: Callable[[dict[str, Any]], None]) -> None:
+    """Contribute panels to a repository's dashboard page (optional: results show without one).
+
+    ``repository`` holds ``id``, ``url`` and ``name``; ``results`` maps each
+    analyzer that succeeded in the repository's latest analysis to its
+    payload. Call ``register(panel)`` once per panel, where ``panel`` is a dict:
+    ``title`` (str), optionally ``figures`` (label to a str or number) and a
+    table as ``columns`` (list of column names) and ``rows`` (list of dicts,
+    at most 500 shown). Everything is shown as text, never as HTML; a panel
+    of another shape, or a hook that raises, is left out (and recorded as the
+    plugin's error) without affecting the page.
+    """
+
+
+@hookspec
 def coe_analysis_started(analysis: dict[str, Any]) -> None:
     """Called when an analysis begins running.
 

@@ -219,13 +219,14 @@ class PluginManager:
 
     # -- registration hooks ------------------------------------------------
 
-    def collect(self, hook_name: str, record: Callable[[str, Any], None]) -> None:
+    def collect(self, hook_name: str, record: Callable[[str, Any], None], **arguments: Any) -> None:
         """Call a registration hook plugin by plugin, so each contribution is
         attributed to the plugin that made it.
 
         ``record(plugin_name, item)`` is called for each ``register(item)``; an
         exception from a plugin's hook (or from ``record``) is that plugin's
-        load error and never stops the others.
+        load error and never stops the others. ``arguments`` are passed to the
+        hook besides ``register``.
         """
         caller = getattr(self.pm.hook, hook_name)
         for impl in list(caller.get_hookimpls()):
@@ -233,7 +234,7 @@ class PluginManager:
             others = [p for p in self.pm.get_plugins() if p is not impl.plugin]
             subset = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                subset(register=lambda item, _n=plugin_name: record(_n, item))
+                subset(register=lambda item, _n=plugin_name: record(_n, item), **arguments)
             except Exception as exc:  # noqa: BLE001
                 self._fail(self.plugins.setdefault(plugin_name, PluginInfo(name=plugin_name)), f"{hook_name} failed: {exc}")
 

@@ -23,7 +23,7 @@ from coe_framework.db.store import Store
 from coe_framework.db.models import utcnow
 from coe_framework.plugins import PluginManager, get_manager
 
-from . import openapi, problems, ratelimit
+from . import compression, openapi, problems, ratelimit
 from .apilog import ApiLogBuffer
 from .auth import TokenVerifier, rate_limit_key
 from .config import WebSettings
@@ -173,6 +173,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     _default_executor(coe)
     app.extensions["coe"] = coe
     openapi.install(app)
+    compression.install(app)
     from .api import register_blueprints
 
     register_blueprints(app)

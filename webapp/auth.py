@@ -127,6 +127,14 @@ def authenticate(scope: str) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "a bearer token is required (Authorization: Bearer coe_...)", kind="authentication-required", headers=_CHALLENGE)
+    principal = verify_token(token, scope)
+    g.principal = principal
+    return principal
+
+
+def verify_token(token: str, scope: str) -> Principal:
+    """The principal of a clear ``token`` holding ``scope``, or a 401/403 problem (any transport)."""
+    coe = current_app.extensions["coe"]
     principal = coe.verifier.principal_for(token) if looks_like_token(token) else None
     if principal is None:
         raise Problem(401, "the bearer token is not valid", kind="invalid-token", headers=_CHALLENGE)
@@ -136,7 +144,6 @@ def authenticate(scope: str) -> Principal:
         raise Problem(401, "the bearer token has expired", kind="invalid-token", headers=_CHALLENGE)
     if scope not in principal.scopes:
         raise Problem(403, f"this operation needs the '{scope}' scope", kind="insufficient-scope")
-    g.principal = principal
     return principal
 
 

@@ -55,6 +55,8 @@ class Metrics:
 
     def __init__(self, engine: Engine, gauges: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]):
         self.registry = CollectorRegistry(auto_describe=True)
+        #: Scrape-time gauges (pool, cache hit ratios, API log buffer), also read by the dashboard's health page.
+        self.gauges = gauges
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         target = None if self.multiprocess else self.registry
         kwargs: dict[str, Any] = {"registry": target}

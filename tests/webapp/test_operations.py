@@ -154,10 +154,13 @@ def test_repositories(web: Any, seed: Any) -> None:
 
 def test_dashboard_and_docs_pages(web: Any) -> None:
     raw = web.client.client  # pages, not API operations: outside the OpenAPI document
-    page = raw.get("/")
-    assert page.status_code == 200 and b"CoE dashboard" in page.data
+    assert raw.get("/").headers["Location"].endswith("/dashboard/")
+    assert raw.get("/dashboard/").status_code == 303  # to the sign-in page
+    assert raw.get("/dashboard/sign-in").status_code == 200
     assert raw.get("/static/dashboard.js").status_code == 200
-    assert raw.get("/docs").status_code == 200
+    docs = raw.get("/docs")
+    assert docs.status_code == 200 and b"/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.data
+    assert b"https://" not in docs.data.replace(b"https://swagger.io", b"")  # every asset comes from this app
     spec = raw.get("/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
 

@@ -218,7 +218,12 @@ def _snapshot(analysis: dict[str, Any]) -> dict[str, Any]:
     ),
 )
 def analysis_events(analysis_id: int) -> Response:
-    first = _get(analysis_id)
+    return event_stream(_get(analysis_id))
+
+
+def event_stream(first: dict[str, Any]) -> Response:
+    """Server-Sent Events following the analysis ``first`` until it finishes (the API's and the dashboard's stream)."""
+    analysis_id = first["id"]
     the_store = store()
     settings = coe().settings
 

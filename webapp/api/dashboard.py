@@ -1,12 +1,6 @@
-"""The dashboard page: recent analyses and their outcomes as charts, read from the API in the browser."""
+"""The dashboard's blueprint (pages and chart data live in :mod:`coe_webapp.dashboard`)."""
 from __future__ import annotations
 
-from apiflask import APIBlueprint
-from flask import render_template
+from ..dashboard.views import bp
 
-bp = APIBlueprint("dashboard", __name__, enable_openapi=False, template_folder="../templates", static_folder="../static", static_url_path="/static")
-
-
-@bp.get("/")
-def dashboard() -> str:
-    return render_template("dashboard.html")
+__all__ = ["bp"]

@@ -1,75 +1,145 @@
-// The dashboard reads the API with the token typed into the page (kept in sessionStorage only).
+// Draws the dashboard's charts from the server's small JSON tables (Apache ECharts, served by the app).
+// Each chart's rows also fill the data table under it; a chart whose data is refused sends the browser to sign-in.
 "use strict";
-const STATUSES = ["queued", "running", "succeeded", "partial", "failed", "cancelled"];
-const COLORS = { queued: "#8c959f", running: "#0969da", succeeded: "#1a7f37", partial: "#9a6700", failed: "#cf222e", cancelled: "#6e7781" };
-const SVG = "http://www.w3.org/2000/svg";
+(function () {
+  const script = document.getElementById("dashboard-script");
+  const filesBase = script ? script.dataset.files : null;
+  const charts = [];
 
-function el(tag, attrs, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function barChart(svg, labels, values, colors) {
-  svg.replaceChildren();
-  const width = svg.clientWidth || 400, height = svg.clientHeight || 220, pad = 24;
-  const max = Math.max(1, ...values);
-  const step = (width - 2 * pad) / Math.max(1, values.length);
-  values.forEach((value, i) => {
-    const h = (height - 2 * pad) * value / max;
-    const x = pad + i * step + step * 0.1, y = height - pad - h;
-    svg.append(el("rect", { x, y, width: step * 0.8, height: h, fill: colors[i] || "#0969da" }));
-    svg.append(el("text", { x: x + step * 0.4, y: height - 8, "text-anchor": "middle" }, labels[i]));
-    svg.append(el("text", { x: x + step * 0.4, y: y - 4, "text-anchor": "middle" }, String(Math.round(value * 10) / 10)));
-  });
-}
-
-async function api(path) {
-  const token = sessionStorage.getItem("coe-token") || "";
-  const response = await fetch(path, { headers: token ? { Authorization: "Bearer " + token } : {} });
-  if (!response.ok) {
-    const problem = await response.json().catch(() => ({}));
-    throw new Error(problem.detail || response.statusText);
+  function fileUrl(path) {
+    return filesBase + path.split("/").map(encodeURIComponent).join("/");
   }
-  return response.json();
-}
 
-function seconds(a, b) {
-  return a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : 0;
-}
+  function cell(tag, text) {
+    const node = document.createElement(tag);
+    node.textContent = text === null || text === undefined ? "–" : typeof text === "number" ? text.toLocaleString("en") : String(text);
+    return node;
+  }
 
-async function load() {
-  const message = document.getElementById("message");
-  try {
-    const page = await api("/api/v1/analyses?limit=50");
-    const counts = STATUSES.map((s) => page.items.filter((a) => a.status === s).length);
-    barChart(document.getElementById("status-chart"), STATUSES, counts, STATUSES.map((s) => COLORS[s]));
-    const finished = page.items.filter((a) => a.finished_at).reverse();
-    barChart(document.getElementById("duration-chart"), finished.map((a) => "#" + a.id),
-      finished.map((a) => seconds(a.started_at || a.created_at, a.finished_at)), finished.map((a) => COLORS[a.status]));
-    const rows = page.items.map((a) => {
+  function fillTable(table, data) {
+    const head = document.createElement("thead"), body = document.createElement("tbody"), row = document.createElement("tr");
+    data.columns.forEach((c) => { const th = cell("th", c.label); th.scope = "col"; row.append(th); });
+    head.append(row);
+    data.rows.forEach((r) => {
       const tr = document.createElement("tr");
-      const cells = [a.id, a.status, a.repositories.map((r) => r.name).join(", "), Math.round(a.progress * 100) + "%", a.created_at || ""];
-      cells.forEach((value, i) => {
-        const td = document.createElement("td");
-        td.textContent = String(value);
-        if (i === 1) td.className = "status-" + a.status;
+      data.columns.forEach((c) => {
+        const td = cell("td", r[c.key]);
+        if (filesBase && /^(path|file|file_a|file_b)$/.test(c.key) && r[c.key]) {
+          const a = document.createElement("a");
+          a.href = fileUrl(r[c.key]);
+          a.textContent = r[c.key];
+          td.replaceChildren(a);
+        }
         tr.append(td);
       });
-      return tr;
+      body.append(tr);
     });
-    document.getElementById("analyses").replaceChildren(...rows);
-    message.textContent = `${page.items.length} analyses`;
-  } catch (error) {
-    message.textContent = "Could not load: " + error.message;
+    table.replaceChildren(head, body);
   }
-}
 
-document.getElementById("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = document.getElementById("token").value.trim();
-  if (value) sessionStorage.setItem("coe-token", value);
-  load();
-});
-load();
+  function short(label) {
+    const text = String(label);
+    return text.length > 18 ? "…" + text.slice(-17) : text;
+  }
+
+  function option(kind, data, el) {
+    const x = el.dataset.x, ys = (el.dataset.y || "").split(",").filter(Boolean);
+    const base = { animation: false, tooltip: {}, grid: { left: 48, right: 16, top: 24, bottom: 56, containLabel: true } };
+    if (kind === "scatter") {
+      return { ...base, tooltip: { formatter: (p) => `${p.data[2]}<br>churn ${p.data[0]}, complexity ${p.data[1]}` },
+        xAxis: { type: "value", name: "churn", scale: true }, yAxis: { type: "value", name: "complexity", scale: true },
+        series: [{ type: "scatter", symbolSize: 8, data: data.rows.map((r) => [r[x], r[ys[0]], r.path]) }] };
+    }
+    if (kind === "bar" || kind === "line") {
+      return { ...base, legend: ys.length > 1 ? { top: 0 } : undefined,
+        xAxis: { type: "category", data: data.rows.map((r) => r[x]), axisLabel: { rotate: 30, formatter: short } },
+        yAxis: { type: "value" },
+        series: ys.map((y) => ({ type: kind, name: y, data: data.rows.map((r) => r[y]), showSymbol: data.rows.length < 60 })) };
+    }
+    if (kind === "treemap") {
+      const max = Math.max(0.0001, ...data.rows.map((r) => r.score || 0));
+      return { ...base, tooltip: { formatter: (p) => `${p.data.path || p.name}<br>${p.value} lines` },
+        visualMap: { show: false, min: 0, max: max, dimension: 1, inRange: { color: ["#9ecae1", "#fdae6b", "#d62728"] } },
+        series: [{ type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false }, leafDepth: 3,
+          data: toTree(data.tree) }] };
+    }
+    if (kind === "graph") {
+      return { ...base, tooltip: {},
+        series: [{ type: "graph", layout: "force", roam: true, force: { repulsion: 120, edgeLength: 80 },
+          label: { show: data.nodes.length < 25, formatter: (p) => short(p.name) },
+          data: data.nodes.map((n) => ({ name: n, symbolSize: 10 })),
+          links: data.rows.map((r) => ({ source: r.file_a, target: r.file_b, value: r.degree, lineStyle: { width: 1 + (r.degree || 0) / 30 } })) }] };
+    }
+    return null;
+  }
+
+  function toTree(nodes) {
+    return (nodes || []).map((n) => n.children ? { name: n.name, children: toTree(n.children) }
+      : { name: n.name, path: n.path, value: [n.value, n.score] });
+  }
+
+  async function load(el, url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 401) {
+      const body = await response.json().catch(() => ({}));
+      window.location.assign((body.sign_in || "/dashboard/sign-in") + "?reason=" + encodeURIComponent(body.detail || "Sign in again.") +
+        "&next=" + encodeURIComponent(window.location.pathname));
+      return;
+    }
+    if (!response.ok) throw new Error(response.status + " " + response.statusText);
+    const data = await response.json();
+    const section = el.closest("section");
+    fillTable(section.querySelector("table.data"), data);
+    const missing = section.querySelector(".missing");
+    if (data.missing) { missing.textContent = data.missing; missing.hidden = false; } else { missing.hidden = true; }
+    const kind = el.dataset.chart;
+    el.dataset.rows = String(data.rows.length);
+    if (kind === "table") {
+      el.hidden = true;
+      section.querySelector("details").open = true;
+    } else if (data.rows.length === 0) {
+      el.hidden = true;
+    } else {
+      el.hidden = false;
+      const chart = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: "canvas" });
+      chart.setOption(option(kind, data, el), true);
+      if (filesBase && (kind === "scatter" || kind === "treemap")) {
+        chart.off("click");
+        chart.on("click", (p) => { const path = kind === "scatter" ? p.data[2] : p.data.path; if (path) window.location.assign(fileUrl(path)); });
+      }
+      if (!charts.includes(chart)) charts.push(chart);
+    }
+    el.dataset.ready = "1";
+  }
+
+  function sparklines() {
+    document.querySelectorAll(".spark").forEach((el) => {
+      const points = JSON.parse(el.dataset.points || "[]");
+      if (points.filter((p) => p !== null).length === 0) { el.textContent = "–"; el.dataset.ready = "1"; return; }
+      const chart = echarts.init(el, null, { renderer: "svg", width: 96, height: 24 });
+      chart.setOption({ animation: false, grid: { left: 2, right: 2, top: 2, bottom: 2 },
+        xAxis: { type: "category", show: false, data: points.map((_, i) => i) }, yAxis: { type: "value", show: false, scale: true },
+        series: [{ type: "line", data: points, showSymbol: points.length === 1, symbolSize: 4, lineStyle: { width: 1.5 } }] });
+      el.dataset.ready = "1";
+    });
+  }
+
+  function start() {
+    sparklines();
+    document.querySelectorAll(".chart[data-src]").forEach((el) => {
+      load(el, el.dataset.src).catch((error) => { el.dataset.ready = "error"; el.textContent = "Could not load: " + error.message; });
+    });
+    const measure = document.getElementById("history-measure");
+    if (measure) {
+      measure.addEventListener("change", () => {
+        const el = document.getElementById("chart-history");
+        el.dataset.ready = "";
+        load(el, el.dataset.src + "?measure=" + encodeURIComponent(measure.value));
+      });
+    }
+    let pending = null;
+    window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => charts.forEach((c) => c.resize()), 100); });
+  }
+
+  start();
+})();

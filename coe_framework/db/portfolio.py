@@ -1,0 +1,252 @@
+"""Headline measures of every repository's latest analysis, and of each analysis over time.
+
+One SQL statement per page: the newest finished repository analysis of each
+repository, joined with the succeeded ``git``, ``ast`` and ``techspec``
+results of that analysis, whose headline figures are read inside the
+database through JSON paths (``totals.functions``,
+``complexity_percentiles.p90``, ``truck_factor.value``...). Result documents
+never leave the database, so sorting and filtering thousands of
+repositories costs one indexed query, on SQLite, PostgreSQL and MariaDB
+alike. A measure an analyzer did not produce (not selected, failed) is None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from .engine import retry_read, unit_of_work
+from .models import AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
+from .store import iso
+
+#: Repository analyses whose results are shown (a partial one shows what it has).
+SHOWN_STATUSES = ("succeeded", "partial")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One headline figure: its label, the analyzer it comes from and how to read it in SQL."""
+
+    label: str
+    analyzer: str | None
+    #: JSON path inside the analyzer's result (None for columns that are not JSON).
+    path: tuple[str, ...] | None = None
+    kind: str = "number"
+
+
+#: The measures a portfolio row holds, by key (also the sort keys and trend measures).
+MEASURES: dict[str, Measure] = {
+    "bytes": Measure("Size (bytes)", "techspec", ("language_totals", "bytes")),
+    "files": Measure("Files", "ast", ("totals", "files")),
+    "loc": Measure("Lines of code", "ast", ("totals", "loc")),
+    "functions": Measure("Functions", "ast", ("totals", "functions")),
+    "mean_complexity": Measure("Mean complexity", "ast", ("complexity_percentiles", "mean")),
+    "p90_complexity": Measure("p90 complexity", "ast", ("complexity_percentiles", "p90")),
+    "commits": Measure("Commits", "git", ("commits",)),
+    "authors": Measure("Authors", "git", ("author_count",)),
+    "truck_factor": Measure("Truck factor", "git", ("truck_factor", "value")),
+    "dependencies": Measure("Dependencies", None),
+    "last_commit_at": Measure("Last commit", "git", ("last_commit_at",), kind="date"),
+}
+#: Sort keys that are not measures.
+COLUMNS = ("name", "analyzed_at")
+TREND_MEASURES = tuple(k for k, m in MEASURES.items() if m.kind == "number")
+
+
+class PortfolioError(ValueError):
+    """A sort key, measure or page that does not exist (one line)."""
+
+
+@dataclass
+class PortfolioPage:
+    """One page of the portfolio: rows, the total matching, and where the page is."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _results(analyzers: Sequence[str]) -> dict[str, Any]:
+    return {name: aliased(AnalysisResult, name=f"r_{name}") for name in analyzers}
+
+
+def _measure_columns(results: Mapping[str, Any], dependency_count: Any) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for key, measure in MEASURES.items():
+        if measure.analyzer is None:
+            columns[key] = dependency_count
+            continue
+        element = results[measure.analyzer].data[measure.path]
+        columns[key] = element.as_string() if measure.kind == "date" else element.as_float()
+    return columns
+
+
+def _joined(query: Any, analysis: Any, results: Mapping[str, Any]) -> Any:
+    for name, alias in results.items():
+        query = query.outerjoin(alias, and_(alias.repository_analysis_id == analysis.id, alias.analyzer == name, alias.status == "succeeded"))
+    return query
+
+
+def _dependency_counts() -> Any:
+    return (
+        select(TechDependency.repository_analysis_id.label("ra_id"), func.count().label("n"))
+        .group_by(TechDependency.repository_analysis_id)
+        .subquery("dependency_counts")
+    )
+
+
+def read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
+    """``fn`` in a read-only unit of work, retried after a transient disconnect (as the store reads)."""
+
+    def attempt() -> Any:
+        with unit_of_work(engine) as session:
+            return fn(session)
+
+    return retry_read(attempt)
+
+
+def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = False, name: str | None = None,
+                   language: str | None = None, page: int = 1, per_page: int = 50) -> PortfolioPage:
+    """Repositories with the measures of their latest shown analysis, sorted, filtered and paginated.
+
+    ``name`` matches part of the repository's name (case-insensitive);
+    ``language`` keeps repositories with a file the code analyzer read in that language.
+    Repositories never analyzed successfully are listed with empty measures.
+    """
+    if sort not in MEASURES and sort not in COLUMNS:
+        raise PortfolioError(f"unknown sort key '{sort}' (one of {', '.join((*COLUMNS, *MEASURES))})")
+    if page < 1 or not 1 <= per_page <= 500:
+        raise PortfolioError("page must be 1 or more and per_page between 1 and 500")
+    latest = (
+        select(RepositoryAnalysis.repository_id, func.max(RepositoryAnalysis.id).label("ra_id"))
+        .where(RepositoryAnalysis.status.in_(SHOWN_STATUSES))
+        .group_by(RepositoryAnalysis.repository_id)
+        .subquery("latest")
+    )
+    analysis = aliased(RepositoryAnalysis, name="ra")
+    results = _results(("git", "ast", "techspec"))
+    counts = _dependency_counts()
+    measures = _measure_columns(results, func.coalesce(counts.c.n, 0))
+    languages = results["techspec"].data[("languages",)]
+    query = (
+        select(Repository.id, Repository.name, Repository.url, analysis.id.label("ra_id"), analysis.request_id, analysis.status,
+               analysis.finished_at, analysis.commit_sha, languages.label("languages"), *[c.label(k) for k, c in measures.items()])
+        .select_from(Repository)
+        .outerjoin(latest, latest.c.repository_id == Repository.id)
+        .outerjoin(analysis, analysis.id == latest.c.ra_id)
+        .outerjoin(counts, counts.c.ra_id == analysis.id)
+    )
+    query = _joined(query, analysis, results)
+    filters = []
+    if name:
+        escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        filters.append(func.lower(Repository.name).like(f"%{escaped}%", escape="\\"))
+    if language:
+        # The code analyzer's normalized file rows, never a JSON path built from user input.
+        filters.append(select(CodeFile.id).where(CodeFile.repository_analysis_id == analysis.id,
+                                                 func.lower(CodeFile.language) == language.lower()).exists())
+    if filters:
+        query = query.where(*filters)
+    order = {"name": func.lower(Repository.name), "analyzed_at": analysis.finished_at, **measures}[sort]
+    # Rows without the measure go last in either direction; the id keeps pages stable.
+    query = query.order_by(order.is_(None), order.desc() if descending else order.asc(), Repository.id)
+
+    def read_page(session: Session) -> PortfolioPage:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).mappings().all()
+        return PortfolioPage([_row(r) for r in rows], int(total), page, per_page)
+
+    return read(engine, read_page)
+
+
+def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+    languages = row["languages"] if isinstance(row["languages"], Mapping) else {}
+    top = sorted(((n, v.get("bytes") or 0) for n, v in languages.items() if isinstance(v, Mapping)), key=lambda i: -i[1])
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "url": row["url"],
+        "repository_analysis_id": row["ra_id"],
+        "analysis_id": row["request_id"],
+        "status": row["status"],
+        "analyzed_at": iso(row["finished_at"]),
+        "commit": row["commit_sha"],
+        "languages": [name for name, _bytes in top[:3]],
+        **{key: row[key] for key in MEASURES},
+    }
+
+
+def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str, *, limit: int = 50) -> dict[int, list[dict[str, Any]]]:
+    """``measure`` over each repository's shown analyses, oldest first (at most ``limit`` newest each)."""
+    if measure not in TREND_MEASURES:
+        raise PortfolioError(f"unknown measure '{measure}' (one of {', '.join(TREND_MEASURES)})")
+    if not repository_ids:
+        return {}
+    analysis = aliased(RepositoryAnalysis, name="ra")
+    spec = MEASURES[measure]
+    if spec.analyzer is None:
+        value = select(func.count()).where(TechDependency.repository_analysis_id == analysis.id).scalar_subquery()
+        query = select(analysis.repository_id, analysis.id, analysis.request_id, analysis.commit_date, analysis.finished_at, value.label("value"))
+    else:
+        result = aliased(AnalysisResult, name="r")
+        query = (
+            select(analysis.repository_id, analysis.id, analysis.request_id, analysis.commit_date, analysis.finished_at,
+                   result.data[spec.path].as_float().label("value"))
+            .outerjoin(result, and_(result.repository_analysis_id == analysis.id, result.analyzer == spec.analyzer, result.status == "succeeded"))
+        )
+    query = query.where(analysis.repository_id.in_(list(repository_ids)), analysis.status.in_(SHOWN_STATUSES)).order_by(analysis.id.desc())
+
+    def read_page(session: Session) -> dict[int, list[dict[str, Any]]]:
+        history: dict[int, list[dict[str, Any]]] = {int(i): [] for i in repository_ids}
+        for repo_id, ra_id, request_id, commit_date, finished_at, value in session.execute(query):
+            points = history[repo_id]
+            if len(points) < limit:
+                points.append({"repository_analysis_id": ra_id, "analysis_id": request_id, "commit_date": iso(commit_date),
+                               "analyzed_at": iso(finished_at), "value": value})
+        return {repo: list(reversed(points)) for repo, points in history.items()}
+
+    return read(engine, read_page)
+
+
+def latest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, Any] | None:
+    """The newest shown repository analysis of one repository (id, request, commit, status), or None."""
+
+    def read_page(session: Session) -> dict[str, Any] | None:
+        row = session.execute(
+            select(RepositoryAnalysis.id, RepositoryAnalysis.request_id, RepositoryAnalysis.commit_sha, RepositoryAnalysis.status,
+                   RepositoryAnalysis.finished_at, RepositoryAnalysis.commit_date)
+            .where(RepositoryAnalysis.repository_id == repository_id, or_(*[RepositoryAnalysis.status == s for s in SHOWN_STATUSES]))
+            .order_by(RepositoryAnalysis.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return {"id": row[0], "analysis_id": row[1], "commit": row[2], "status": row[3], "analyzed_at": iso(row[4]), "commit_date": iso(row[5])}
+
+    return read(engine, read_page)
+
+
+def result_outcomes(engine: Engine, analysis_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Each analyzer's status, error and duration per repository analysis of one analysis (no payloads read)."""
+
+    def read_page(session: Session) -> dict[int, list[dict[str, Any]]]:
+        query = (
+            select(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.error,
+                   AnalysisResult.duration, AnalysisResult.cached)
+            .join(RepositoryAnalysis, AnalysisResult.repository_analysis_id == RepositoryAnalysis.id)
+            .where(RepositoryAnalysis.request_id == analysis_id)
+            .order_by(AnalysisResult.repository_analysis_id, AnalysisResult.analyzer)
+        )
+        found: dict[int, list[dict[str, Any]]] = {}
+        for ra_id, analyzer, status, error, duration, cached in session.execute(query):
+            found.setdefault(ra_id, []).append({"analyzer": analyzer, "status": status, "error": error, "duration": duration, "cached": cached})
+        return found
+
+    return read(engine, read_page)

@@ -1,0 +1,368 @@
+"""The dashboard's routes: pages rendered on the server, chart data as small JSON tables.
+
+Everything lives under ``/dashboard`` (``/`` redirects there). Pages and
+chart data read the same store the API reads: the portfolio through
+:mod:`coe_framework.db.portfolio`, a repository's results through
+``Store.get_results`` (finished results are cached by the store), and the
+aggregated charts of one repository analysis are kept per process, since a
+finished analysis never changes. No page downloads a result document.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from apiflask import APIBlueprint
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+
+from coe_framework.cache import MemoryCache
+from coe_framework.db import portfolio as folio
+from coe_framework.db.store import NotFound
+
+from ..problems import Problem
+from . import charts, signin
+
+bp = APIBlueprint("dashboard", __name__, enable_openapi=False, template_folder="../templates",
+                  static_folder="../static", static_url_path="/static")
+PREFIX = "/dashboard"
+PER_PAGE = 50
+#: Aggregated charts of this many repository analyses are kept per process.
+CHART_CACHE_ENTRIES = 64
+
+
+class PageNotFound(Exception):
+    """An unknown id or path on a dashboard page: the dashboard's own 404 page."""
+
+
+def _chart_cache() -> MemoryCache:
+    return current_app.extensions.setdefault("coe_dashboard_charts", MemoryCache(max_entries=CHART_CACHE_ENTRIES))
+
+
+def _store() -> Any:
+    return current_app.extensions["coe"].store
+
+
+@bp.errorhandler(signin.SignInRequired)
+def _sign_in_required(exc: signin.SignInRequired) -> Any:
+    if request.path.startswith(f"{PREFIX}/data/"):
+        return jsonify({"detail": exc.reason, "sign_in": url_for("dashboard.sign_in")}), 401
+    return redirect(url_for("dashboard.sign_in", next=request.full_path.rstrip("?"), reason=exc.reason), code=303)
+
+
+@bp.errorhandler(PageNotFound)
+def _not_found(exc: PageNotFound) -> Any:
+    return render_template("dashboard_not_found.html", detail=str(exc)), 404
+
+
+def _page(template: str, **context: Any) -> str:
+    return render_template(template, auth_enabled=signin.auth_enabled(), **context)
+
+
+# -- sign-in ---------------------------------------------------------------------
+
+
+@bp.get("/")
+def root() -> Response:
+    return redirect(url_for("dashboard.portfolio"))
+
+
+@bp.route(f"{PREFIX}/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    if request.method == "GET":
+        return _page("dashboard_sign_in.html", reason=request.args.get("reason", "")[:300], next=request.args.get("next", ""))
+    signin.check_same_origin()
+    token = (request.form.get("token") or "").strip()
+    target = request.form.get("next")
+    try:
+        return signin.signed_in(token, target)
+    except Problem as exc:
+        # The form again, with the reason (200: the page itself loaded fine; nothing was signed in).
+        return _page("dashboard_sign_in.html", reason=f"That token was refused: {exc.message}.", next=target or "")
+
+
+@bp.post(f"{PREFIX}/sign-out")
+def sign_out() -> Response:
+    signin.check_same_origin()
+    return signin.signed_out()
+
+
+# -- portfolio -------------------------------------------------------------------
+
+
+def _text_arg(name: str, limit: int) -> str | None:
+    """A filter typed by the user: printable characters only (no NUL reaches the database), bounded."""
+    text = "".join(ch for ch in request.args.get(name, "") if ch.isprintable()).strip()[:limit]
+    return text or None
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else default
+
+
+@bp.get(f"{PREFIX}/")
+def portfolio() -> Any:
+    signin.dashboard_principal()
+    sort = request.args.get("sort", "name")
+    measure = request.args.get("trend", "mean_complexity")
+    try:
+        page = folio.portfolio_page(
+            current_app.extensions["coe"].engine, sort=sort, descending=request.args.get("order") == "desc",
+            name=_text_arg("q", 200), language=_text_arg("language", 64),
+            page=_int_arg("page", 1), per_page=PER_PAGE)
+        trends = folio.measure_history(current_app.extensions["coe"].engine, [r["id"] for r in page.rows], measure, limit=30)
+    except folio.PortfolioError as exc:
+        raise Problem(422, str(exc)) from None
+    return _page("dashboard_portfolio.html", page=page, trends=trends, measures=folio.MEASURES, trend=measure,
+                 trend_measures=folio.TREND_MEASURES, sort=sort, order=request.args.get("order", "asc"),
+                 q=_text_arg("q", 200) or "", language=_text_arg("language", 64) or "")
+
+
+# -- one repository --------------------------------------------------------------
+
+
+def _repository(repository_id: int) -> dict[str, Any]:
+    found = _store().get_repository(repository_id)
+    if found is None:
+        raise PageNotFound(f"There is no repository {repository_id}.")
+    return found
+
+
+def _analysis_results(repository_id: int) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, str]]:
+    """The latest shown analysis of a repository, its succeeded payloads and the other analyzers' errors."""
+    latest = folio.latest_repository_analysis(current_app.extensions["coe"].engine, repository_id)
+    if latest is None:
+        return None, {}, {}
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    try:
+        stored = _store().get_results(latest["analysis_id"])
+    except NotFound:
+        return None, {}, {}
+    for result in stored:
+        if result["repository_analysis_id"] != latest["id"]:
+            continue
+        if result["status"] == "succeeded" and result["data"] is not None:
+            results[result["analyzer"]] = result["data"]
+        else:
+            errors[result["analyzer"]] = result.get("error") or result["status"]
+    return latest, results, errors
+
+
+def _charts(repository_id: int) -> dict[str, Any]:
+    """Every chart of a repository's latest analysis, aggregated once per repository analysis."""
+    latest = folio.latest_repository_analysis(current_app.extensions["coe"].engine, repository_id)
+    if latest is None:
+        return {"analysis": None, "charts": {name: charts.table((), []) for name in charts.REPOSITORY_CHARTS}, "results": {}}
+    key = f"{latest['id']}"
+    cached = _chart_cache().get(key)
+    if cached is not None:
+        return cached
+    _latest, results, errors = _analysis_results(repository_id)
+    bundle = {
+        "analysis": latest,
+        "errors": errors,
+        "figures": charts.key_figures(results),
+        "charts": {name: build(results) for name, build in charts.REPOSITORY_CHARTS.items()},
+        "plugins": charts.plugin_views(results, current_app.extensions["coe"].manager.analyzers),
+        "panels": charts.plugin_panels(current_app.extensions["coe"].manager, _store().get_repository(repository_id) or {}, results),
+        "results": results,
+    }
+    _chart_cache().put(key, bundle)
+    return bundle
+
+
+@bp.get(f"{PREFIX}/repositories/<int:repository_id>")
+def repository(repository_id: int) -> Any:
+    signin.dashboard_principal()
+    repo = _repository(repository_id)
+    bundle = _charts(repository_id)
+    return _page("dashboard_repository.html", repository=repo, analysis=bundle["analysis"], errors=bundle.get("errors", {}),
+                 figures=bundle.get("figures", []), plugins=bundle.get("plugins", []), panels=bundle.get("panels", []), measures=folio.MEASURES,
+                 trend_measures=folio.TREND_MEASURES)
+
+
+@bp.get(f"{PREFIX}/data/repositories/<int:repository_id>/<chart>")
+def chart_data(repository_id: int, chart: str) -> Any:
+    signin.dashboard_principal()
+    _repository(repository_id)
+    if chart == "history":
+        measure = request.args.get("measure", "mean_complexity")
+        try:
+            points = folio.measure_history(current_app.extensions["coe"].engine, [repository_id], measure)[repository_id]
+        except folio.PortfolioError as exc:
+            raise Problem(422, str(exc)) from None
+        rows = [{"analysis": p["analysis_id"], "date": p["commit_date"] or p["analyzed_at"], "value": p["value"]} for p in points]
+        return charts.table((("analysis", "Analysis"), ("date", "Commit date"), ("value", folio.MEASURES[measure].label)), rows)
+    if chart not in charts.REPOSITORY_CHARTS:
+        raise Problem(404, f"there is no chart '{chart[:64]}'")
+    return _charts(repository_id)["charts"][chart]
+
+
+@bp.get(f"{PREFIX}/repositories/<int:repository_id>/files/<path:path>")
+def file_page(repository_id: int, path: str) -> Any:
+    signin.dashboard_principal()
+    repo = _repository(repository_id)
+    bundle = _charts(repository_id)
+    details = charts.file_details(bundle["results"], path)
+    if details is None:
+        raise PageNotFound(f"No analyzer saw a file named {path!r} in {repo['name']}'s latest analysis.")
+    return _page("dashboard_file.html", repository=repo, analysis=bundle["analysis"], file=details)
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    response = Response(body, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get(f"{PREFIX}/repositories/<int:repository_id>/download/<kind>")
+def download(repository_id: int, kind: str) -> Response:
+    """The SBOM, SARIF log or Markdown report of the repository's latest analysis (as the API renders them)."""
+    from coe_framework.export import report_for, sarif_for
+    from coe_plugins.techspec.sbom import build_sbom
+
+    from ..api.common import json_bytes
+    from ..database import db
+
+    signin.dashboard_principal()
+    repo = _repository(repository_id)
+    bundle = _charts(repository_id)
+    analysis = bundle["analysis"]
+    if analysis is None or kind not in ("sbom", "sarif", "report"):
+        raise PageNotFound(f"There is no {kind[:32]} download for {repo['name']}.")
+    stem = f"{repo['name']}-{(analysis['commit'] or 'unknown')[:12]}"
+    if kind == "sarif":
+        return _download(json_bytes(sarif_for(db.session, analysis["analysis_id"], 10)), "application/sarif+json", f"{stem}.sarif")
+    if kind == "report":
+        return _download(report_for(db.session, analysis["analysis_id"], 10).encode("utf-8"), "text/markdown", f"{stem}.md")
+    techspec = bundle["results"].get("techspec")
+    if techspec is None:
+        raise PageNotFound(f"{repo['name']}'s latest analysis has no techspec result, so there is no SBOM.")
+    document = build_sbom(techspec, {"name": repo["name"], "url": repo["url"], "commit": analysis["commit"],
+                                     "analyzed_at": analysis["analyzed_at"]})
+    return _download(json_bytes(document), "application/vnd.cyclonedx+json", f"{stem}.cdx.json")
+
+
+@bp.app_template_filter("figure")
+def figure(value: Any) -> str:
+    """A number as the dashboard shows it (thousands separated, two decimals at most)."""
+    if isinstance(value, bool) or value is None:
+        return "–" if value is None else str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    if isinstance(value, (int, float)):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def sort_link(args: Mapping[str, str], key: str) -> str:
+    """The portfolio URL sorted by ``key`` (toggling the order when it already is)."""
+    current, order = args.get("sort", "name"), args.get("order", "asc")
+    flipped = "desc" if current == key and order == "asc" else "asc"
+    return url_for("dashboard.portfolio", **{**args, "sort": key, "order": flipped, "page": 1})
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"sort_link": sort_link}
+
+
+# -- analyses --------------------------------------------------------------------
+
+
+@bp.get(f"{PREFIX}/analyses")
+def analyses() -> Any:
+    signin.dashboard_principal()
+    page = _store().list_analyses(limit=PER_PAGE)
+    return _page("dashboard_analyses.html", analyses=page.items)
+
+
+def _analysis(analysis_id: int) -> dict[str, Any]:
+    found = _store().get_analysis(analysis_id)
+    if found is None:
+        raise PageNotFound(f"There is no analysis {analysis_id}.")
+    return found
+
+
+@bp.get(f"{PREFIX}/analyses/<int:analysis_id>")
+def analysis(analysis_id: int) -> Any:
+    """An analysis: live progress while it runs, then each repository's outcome and the correlations."""
+    from coe_framework.insights import correlations_for
+
+    from ..database import db
+
+    signin.dashboard_principal()
+    found = _analysis(analysis_id)
+    outcomes = folio.result_outcomes(current_app.extensions["coe"].engine, analysis_id)
+    pairs = correlations_for(db.session, analysis_id) if found["status"] in ("succeeded", "partial") else []
+    correlations = charts.table(
+        (("a", "Repository"), ("b", "Repository"), ("similarity", "Similarity"), ("dependencies", "Shared dependencies"),
+         ("contributors", "Shared contributors")),
+        [{"a": p["repository_a"]["name"], "b": p["repository_b"]["name"], "similarity": p["similarity"],
+          "dependencies": len(p["shared_dependencies"] or []), "contributors": len(p["shared_contributors"] or [])} for p in pairs])
+    return _page("dashboard_analysis.html", analysis=found, outcomes=outcomes, correlations=correlations,
+                 finished=found["status"] in ("succeeded", "partial", "failed", "cancelled"))
+
+
+@bp.get(f"{PREFIX}/analyses/<int:analysis_id>/events")
+def analysis_events(analysis_id: int) -> Response:
+    """The API's event stream of an analysis, for the signed-in browser (EventSource cannot send a bearer token)."""
+    from ..api.analyses import event_stream
+
+    signin.dashboard_principal()
+    return event_stream(_analysis(analysis_id))
+
+
+# -- system health ---------------------------------------------------------------
+
+
+def _admin() -> None:
+    if "admin" not in signin.dashboard_principal().scopes:
+        raise Problem(403, "the system health page needs a token with the 'admin' scope", kind="insufficient-scope")
+
+
+def _gauges() -> list[dict[str, Any]]:
+    coe = current_app.extensions["coe"]
+    return [{"gauge": name.removeprefix("coe_"), "labels": ", ".join(f"{k}={v}" for k, v in sorted(labels.items())), "value": round(value, 4)}
+            for name, _doc, labels, value in coe.metrics.gauges()]
+
+
+@bp.get(f"{PREFIX}/health")
+def health() -> Any:
+    """Database pool, API latency and errors (from api_logs), cache hit ratios, queue depth, workers, job durations."""
+    from coe_framework.db import health as ops
+
+    _admin()
+    engine = current_app.extensions["coe"].engine
+    api = ops.api_summary(engine)
+    queue = ops.queue_summary(engine)
+    gauges = {(g["gauge"], g["labels"]): g["value"] for g in _gauges()}
+    figures = [
+        ("API requests (last hour)", api["requests"]),
+        ("API p95 (ms)", round(api["p95_ms"], 1) if api["p95_ms"] is not None else None),
+        ("API p50 (ms)", round(api["p50_ms"], 1) if api["p50_ms"] is not None else None),
+        ("Server error rate", f"{api['error_rate'] * 100:.2f}%" if api["error_rate"] is not None else None),
+        ("Queued", queue["by_status"].get("queued", 0)),
+        ("Running", queue["by_status"].get("running", 0)),
+        ("Workers with a lease", len(queue["workers"])),
+        ("Pool in use", gauges.get(("db_pool_connections", "state=in_use"))),
+        ("Pool overflow", gauges.get(("db_pool_connections", "state=overflow"))),
+        ("Result cache hit ratio", gauges.get(("cache_hit_ratio", "cache=web_results"))),
+    ]
+    return _page("dashboard_health.html", figures=[(label, value) for label, value in figures if value is not None], queue=queue)
+
+
+@bp.get(f"{PREFIX}/data/health/<chart>")
+def health_data(chart: str) -> Any:
+    from coe_framework.db import health as ops
+
+    _admin()
+    engine = current_app.extensions["coe"].engine
+    if chart == "jobs":
+        return charts.table((("analysis", "Analysis"), ("status", "Status"), ("wait_s", "Waited (s)"), ("run_s", "Ran (s)")), ops.job_durations(engine))
+    if chart == "routes":
+        return charts.table((("route", "Route"), ("requests", "Requests"), ("server_errors", "5xx"), ("client_errors", "4xx"),
+                             ("mean_ms", "Mean (ms)"), ("max_ms", "Max (ms)")), ops.api_summary(engine)["routes"])
+    if chart == "gauges":
+        return charts.table((("gauge", "Gauge"), ("labels", "Labels"), ("value", "Value")), _gauges())
+    raise Problem(404, f"there is no chart '{chart[:64]}'")
