@@ -25,7 +25,7 @@ def test_search_prints_a_table_json_and_an_explanation(analysed: int) -> None:
     assert "shop/retry.py" in table.stdout.splitlines()[1]
     assert "lexical: " in table.stderr and "vector: not used" in table.stderr and "ranking: lexical only" in table.stderr
     body = json.loads(coe("search", "register blueprints", "--format", "json", "--explain", "-t", "code").stdout)
-    assert body["items"][0]["metadata"]["path"] == "shop/web/app.py" and body["explain"]["lexical"]["path"].startswith(("SQLite", "PostgreSQL"))
+    assert body["items"][0]["metadata"]["path"] == "shop/web/app.py" and body["explain"]["lexical"]["path"].startswith(("SQLite", "PostgreSQL", "MariaDB"))
     nothing = coe("search", "zeppelin")
     assert nothing.exit_code == 0 and "no documents match" in nothing.stdout
 
