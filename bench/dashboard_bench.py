@@ -128,7 +128,7 @@ def generated_portfolio(count: int, seed: int = 7) -> str:
                         "files": {f"src/m{j}.py": {"loc": 40, "complexity": 3} for j in range(20)}},
                 "git": {"commits": rng.randint(10, 20000), "author_count": rng.randint(1, 400),
                         "truck_factor": {"value": rng.randint(1, 9)}, "last_commit_at": f"2025-{rng.randint(1, 12):02d}-01T00:00:00Z",
-                        "hotspots": [{"path": f"src/m{j}.py", "score": 0.1} for j in range(25)]},
+                        "hotspots": [{"path": f"src/m{j}.py", "score": 0.1} for j in range(rng.randint(0, 40))]},
                 "techspec": {"languages": {name: {"bytes": rng.randint(1000, 10**7)} for name in mine},
                              "language_totals": {"bytes": rng.randint(10**4, 10**8)}},
             }
@@ -155,6 +155,7 @@ def portfolio(count: int, rounds: int) -> None:
         "by name, page 20": "/dashboard/?page=20",
         "by p90 complexity, descending": "/dashboard/?sort=p90_complexity&order=desc",
         "by dependencies": "/dashboard/?sort=dependencies",
+        "by hotspot count, descending": "/dashboard/?sort=hotspots&order=desc",
         "filtered by name": "/dashboard/?q=service-09",
         "filtered by language, trend of functions": "/dashboard/?language=python&trend=functions",
     }
