@@ -3,16 +3,16 @@
 Run by hand (never as a test)::
 
     COE_DATABASE_URL=sqlite:///$PWD/.coe/dev.db .venv/bin/coe analyze .coe/flask   # a real analysis to read
-    .venv/bin/python bench/dashboard_bench.py --database sqlite:///$PWD/.coe/dev.db --repository 1 [--portfolio 1000] [--rounds 20]
+    .venv/bin/python bench/dashboard_bench.py --database sqlite:///$PWD/.coe/dev.db --repository 1 [--portfolio 1000] [--rounds 20] [--cold-rounds 5]
 
 Part 1, the repository page of ``--repository``: the page itself and every
 chart data request it makes, in-process through the app's WSGI interface.
-*Cold* builds a fresh app for each round (empty result and chart caches, as
-after a restart); *warm* repeats on one app. Reported: median and worst
-server time of the page plus all its data requests, and the bytes a browser
-receives with ``Accept-Encoding: gzip, deflate, br, zstd``: page and data
-alone, and with the dashboard's static assets (the vendored ECharts
-included) on a first visit.
+*Cold* is the request as the first one of a fresh app (empty result and
+chart caches, as after a restart); *warm* repeats on one app. Reported, for
+the page alone, for each data request, and for the page with all its data:
+median and worst server time, and the bytes a browser receives with
+``Accept-Encoding: gzip, deflate, br, zstd`` (and the static assets, the
+vendored ECharts included, on a first visit).
 
 Part 2, the portfolio: ``--portfolio`` generated repositories, each with an
 analysis whose ast, git and techspec results and dependency rows have the
@@ -54,33 +54,47 @@ def timed(client: Any, path: str) -> tuple[float, int]:
     return elapsed, len(body)
 
 
-def repository_page(url: str, repository_id: int, rounds: int) -> None:
-    paths = [f"/dashboard/repositories/{repository_id}"] + [f"/dashboard/data/repositories/{repository_id}/{c}" for c in CHARTS]
+def _milliseconds(values: list[float]) -> str:
+    return f"median {statistics.median(values) * 1000:7.1f} ms, worst {max(values) * 1000:7.1f} ms"
 
-    def one(client: Any) -> tuple[float, int]:
-        total, size = 0.0, 0
-        for path in paths:
-            seconds, length = timed(client, path)
-            total, size = total + seconds, size + length
-        return total, size
 
-    cold = []
-    for _ in range(rounds):
-        app = build_app(url)
-        cold.append(one(app.test_client())[0])
-        app.extensions["coe"].shutdown()
+def repository_page(url: str, repository_id: int, rounds: int, cold_rounds: int) -> None:
+    page = f"/dashboard/repositories/{repository_id}"
+    data = [f"/dashboard/data/repositories/{repository_id}/{c}" for c in CHARTS]
+    paths = [page] + data
+
+    def sequence(client: Any) -> float:
+        return sum(timed(client, path)[0] for path in paths)
+
+    def cold(path: str | None) -> list[float]:
+        """Server time of ``path`` as the first request of a fresh app (None: the page and all its data in order)."""
+        times = []
+        for _ in range(cold_rounds):
+            app = build_app(url)
+            client = app.test_client()
+            times.append(sequence(client) if path is None else timed(client, path)[0])
+            app.extensions["coe"].shutdown()
+        return times
+
     app = build_app(url)
     client = app.test_client()
-    one(client)
-    warm = [one(client)[0] for _ in range(rounds)]
-    _seconds, data_bytes = one(client)
+    sequence(client)
+    warm = {path: [timed(client, path)[0] for _ in range(rounds)] for path in paths}
+    sizes = {path: timed(client, path)[1] for path in paths}
+    raw = {path: len(client.get(path, environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data()) for path in paths}
+    warm_all = [sequence(client) for _ in range(rounds)]
     assets = sum(timed(client, path)[1] for path in ASSETS)
-    raw = sum(len(client.get(p, environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data()) for p in paths)
-    print(f"repository page ({len(paths)} requests: the page and {len(CHARTS)} chart data tables)")
-    print(f"  cold (fresh app): median {statistics.median(cold) * 1000:.1f} ms, worst {max(cold) * 1000:.1f} ms over {rounds}")
-    print(f"  warm:             median {statistics.median(warm) * 1000:.1f} ms, worst {max(warm) * 1000:.1f} ms over {rounds}")
-    print(f"  payload: page and data {data_bytes / 1024:.1f} kB compressed ({raw / 1024:.1f} kB uncompressed); "
-          f"with static assets on a first visit {(data_bytes + assets) / 1024:.1f} kB")
+    app.extensions["coe"].shutdown()
+    print(f"repository page {repository_id}: server time in-process; warm over {rounds} rounds, "
+          f"cold (first request of a fresh app: empty result and chart caches) over {cold_rounds}")
+    print(f"  {'request':44s} {'warm':34s} {'cold':34s} compressed (raw)")
+    for path in paths:
+        label = "page" if path == page else "data " + path.rsplit("/", 1)[1]
+        print(f"  {label:44s} {_milliseconds(warm[path]):34s} {_milliseconds(cold(path)):34s} "
+              f"{sizes[path] / 1024:6.1f} kB ({raw[path] / 1024:.1f} kB)")
+    print(f"  {'page with its ' + str(len(data)) + ' data requests':44s} {_milliseconds(warm_all):34s} {_milliseconds(cold(None)):34s} "
+          f"{sum(sizes.values()) / 1024:6.1f} kB ({sum(raw.values()) / 1024:.1f} kB)")
+    print(f"  with the static assets on a first visit: {(sum(sizes.values()) + assets) / 1024:.1f} kB compressed")
 
 
 def generated_portfolio(count: int, seed: int = 7) -> str:
@@ -114,7 +128,7 @@ def generated_portfolio(count: int, seed: int = 7) -> str:
                         "files": {f"src/m{j}.py": {"loc": 40, "complexity": 3} for j in range(20)}},
                 "git": {"commits": rng.randint(10, 20000), "author_count": rng.randint(1, 400),
                         "truck_factor": {"value": rng.randint(1, 9)}, "last_commit_at": f"2025-{rng.randint(1, 12):02d}-01T00:00:00Z",
-                        "hotspots": [{"path": f"src/m{j}.py", "score": 0.1} for j in range(25)]},
+                        "hotspots": [{"path": f"src/m{j}.py", "score": 0.1} for j in range(rng.randint(0, 40))]},
                 "techspec": {"languages": {name: {"bytes": rng.randint(1000, 10**7)} for name in mine},
                              "language_totals": {"bytes": rng.randint(10**4, 10**8)}},
             }
@@ -141,6 +155,7 @@ def portfolio(count: int, rounds: int) -> None:
         "by name, page 20": "/dashboard/?page=20",
         "by p90 complexity, descending": "/dashboard/?sort=p90_complexity&order=desc",
         "by dependencies": "/dashboard/?sort=dependencies",
+        "by hotspot count, descending": "/dashboard/?sort=hotspots&order=desc",
         "filtered by name": "/dashboard/?q=service-09",
         "filtered by language, trend of functions": "/dashboard/?language=python&trend=functions",
     }
@@ -156,9 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repository", type=int, default=1, help="repository id for part 1")
     parser.add_argument("--portfolio", type=int, default=1000, help="generated repositories for part 2 (0: skip)")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--cold-rounds", type=int, default=5, help="fresh apps per cold figure of part 1")
     args = parser.parse_args(argv)
     if args.database:
-        repository_page(args.database, args.repository, args.rounds)
+        repository_page(args.database, args.repository, args.rounds, args.cold_rounds)
     if args.portfolio:
         portfolio(args.portfolio, args.rounds)
     return 0

@@ -19,7 +19,8 @@ def _payload(results: Mapping[str, Any], analyzer: str) -> Mapping[str, Any]:
 
 
 def _list(value: Any) -> list[Any]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+    # ``type(...) is dict`` first: a stored document holds plain dicts, and the ABC check costs ten times more.
+    return [item for item in value if type(item) is dict or isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
 def number(value: Any) -> float | None:

@@ -4,7 +4,8 @@ One SQL statement per page: the newest finished repository analysis of each
 repository, joined with the succeeded ``git``, ``ast`` and ``techspec``
 results of that analysis, whose headline figures are read inside the
 database through JSON paths (``totals.functions``,
-``complexity_percentiles.p90``, ``truck_factor.value``...). Result documents
+``complexity_percentiles.p90``, ``truck_factor.value``...) or counted
+there (the length of ``hotspots``, see :mod:`.json_length`). Result documents
 never leave the database, so sorting and filtering thousands of
 repositories costs one indexed query, on SQLite, PostgreSQL and MariaDB
 alike. A measure an analyzer did not produce (not selected, failed) is None.
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from .engine import retry_read, unit_of_work
+from .json_length import json_array_length
 from .models import AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
 from .store import iso
 
@@ -33,6 +35,7 @@ class Measure:
     analyzer: str | None
     #: JSON path inside the analyzer's result (None for columns that are not JSON).
     path: tuple[str, ...] | None = None
+    #: number, date, or count (the length of the JSON array at ``path``).
     kind: str = "number"
 
 
@@ -47,12 +50,13 @@ MEASURES: dict[str, Measure] = {
     "commits": Measure("Commits", "git", ("commits",)),
     "authors": Measure("Authors", "git", ("author_count",)),
     "truck_factor": Measure("Truck factor", "git", ("truck_factor", "value")),
+    "hotspots": Measure("Hotspots", "git", ("hotspots",), kind="count"),
     "dependencies": Measure("Dependencies", None),
     "last_commit_at": Measure("Last commit", "git", ("last_commit_at",), kind="date"),
 }
 #: Sort keys that are not measures.
 COLUMNS = ("name", "analyzed_at")
-TREND_MEASURES = tuple(k for k, m in MEASURES.items() if m.kind == "number")
+TREND_MEASURES = tuple(k for k, m in MEASURES.items() if m.kind in ("number", "count"))
 
 
 class PortfolioError(ValueError):
@@ -83,9 +87,17 @@ def _measure_columns(results: Mapping[str, Any], dependency_count: Any) -> dict[
         if measure.analyzer is None:
             columns[key] = dependency_count
             continue
-        element = results[measure.analyzer].data[measure.path]
-        columns[key] = element.as_string() if measure.kind == "date" else element.as_float()
+        columns[key] = _value(results[measure.analyzer], measure)
     return columns
+
+
+def _value(result: Any, measure: Measure) -> Any:
+    """The SQL expression of one measure read from an analyzer's result row."""
+    assert measure.path is not None
+    if measure.kind == "count":
+        return json_array_length(result.data, measure.path[0])
+    element = result.data[measure.path]
+    return element.as_string() if measure.kind == "date" else element.as_float()
 
 
 def _joined(query: Any, analysis: Any, results: Mapping[str, Any]) -> Any:
@@ -198,7 +210,7 @@ def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str,
         result = aliased(AnalysisResult, name="r")
         query = (
             select(analysis.repository_id, analysis.id, analysis.request_id, analysis.commit_date, analysis.finished_at,
-                   result.data[spec.path].as_float().label("value"))
+                   _value(result, spec).label("value"))
             .outerjoin(result, and_(result.repository_analysis_id == analysis.id, result.analyzer == spec.analyzer, result.status == "succeeded"))
         )
     query = query.where(analysis.repository_id.in_(list(repository_ids)), analysis.status.in_(SHOWN_STATUSES)).order_by(analysis.id.desc())

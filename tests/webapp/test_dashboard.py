@@ -77,7 +77,8 @@ def test_with_auth_off_loopback_needs_no_sign_in(web_database_url: str, tmp_path
 def test_portfolio_sorts_filters_and_pages_in_the_database(web: Any, seed: Any) -> None:
     seed(results={"ast": _ast(10, 2.5, 4), "techspec": {"languages": {"Python": {"bytes": 900}}, "language_totals": {"bytes": 900}}},
          url="https://example.org/alpha.git", name="alpha")
-    seed(results={"ast": _ast(30, 6.0, 12), "git": {"truck_factor": {"value": 2}}}, url="https://example.org/beta.git", name="beta")
+    seed(results={"ast": _ast(30, 6.0, 12), "git": {"truck_factor": {"value": 2}, "hotspots": [{"path": "b.py"}, {"path": "c.py"}]}},
+         url="https://example.org/beta.git", name="beta")
     seed(results={"ast": _ast(20, 4.0, 8)}, url="https://example.org/beta.git", name="beta")  # beta's newer analysis
     seed(status="failed", results={}, url="https://example.org/gamma.git", name="gamma")
     engine = web.engine
@@ -95,6 +96,12 @@ def test_portfolio_sorts_filters_and_pages_in_the_database(web: Any, seed: Any) 
     beta = next(r["id"] for r in by_name.rows if r["name"] == "beta")
     assert [p["value"] for p in measure_history(engine, [beta], "functions")[beta]] == [30.0, 20.0]
     assert by_name.rows[1]["truck_factor"] is None  # the newest analysis of beta has no git result
+    assert [p["value"] for p in measure_history(engine, [beta], "hotspots")[beta]] == [2, None]  # counted in the database
+    seed(results={"git": {"hotspots": [{"path": "a.py"}] * 3}}, url="https://example.org/delta.git", name="delta")
+    seed(results={"git": {"hotspots": {"not": "an array"}}}, url="https://example.org/eps.git", name="eps")
+    by_hotspots = portfolio_page(engine, sort="hotspots", descending=True)
+    assert [(r["name"], r["hotspots"]) for r in by_hotspots.rows][:2] == [("delta", 3), ("alpha", None)]
+    assert {r["name"]: r["hotspots"] for r in by_hotspots.rows}["eps"] is None  # not an array: no count, no error
     with pytest.raises(PortfolioError):
         portfolio_page(engine, sort="password")
     with pytest.raises(PortfolioError):

@@ -9,7 +9,7 @@ finished analysis never changes. No page downloads a result document.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
@@ -25,15 +25,19 @@ bp = APIBlueprint("dashboard", __name__, enable_openapi=False, template_folder="
                   static_folder="../static", static_url_path="/static")
 PREFIX = "/dashboard"
 PER_PAGE = 50
-#: Aggregated charts of this many repository analyses are kept per process.
+#: The loaded results (and page figures) of this many repository analyses are kept per process.
 CHART_CACHE_ENTRIES = 64
+#: Aggregated chart tables (small) kept per process: about 14 per repository analysis.
+CHART_TABLE_ENTRIES = 1024
 
 
 class PageNotFound(Exception):
     """An unknown id or path on a dashboard page: the dashboard's own 404 page."""
 
 
-def _chart_cache() -> MemoryCache:
+def _chart_cache(tables: bool = False) -> MemoryCache:
+    if tables:
+        return current_app.extensions.setdefault("coe_dashboard_chart_tables", MemoryCache(max_entries=CHART_TABLE_ENTRIES))
     return current_app.extensions.setdefault("coe_dashboard_charts", MemoryCache(max_entries=CHART_CACHE_ENTRIES))
 
 
@@ -148,27 +152,45 @@ def _analysis_results(repository_id: int) -> tuple[dict[str, Any] | None, dict[s
     return latest, results, errors
 
 
+def _cached(key: str, build: Callable[[], Any], tables: bool = True) -> Any:
+    cache = _chart_cache(tables)
+    found = cache.get(key)
+    if found is None:
+        found = build()
+        cache.put(key, found)
+    return found
+
+
 def _charts(repository_id: int) -> dict[str, Any]:
-    """Every chart of a repository's latest analysis, aggregated once per repository analysis."""
+    """What the repository page itself shows of its latest analysis (figures, plugins, errors), and the payloads.
+
+    Built once per repository analysis; each chart's table is aggregated on
+    its own request (:func:`_chart`), so the page never waits for a chart.
+    """
     latest = folio.latest_repository_analysis(current_app.extensions["coe"].engine, repository_id)
     if latest is None:
-        return {"analysis": None, "charts": {name: charts.table((), []) for name in charts.REPOSITORY_CHARTS}, "results": {}}
-    key = f"{latest['id']}"
-    cached = _chart_cache().get(key)
-    if cached is not None:
-        return cached
-    _latest, results, errors = _analysis_results(repository_id)
-    bundle = {
-        "analysis": latest,
-        "errors": errors,
-        "figures": charts.key_figures(results),
-        "charts": {name: build(results) for name, build in charts.REPOSITORY_CHARTS.items()},
-        "plugins": charts.plugin_views(results, current_app.extensions["coe"].manager.analyzers),
-        "panels": charts.plugin_panels(current_app.extensions["coe"].manager, _store().get_repository(repository_id) or {}, results),
-        "results": results,
-    }
-    _chart_cache().put(key, bundle)
-    return bundle
+        return {"analysis": None, "results": {}}
+
+    def build() -> dict[str, Any]:
+        _latest, results, errors = _analysis_results(repository_id)
+        return {
+            "analysis": latest,
+            "errors": errors,
+            "figures": charts.key_figures(results),
+            "plugins": charts.plugin_views(results, current_app.extensions["coe"].manager.analyzers),
+            "panels": charts.plugin_panels(current_app.extensions["coe"].manager, _store().get_repository(repository_id) or {}, results),
+            "results": results,
+        }
+
+    return _cached(f"{latest['id']}", build, tables=False)
+
+
+def _chart(repository_id: int, chart: str) -> dict[str, Any]:
+    """One chart's table of a repository's latest analysis, aggregated once per repository analysis."""
+    bundle = _charts(repository_id)
+    if bundle["analysis"] is None:
+        return charts.table((), [])
+    return _cached(f"{bundle['analysis']['id']}:{chart}", lambda: charts.REPOSITORY_CHARTS[chart](bundle["results"]))
 
 
 @bp.get(f"{PREFIX}/repositories/<int:repository_id>")
@@ -187,15 +209,20 @@ def chart_data(repository_id: int, chart: str) -> Any:
     _repository(repository_id)
     if chart == "history":
         measure = request.args.get("measure", "mean_complexity")
-        try:
-            points = folio.measure_history(current_app.extensions["coe"].engine, [repository_id], measure)[repository_id]
-        except folio.PortfolioError as exc:
-            raise Problem(422, str(exc)) from None
-        rows = [{"analysis": p["analysis_id"], "date": p["commit_date"] or p["analyzed_at"], "value": p["value"]} for p in points]
-        return charts.table((("analysis", "Analysis"), ("date", "Commit date"), ("value", folio.MEASURES[measure].label)), rows)
+        if measure not in folio.TREND_MEASURES:
+            raise Problem(422, f"unknown measure '{measure[:64]}' (one of {', '.join(folio.TREND_MEASURES)})")
+        latest = _charts(repository_id)["analysis"]
+        # Reading a measure parses each stored document in the database: once per newest analysis and measure.
+        return _cached(f"{latest['id'] if latest else 'none'}:history:{measure}", lambda: _history(repository_id, measure))
     if chart not in charts.REPOSITORY_CHARTS:
         raise Problem(404, f"there is no chart '{chart[:64]}'")
-    return _charts(repository_id)["charts"][chart]
+    return _chart(repository_id, chart)
+
+
+def _history(repository_id: int, measure: str) -> dict[str, Any]:
+    points = folio.measure_history(current_app.extensions["coe"].engine, [repository_id], measure)[repository_id]
+    rows = [{"analysis": p["analysis_id"], "date": p["commit_date"] or p["analyzed_at"], "value": p["value"]} for p in points]
+    return charts.table((("analysis", "Analysis"), ("date", "Commit date"), ("value", folio.MEASURES[measure].label)), rows)
 
 
 @bp.get(f"{PREFIX}/repositories/<int:repository_id>/files/<path:path>")
