@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db.engine import chunks
@@ -128,56 +128,86 @@ def loaded_ecosystems(session: Session) -> set[str]:
     return {e for (e,) in session.execute(select(VulnerablePackage.ecosystem).distinct())}
 
 
-def _match_one(dep: Any, advisories: Sequence[_Affected]) -> list[tuple[int, bool, str | None]]:
+Hits = list[tuple[int, bool, str | None]]
+#: ``(locked version, None)`` or ``(None, bare constraint)``: what one package's answers are keyed by.
+Marker = tuple[str | None, str | None]
+
+
+@dataclass
+class MatchCache:
+    """What one re-match keeps between its batches: advisories compiled once per package
+    (a popular package's hundreds of ranges are parsed once, not once per batch) and the
+    answer for each package and version or constraint (the same answer in every batch)."""
+
+    advisories: dict[PackageKey, list[_Affected]] = field(default_factory=dict)
+    hits: dict[tuple[PackageKey, Marker], Hits] = field(default_factory=dict)
+
+    def load(self, session: Session, keys: Iterable[PackageKey]) -> dict[PackageKey, list[_Affected]]:
+        """The advisories of ``keys``, reading only packages not read before."""
+        missing = {key for key in keys if key not in self.advisories}
+        if missing:
+            found = _load_affected(session, missing)
+            self.advisories.update({key: found.get(key, []) for key in missing})
+        return self.advisories
+
+
+def _match_one(ecosystem: str, marker: Marker, advisories: Sequence[_Affected]) -> Hits:
+    """The advisories a locked version is in (confirmed) or a bare constraint may resolve into;
+    each advisory once, with the fixed version of the first of its ranges that matched."""
+    version, constraint = marker
     hits: dict[int, tuple[bool, str | None]] = {}
-    parsed = {scheme: parse_version(scheme, dep.version) for scheme in (dep.ecosystem, "SEMVER")} if dep.version else {}
+    parsed = {scheme: parse_version(scheme, version) for scheme in (ecosystem, "SEMVER")} if version else {}
     for advisory in advisories:
-        if dep.version:
-            affected, fixed = advisory.hit(dep.version, parsed)
-        elif dep.constraint:
-            affected, fixed = advisory.overlap(dep.ecosystem, dep.constraint)
+        if version:
+            affected, fixed = advisory.hit(version, parsed)
+        elif constraint:
+            affected, fixed = advisory.overlap(ecosystem, constraint)
         else:
             continue
         if affected and advisory.vulnerability_id not in hits:
-            hits[advisory.vulnerability_id] = (bool(dep.version), fixed)
+            hits[advisory.vulnerability_id] = (bool(version), fixed)
     return [(vid, confirmed, fixed) for vid, (confirmed, fixed) in hits.items()]
 
 
 _DEP_COLUMNS = (TechDependency.id, TechDependency.repository_analysis_id, TechDependency.ecosystem, TechDependency.name,
                 TechDependency.constraint, TechDependency.version)
 
+_SET_COUNT = (update(TechDependency.__table__).where(TechDependency.__table__.c.id == bindparam("dependency_id"))
+              .values(vulnerability_count=bindparam("count")))
 
-def match_rows(session: Session, deps: Sequence[Any], loaded: set[str], summary: MatchSummary) -> None:
-    """Match ``deps`` (rows of :data:`_DEP_COLUMNS`) and replace their stored hits, in ``session``."""
+
+def match_rows(session: Session, deps: Sequence[Any], loaded: set[str], summary: MatchSummary,
+               cache: MatchCache | None = None) -> None:
+    """Match ``deps`` (rows of :data:`_DEP_COLUMNS`) and replace their stored hits, in ``session``;
+    ``cache`` carries compiled advisories and answers over from earlier batches of the same re-match."""
+    cache = cache if cache is not None else MatchCache()
     keyed = [(dep, (dep.ecosystem, package_key(dep.ecosystem, dep.name))) for dep in deps]
-    memo: dict[tuple[Any, ...], list[tuple[int, bool, str | None]]] = {}  # one package version is used many times
-    affected = _load_affected(session, {key for dep, key in keyed if dep.ecosystem in loaded})
+    matchable = [(dep, key) for dep, key in keyed if dep.ecosystem in loaded and dep.ecosystem in SUPPORTED]
+    affected = cache.load(session, {key for dep, key in matchable})
     ids = [dep.id for dep in deps]
     for chunk in chunks(ids):
         session.execute(delete(DependencyVulnerability).where(DependencyVulnerability.tech_dependency_id.in_(chunk)))
     matches: list[dict[str, Any]] = []
-    counts: list[dict[str, Any]] = []
-    for dep, key in keyed:
-        if dep.ecosystem not in loaded or dep.ecosystem not in SUPPORTED:
-            counts.append({"id": dep.id, "vulnerability_count": None})
-            continue
-        marker = (key, dep.version, None if dep.version else dep.constraint)
-        hits = memo.get(marker)
+    counts: list[dict[str, Any]] = [{"dependency_id": dep.id, "count": None}
+                                    for dep in deps if dep.ecosystem not in loaded or dep.ecosystem not in SUPPORTED]
+    for dep, key in matchable:
+        marker: Marker = (dep.version, None) if dep.version else (None, dep.constraint or None)
+        hits = cache.hits.get((key, marker))
         if hits is None:
-            hits = memo[marker] = _match_one(dep, affected.get(key, ()))
+            hits = cache.hits[(key, marker)] = _match_one(key[0], marker, affected[key])
         confirmed = sum(1 for _, c, _ in hits if c)
         summary.confirmed += confirmed
         summary.possible += len(hits) - confirmed
-        counts.append({"id": dep.id, "vulnerability_count": confirmed})
+        counts.append({"dependency_id": dep.id, "count": confirmed})
         matches += [
             {"tech_dependency_id": dep.id, "vulnerability_id": vid, "repository_analysis_id": dep.repository_analysis_id,
              "ecosystem": key[0], "package": key[1][:512], "confirmed": c, "fixed_version": (fixed or None) and fixed[:128]}
             for vid, c, fixed in hits
         ]
-    if matches:
-        session.execute(insert(DependencyVulnerability), matches)
+    if matches:  # Core executemany: no ORM bookkeeping per row
+        session.execute(insert(DependencyVulnerability.__table__), matches)
     if counts:
-        session.execute(update(TechDependency), counts)
+        session.execute(_SET_COUNT, counts)
     summary.dependencies += len(deps)
 
 
@@ -211,6 +241,7 @@ def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analy
     dependencies of those repository analyses (a new analysis).
     """
     summary = MatchSummary()
+    cache = MatchCache()
     with store.session() as session:
         loaded = loaded_ecosystems(session)
         ids = _dependency_ids(session, keys, repository_analysis_ids)
@@ -219,7 +250,7 @@ def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analy
             deps: list[Any] = []
             for chunk in chunks(batch):
                 deps += session.execute(select(*_DEP_COLUMNS).where(TechDependency.id.in_(chunk))).all()
-            match_rows(session, deps, loaded, summary)
+            match_rows(session, deps, loaded, summary, cache)
     return summary
 
 

@@ -63,15 +63,22 @@ def _pypi(text: str) -> Any:
     return Version(text.strip())
 
 
+def _univers(version_class: Any) -> Callable[[str], Any]:
+    """Parse with a ``univers`` class and keep its ``value``: the wrapper orders, equals and
+    hashes by that one field, so the value compares exactly alike without attrs building a
+    tuple per comparison (matching compares versions hundreds of thousands of times)."""
+    return lambda text: version_class(text).value
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "pypi": _pypi,
     "npm": _semver,
     "cargo": _semver,
     "golang": _semver,
-    "maven": lambda t: uv.MavenVersion(t.strip()),
+    "maven": lambda t: _univers(uv.MavenVersion)(t.strip()),
     "gem": _gem,
-    "composer": lambda t: uv.ComposerVersion(t.strip().lstrip("vV")),
-    "nuget": lambda t: uv.NugetVersion(_without_build(t.strip())),
+    "composer": lambda t: _univers(uv.ComposerVersion)(t.strip().lstrip("vV")),
+    "nuget": lambda t: _univers(uv.NugetVersion)(_without_build(t.strip())),
     "SEMVER": _semver,
 }
 
