@@ -91,7 +91,7 @@ class SqliteFts5:
             .select_from(fts)
             .join(SearchIndexEntry, SearchIndexEntry.document_pk == fts.c.rowid)
             .where(text("search_fts MATCH :match").bindparams(match=match), newest, *conditions)
-            .order_by(rank)
+            .order_by(rank, SearchIndexEntry.document_pk.desc())  # ties: newest first, the same order every time
             .limit(limit)
         )
         return _rows(session, query)
@@ -128,7 +128,7 @@ class PostgresTsvector:
         query = (
             select(SearchIndexEntry.document_pk, rank.label("score"))
             .where(SearchIndexEntry.document_pk.in_(newest))
-            .order_by(rank.desc())
+            .order_by(rank.desc(), SearchIndexEntry.document_pk.desc())
             .limit(limit)
         )
         return _rows(session, query)
@@ -157,7 +157,7 @@ class MariadbFulltext:
         query = (
             select(SearchIndexEntry.document_pk, score)
             .where(or_(names > 0, body > 0), *conditions)
-            .order_by(score.desc())
+            .order_by(score.desc(), SearchIndexEntry.document_pk.desc())
             .limit(limit)
         )
         return _rows(session, query)
