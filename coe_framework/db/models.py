@@ -534,6 +534,22 @@ class VulnerablePackage(Base):
     versions: Mapped[list[Any]] = mapped_column(default=list)
 
 
+class AdvisoryIndex(Base):
+    """One package's advisories as a sorted version grid (see ``coe_framework.vulns.version_index``):
+    derived from its ``vulnerable_packages`` rows, which ``fingerprint`` summarizes; an index
+    whose fingerprint no longer matches them is rebuilt, never used."""
+
+    __tablename__ = "advisory_indexes"
+    __table_args__ = (UniqueConstraint("ecosystem", "package"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    package: Mapped[str] = mapped_column(String(512))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DependencyVulnerability(Base):
     """An advisory matched to one dependency row: ``confirmed`` for a locked version that is
     affected, otherwise a constraint that may resolve to an affected version."""
