@@ -336,6 +336,9 @@ class TechDependency(_DetailRow, Base):
     #: Known vulnerabilities of the locked version (coe_framework.vulns); None while no
     #: advisories of its ecosystem are loaded.
     vulnerability_count: Mapped[int | None] = mapped_column()
+    #: A digest of the stored hits (dependency_vulnerabilities) as last matched; a re-match
+    #: that finds the same digest writes nothing. None until first matched.
+    vulnerability_digest: Mapped[str | None] = mapped_column(String(16))
 
 
 class CorrelationAnalysis(Base):

@@ -14,10 +14,13 @@ advisory of the dependency's ecosystem is loaded).
 """
 from __future__ import annotations
 
+import gc
+import hashlib
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -26,7 +29,7 @@ from ..db.engine import chunks
 from ..db.models import DependencyVulnerability, TechDependency, VulnerablePackage
 from .ecosystems import SUPPORTED, PackageKey, package_key
 from .indexes import load_indexes, save_indexes
-from .version_index import Hits, PackageIndex
+from .version_index import PackageIndex
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class MatchCache:
 
     indexes: dict[PackageKey, PackageIndex] = field(default_factory=dict)
     built: dict[PackageKey, tuple[str, PackageIndex]] = field(default_factory=dict)
-    hits: dict[tuple[PackageKey, Marker], Hits] = field(default_factory=dict)
+    answers: dict[tuple[PackageKey, Marker], "Answer"] = field(default_factory=dict)
 
     def load(self, session: Session, keys: Iterable[PackageKey]) -> dict[PackageKey, PackageIndex]:
         """The indexes of ``keys``, reading only packages not read before."""
@@ -76,19 +79,32 @@ class MatchCache:
         save_indexes(store, self.built)
 
 
-def _match_one(marker: Marker, index: PackageIndex) -> Hits:
+@dataclass(frozen=True)
+class Answer:
+    """What one package says about one locked version or constraint."""
+
+    #: ``(advisory id, confirmed, fixed version)`` in the index's order.
+    hits: list[tuple[int, bool, str | None]]
+    confirmed: int
+    #: What ``tech_dependencies.vulnerability_digest`` holds once these hits are stored.
+    digest: str
+
+
+def _answer(marker: Marker, index: PackageIndex) -> Answer:
     """The advisories a locked version is in (confirmed) or a bare constraint may resolve into."""
     version, constraint = marker
-    if version:
-        return index.affecting_version(version)
-    return index.overlapping_constraint(constraint) if constraint else []
+    found = index.affecting_version(version) if version else (index.overlapping_constraint(constraint) if constraint else [])
+    hits = [(vid, confirmed, (fixed or None) and fixed[:128]) for vid, confirmed, fixed in found]
+    digest = hashlib.blake2b(repr(hits).encode(), digest_size=8).hexdigest()
+    return Answer(hits, sum(1 for _, confirmed, _ in hits if confirmed), digest)
 
 
 _DEP_COLUMNS = (TechDependency.id, TechDependency.repository_analysis_id, TechDependency.ecosystem, TechDependency.name,
-                TechDependency.constraint, TechDependency.version, TechDependency.vulnerability_count)
+                TechDependency.constraint, TechDependency.version, TechDependency.vulnerability_count,
+                TechDependency.vulnerability_digest)
 
 _SET_COUNT = (update(TechDependency.__table__).where(TechDependency.__table__.c.id == bindparam("dependency_id"))
-              .values(vulnerability_count=bindparam("count")))
+              .values(vulnerability_count=bindparam("count"), vulnerability_digest=bindparam("digest")))
 _HIT_COLUMNS = (DependencyVulnerability.id, DependencyVulnerability.tech_dependency_id, DependencyVulnerability.vulnerability_id,
                 DependencyVulnerability.confirmed, DependencyVulnerability.fixed_version)
 
@@ -102,43 +118,52 @@ def _stored_hits(session: Session, ids: Sequence[int]) -> dict[tuple[int, int], 
     return found
 
 
+def _write_differences(session: Session, wanted: dict[tuple[int, int], dict[str, Any]], ids: Sequence[int]) -> None:
+    """Make the stored hits of dependencies ``ids`` equal ``wanted``, touching only rows that differ."""
+    stored = _stored_hits(session, ids)
+    stale = {row_id for pair, (row_id, confirmed, fixed) in stored.items()
+             if pair not in wanted or (wanted[pair]["confirmed"], wanted[pair]["fixed_version"]) != (confirmed, fixed)}
+    fresh = [row for pair, row in wanted.items() if pair not in stored or stored[pair][0] in stale]
+    for chunk in chunks(sorted(stale)):
+        session.execute(delete(DependencyVulnerability).where(DependencyVulnerability.id.in_(chunk)))
+    if fresh:  # Core executemany: no ORM bookkeeping per row
+        session.execute(insert(DependencyVulnerability.__table__), fresh)
+
+
 def match_rows(session: Session, deps: Sequence[Any], loaded: set[str], summary: MatchSummary,
                cache: MatchCache | None = None) -> None:
     """Match ``deps`` (rows of :data:`_DEP_COLUMNS`) and bring their stored hits and counts up
-    to date, in ``session``: only what differs is written, so a re-match after an import that
-    changed nothing for them writes nothing. ``cache`` carries indexes and answers over from
-    earlier batches of the same re-match."""
+    to date, in ``session``. Only what differs is written: a dependency whose stored digest
+    equals its new hits' digest is left alone (its stored hits are not even read), so a
+    re-match after an import that changed nothing for it writes nothing. ``cache`` carries
+    indexes and answers over from earlier batches of the same re-match."""
     cache = cache if cache is not None else MatchCache()
     keyed = [(dep, (dep.ecosystem, package_key(dep.ecosystem, dep.name))) for dep in deps]
     matchable = [(dep, key) for dep, key in keyed if dep.ecosystem in loaded and dep.ecosystem in SUPPORTED]
     indexes = cache.load(session, {key for dep, key in matchable})
-    stored = _stored_hits(session, [dep.id for dep in deps])
     wanted: dict[tuple[int, int], dict[str, Any]] = {}
-    counts: list[dict[str, Any]] = [{"dependency_id": dep.id, "count": None} for dep in deps if dep.vulnerability_count is not None
-                                    and (dep.ecosystem not in loaded or dep.ecosystem not in SUPPORTED)]
+    changed: list[int] = []
+    counts: list[dict[str, Any]] = []
+    for dep in deps:  # no advisory of its ecosystem loaded: unknown, and no hits
+        if (dep.ecosystem not in loaded or dep.ecosystem not in SUPPORTED) and (dep.vulnerability_count, dep.vulnerability_digest) != (None, None):
+            counts.append({"dependency_id": dep.id, "count": None, "digest": None})
+            changed.append(dep.id)
     for dep, key in matchable:
         marker: Marker = (dep.version, None) if dep.version else (None, dep.constraint or None)
-        hits = cache.hits.get((key, marker))
-        if hits is None:
-            hits = cache.hits[(key, marker)] = _match_one(marker, indexes[key])
-        confirmed = sum(1 for _, c, _ in hits if c)
-        summary.confirmed += confirmed
-        summary.possible += len(hits) - confirmed
-        if dep.vulnerability_count != confirmed:
-            counts.append({"dependency_id": dep.id, "count": confirmed})
-        for vid, c, fixed in hits:
-            wanted[(dep.id, vid)] = {
-                "tech_dependency_id": dep.id, "vulnerability_id": vid, "repository_analysis_id": dep.repository_analysis_id,
-                "ecosystem": key[0], "package": key[1][:512], "confirmed": c, "fixed_version": (fixed or None) and fixed[:128]}
-    stale = [row_id for pair, (row_id, c, fixed) in stored.items()
-             if pair not in wanted or (wanted[pair]["confirmed"], wanted[pair]["fixed_version"]) != (c, fixed)]
-    replaced = set(stale)
-    fresh = [row for pair, row in wanted.items() if pair not in stored or stored[pair][0] in replaced]
-    for chunk in chunks(stale):
-        session.execute(delete(DependencyVulnerability).where(DependencyVulnerability.id.in_(chunk)))
-    if fresh:  # Core executemany: no ORM bookkeeping per row
-        session.execute(insert(DependencyVulnerability.__table__), fresh)
-    if counts:
+        answer = cache.answers.get((key, marker))
+        if answer is None:
+            answer = cache.answers[(key, marker)] = _answer(marker, indexes[key])
+        summary.confirmed += answer.confirmed
+        summary.possible += len(answer.hits) - answer.confirmed
+        if (dep.vulnerability_count, dep.vulnerability_digest) == (answer.confirmed, answer.digest):
+            continue
+        counts.append({"dependency_id": dep.id, "count": answer.confirmed, "digest": answer.digest})
+        changed.append(dep.id)
+        for vid, confirmed, fixed in answer.hits:
+            wanted[(dep.id, vid)] = {"tech_dependency_id": dep.id, "vulnerability_id": vid, "repository_analysis_id": dep.repository_analysis_id,
+                                     "ecosystem": key[0], "package": key[1][:512], "confirmed": confirmed, "fixed_version": fixed}
+    if changed:
+        _write_differences(session, wanted, changed)
         session.execute(_SET_COUNT, counts)
     summary.dependencies += len(deps)
 
@@ -165,6 +190,33 @@ def _dependency_ids(session: Session, keys: set[PackageKey] | None, repository_a
     return sorted(set(found))
 
 
+def _dependencies(session: Session, ids: Sequence[int]) -> list[Any]:
+    """The rows of :data:`_DEP_COLUMNS` for the sorted ``ids``: one range query when they are
+    dense (every dependency, or most of a range), lists of ids otherwise."""
+    if ids and ids[-1] - ids[0] < 2 * len(ids):
+        wanted = set(ids)
+        rows = session.execute(select(*_DEP_COLUMNS).where(TechDependency.id.between(ids[0], ids[-1]))).all()
+        return [row for row in rows if row.id in wanted]
+    deps: list[Any] = []
+    for chunk in chunks(ids):
+        deps += session.execute(select(*_DEP_COLUMNS).where(TechDependency.id.in_(chunk))).all()
+    return deps
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Matching builds hundreds of thousands of small lists (decoded indexes, hit rows) and no
+    reference cycle: the cyclic collector would scan them again and again, doubling the CPU
+    time for nothing. Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analysis_ids: Sequence[int] | None = None) -> MatchSummary:
     """Match dependencies again and store the hits; returns what was found.
 
@@ -174,15 +226,12 @@ def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analy
     """
     summary = MatchSummary()
     cache = MatchCache()
-    with store.session() as session:
+    with _no_cycle_collection(), store.session() as session:
         loaded = loaded_ecosystems(session)
         ids = _dependency_ids(session, keys, repository_analysis_ids)
     for batch in chunks(ids, BATCH):
-        with store.session() as session:
-            deps: list[Any] = []
-            for chunk in chunks(batch):
-                deps += session.execute(select(*_DEP_COLUMNS).where(TechDependency.id.in_(chunk))).all()
-            match_rows(session, deps, loaded, summary, cache)
+        with _no_cycle_collection(), store.session() as session:
+            match_rows(session, _dependencies(session, batch), loaded, summary, cache)
         cache.save(store)
     return summary
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import cmp_to_key, lru_cache
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Sequence
 
 from packaging.version import Version
 
@@ -166,25 +166,20 @@ class Grid:
         return (first, last) if first <= last else None
 
 
-class IndexedAdvisory(NamedTuple):
-    """One advisory's statement about the package, in cells."""
-
-    vulnerability_id: int
-    #: Versions the advisory lists, exactly as written (a locked version equal to one is affected).
-    versions: frozenset[str]
-    #: ``(scheme, first cell, last cell, fixed version)`` per affected interval, in the record's order.
-    ranges: tuple[tuple[str, int, int, "str | None"], ...]
-    #: Cells of the listed versions that parse, in the ecosystem's own grid.
-    listed: frozenset[int]
+#: One advisory's statement about the package, in cells, as plain data (the stored document's
+#: own lists, so reading an index builds nothing): ``[vulnerability id, versions listed exactly
+#: as written, [[scheme, first cell, last cell, fixed version], ...] per affected interval in
+#: the record's order, cells of the listed versions that parse (in the ecosystem's own grid)]``.
+IndexedAdvisory = list
 
 
 class PackageIndex:
     """Every advisory of one package, ready to answer for versions and constraints."""
 
-    def __init__(self, ecosystem: str, grids: dict[str, Grid], advisories: Sequence[IndexedAdvisory]):
+    def __init__(self, ecosystem: str, grids: dict[str, Grid], advisories: list[IndexedAdvisory]):
         self.ecosystem = ecosystem
         self.grids = grids
-        self.advisories = list(advisories)
+        self.advisories = advisories
 
     def affecting_version(self, version: str) -> Hits:
         """``(advisory, True, fixed version)`` for each advisory a locked version is affected by;
@@ -192,20 +187,20 @@ class PackageIndex:
         cells = {scheme: grid.cell_of_text(version) for scheme, grid in self.grids.items()}
         own = cells.get(self.ecosystem)
         hits: dict[int, str | None] = {}
-        for advisory in self.advisories:
-            if advisory.vulnerability_id in hits:
+        for vid, versions, ranges, listed in self.advisories:
+            if vid in hits:
                 continue
-            if version in advisory.versions:
-                hits[advisory.vulnerability_id] = None
+            if version in versions:
+                hits[vid] = None
                 continue
-            for scheme, first, last, fixed in advisory.ranges:
+            for scheme, first, last, fixed in ranges:
                 cell = cells.get(scheme)
                 if cell is not None and first <= cell <= last:
-                    hits[advisory.vulnerability_id] = fixed
+                    hits[vid] = fixed
                     break
             else:
-                if own is not None and own in advisory.listed:
-                    hits[advisory.vulnerability_id] = None
+                if own is not None and own in listed:
+                    hits[vid] = None
         return [(vid, True, fixed) for vid, fixed in hits.items()]
 
     def overlapping_constraint(self, constraint: str) -> Hits:
@@ -217,16 +212,16 @@ class PackageIndex:
             allowed[scheme] = [run for run in map(grid.cells, intervals) if run is not None]
         own = allowed.get(self.ecosystem, ())
         hits: dict[int, str | None] = {}
-        for advisory in self.advisories:
-            if advisory.vulnerability_id in hits:
+        for vid, _versions, ranges, listed in self.advisories:
+            if vid in hits:
                 continue
-            for scheme, first, last, fixed in advisory.ranges:
+            for scheme, first, last, fixed in ranges:
                 if any(low <= last and first <= high for low, high in allowed.get(scheme, ())):
-                    hits[advisory.vulnerability_id] = fixed
+                    hits[vid] = fixed
                     break
             else:
-                if advisory.listed and any(low <= cell <= high for cell in advisory.listed for low, high in own):
-                    hits[advisory.vulnerability_id] = None
+                if listed and any(low <= cell <= high for cell in listed for low, high in own):
+                    hits[vid] = None
         return [(vid, False, fixed) for vid, fixed in hits.items()]
 
     def to_document(self) -> dict[str, Any]:
@@ -235,21 +230,24 @@ class PackageIndex:
             "format": FORMAT,
             "ecosystem": self.ecosystem,
             "grids": {scheme: grid.texts for scheme, grid in self.grids.items()},
-            "advisories": [[a.vulnerability_id, sorted(a.versions), [list(r) for r in a.ranges], sorted(a.listed)]
-                           for a in self.advisories],
+            "advisories": self.advisories,
         }
 
     @classmethod
     def from_document(cls, document: Any) -> "PackageIndex | None":
-        """The index a document holds; None for a document of another format or shape."""
+        """The index a document holds; None for a document of another format or shape.
+
+        Only the outline is checked: a document is trusted as far as its fingerprint is,
+        and the advisories are used as stored (converting them would cost more than the
+        matching they serve).
+        """
         try:
             if document["format"] != FORMAT:
                 return None
             grids = {str(scheme): Grid(str(scheme), [str(t) for t in texts]) for scheme, texts in document["grids"].items()}
-            advisories = [
-                IndexedAdvisory(int(vid), frozenset(versions), tuple((s, int(a), int(b), f) for s, a, b, f in ranges), frozenset(listed))
-                for vid, versions, ranges, listed in document["advisories"]
-            ]
+            advisories = document["advisories"]
+            if not isinstance(advisories, list) or not all(isinstance(a, list) and len(a) == 4 for a in advisories):
+                return None
             return cls(str(document["ecosystem"]), grids, advisories)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -270,11 +268,18 @@ def _range_events(scheme: str, events: Any) -> list[tuple[str, str]] | None:
 
 def _sorted_distinct(scheme: str, texts: Iterable[str]) -> tuple[list[str], dict[str, int]]:
     """Boundaries in order, one per distinct version, and every spelling's position."""
-    ordered = sorted(set(texts), key=cmp_to_key(lambda a, b: compare_texts(scheme, a, b)))
+    distinct = sorted(set(texts))  # spellings of one version in a fixed order, whatever the hash seed
+    keys = {text: fast_key(scheme, text) for text in distinct}
+    if all(key is not None for key in keys.values()):  # plain releases only: sort by their numbers
+        ordered = sorted(distinct, key=keys.__getitem__)
+        same = lambda a, b: keys[a] == keys[b]  # noqa: E731
+    else:
+        ordered = sorted(distinct, key=cmp_to_key(lambda a, b: compare_texts(scheme, a, b)))
+        same = lambda a, b: compare_texts(scheme, a, b) == 0  # noqa: E731
     boundaries: list[str] = []
     position: dict[str, int] = {}
     for text in ordered:
-        if not boundaries or compare_texts(scheme, boundaries[-1], text) != 0:
+        if not boundaries or not same(boundaries[-1], text):
             boundaries.append(text)
         position[text] = len(boundaries) - 1
     return boundaries, position
@@ -329,10 +334,10 @@ def build_index(ecosystem: str, rows: Iterable[tuple[int, Any, Any]]) -> Package
         grids[scheme] = Grid(scheme, boundaries)
     advisories = []
     for vulnerability_id, kept, listed in statements:
-        runs = tuple((scheme, first, last, fixed) for scheme, events in kept
-                     for first, last, fixed in _intervals(events, positions[scheme], grids[scheme].top))
+        runs = [[scheme, first, last, fixed] for scheme, events in kept
+                for first, last, fixed in _intervals(events, positions[scheme], grids[scheme].top)]
         own = positions.get(ecosystem, {})
-        cells = frozenset(2 * own[v] + 1 for v in listed if v in own)
-        advisories.append(IndexedAdvisory(vulnerability_id, frozenset(listed), runs, cells))
+        cells = sorted({2 * own[v] + 1 for v in listed if v in own})
+        advisories.append([vulnerability_id, sorted(set(listed)), runs, cells])
     # A grid may have no boundary (a range "introduced: 0" alone): it still tells which versions parse.
     return PackageIndex(ecosystem, grids, advisories)

@@ -6,6 +6,10 @@ dependencies reads integers instead of parsing and sorting every advisory's
 versions again. Rows are derived from ``vulnerable_packages`` and carry a
 fingerprint of the rows they were built from; a stale one is rebuilt.
 
+``tech_dependencies.vulnerability_digest`` is a digest of a dependency's
+stored hits as last matched, so a re-match that finds the same hits writes
+nothing and reads no stored hit.
+
 Revision ID: 0014
 Revises: 0008
 Create Date: 2026-12-03
@@ -27,7 +31,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgres
 
 
 def upgrade() -> None:
-    """Create advisory_indexes."""
+    """Create advisory_indexes; add tech_dependencies.vulnerability_digest."""
     op.create_table('advisory_indexes',
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('ecosystem', sa.String(length=64), nullable=False),
@@ -38,8 +42,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_advisory_indexes')),
     sa.UniqueConstraint('ecosystem', 'package', name=op.f('uq_advisory_indexes_ecosystem_package'))
     )
+    with op.batch_alter_table('tech_dependencies') as batch:
+        batch.add_column(sa.Column('vulnerability_digest', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
-    """Drop advisory_indexes."""
+    """Drop what upgrade() created."""
+    with op.batch_alter_table('tech_dependencies') as batch:
+        batch.drop_column('vulnerability_digest')
     op.drop_table('advisory_indexes')

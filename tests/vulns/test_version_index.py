@@ -151,6 +151,8 @@ def test_a_document_of_another_format_or_shape_is_not_used() -> None:
     document = build_index("pypi", [(1, [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}], [])]).to_document()
     assert PackageIndex.from_document({**document, "format": FORMAT + 1}) is None
     assert PackageIndex.from_document({**document, "advisories": [["x"]]}) is None
+    assert PackageIndex.from_document({**document, "advisories": {"x": 1}}) is None
+    assert PackageIndex.from_document({**document, "grids": {"pypi": 3}}) is None
     assert PackageIndex.from_document("not a document") is None
 
 
