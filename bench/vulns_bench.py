@@ -20,9 +20,10 @@ Targets: the first import under 60 s, matching 10,000 dependencies under 1 s.
 With --data, the generated exports and the SQLite database are kept in DIR:
 the first run builds them, later runs with the same DIR only time matching
 (--repeat times), so matching can be measured again without a new import;
---fresh starts those runs from no stored hits and no advisory indexes (the
-state right after an import), --dump FILE writes the hits afterwards so
-two code bases' results can be compared with ``cmp``.
+--start no-hits begins with no stored hits (advisory indexes kept: a newly
+stored analysis), --start nothing with neither (the state right after an
+import); --dump FILE writes the hits afterwards so two code bases' results
+can be compared with ``cmp``.
 
 Not a test: figures depend on the machine; run it by hand.
 """
@@ -153,16 +154,20 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
     print(f"{store.engine.dialect.name}: re-import, {again.unchanged} unchanged, in {second:.1f} s")
 
 
-def forget_matches(store: Store) -> None:
-    """Back to the state right after an import: no hits, no counts, no advisory indexes."""
+def forget_matches(store: Store, *, indexes: bool) -> None:
+    """No stored hits and counts (as for newly stored dependencies) and, with ``indexes``,
+    no advisory indexes either (as right after an import)."""
     from sqlalchemy import delete, update
 
     from coe_framework.db import models
 
     with store.session() as session:
         session.execute(delete(models.DependencyVulnerability))
-        session.execute(update(TechDependency).values(vulnerability_count=None))
-        if hasattr(models, "AdvisoryIndex"):  # absent from code bases before advisory indexes
+        columns = {"vulnerability_count": None}
+        if hasattr(TechDependency, "vulnerability_digest"):  # absent from code bases before hit digests
+            columns["vulnerability_digest"] = None
+        session.execute(update(TechDependency).values(**columns))
+        if indexes and hasattr(models, "AdvisoryIndex"):  # absent from code bases before advisory indexes
             session.execute(delete(models.AdvisoryIndex))
 
 
@@ -180,12 +185,13 @@ def dump_hits(store: Store, path: Path) -> int:
     return len(rows)
 
 
-def match_only(url: str, repeat: int, *, fresh: bool, dump: Path | None) -> None:
-    """Time ``rematch`` alone on an already imported database; with ``fresh``, the first run
-    starts from no stored hits and no advisory indexes (as right after an import)."""
+def match_only(url: str, repeat: int, *, start: str, dump: Path | None) -> None:
+    """Time ``rematch`` alone on an already imported database; ``start`` is what the first run
+    finds: ``stored`` (the hits of the last run), ``no-hits`` (advisory indexes only, as for a
+    newly stored analysis) or ``nothing`` (as right after an import)."""
     store = Store.open(url)
-    if fresh:
-        forget_matches(store)
+    if start != "stored":
+        forget_matches(store, indexes=start == "nothing")
     for attempt in range(1, repeat + 1):
         started, cpu = time.perf_counter(), time.process_time()
         found = rematch(store)
@@ -204,13 +210,14 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="Also run on this PostgreSQL URL (a temporary schema)")
     parser.add_argument("--data", type=Path, default=None, help="Keep exports and database here; reuse them when present")
     parser.add_argument("--repeat", type=int, default=1, help="With --data and an existing database: matching runs")
-    parser.add_argument("--fresh", action="store_true", help="With --repeat: first forget stored hits and advisory indexes")
+    parser.add_argument("--start", choices=("stored", "no-hits", "nothing"), default="stored",
+                        help="With --repeat: what the first run finds stored (hits and indexes, indexes only, neither)")
     parser.add_argument("--dump", type=Path, default=None, help="With --repeat: write the stored hits here afterwards")
     args = parser.parse_args()
     if args.data is not None:
         database = args.data / "bench.db"
         if database.exists():
-            match_only(f"sqlite:///{database}", args.repeat, fresh=args.fresh, dump=args.dump)
+            match_only(f"sqlite:///{database}", args.repeat, start=args.start, dump=args.dump)
             return
         folder = args.data / "osv"
         folder.mkdir(parents=True)

@@ -207,7 +207,8 @@ def _dependencies(session: Session, ids: Sequence[int]) -> list[Any]:
 def _no_cycle_collection() -> Iterator[None]:
     """Matching builds hundreds of thousands of small lists (decoded indexes, hit rows) and no
     reference cycle: the cyclic collector would scan them again and again, doubling the CPU
-    time for nothing. Reference counting still frees everything."""
+    time for nothing. Reference counting still frees everything; what matching keeps must
+    be released before the collector is enabled again, or its first pass scans all of it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -225,14 +226,16 @@ def rematch(store: Any, *, keys: set[PackageKey] | None = None, repository_analy
     dependencies of those repository analyses (a new analysis).
     """
     summary = MatchSummary()
-    cache = MatchCache()
-    with _no_cycle_collection(), store.session() as session:
-        loaded = loaded_ecosystems(session)
-        ids = _dependency_ids(session, keys, repository_analysis_ids)
-    for batch in chunks(ids, BATCH):
-        with _no_cycle_collection(), store.session() as session:
-            match_rows(session, _dependencies(session, batch), loaded, summary, cache)
-        cache.save(store)
+    with _no_cycle_collection():
+        cache = MatchCache()
+        with store.session() as session:
+            loaded = loaded_ecosystems(session)
+            ids = _dependency_ids(session, keys, repository_analysis_ids)
+        for batch in chunks(ids, BATCH):
+            with store.session() as session:
+                match_rows(session, _dependencies(session, batch), loaded, summary, cache)
+            cache.save(store)
+        del cache  # freed by reference counting before the collector is back
     return summary
 
 
