@@ -336,6 +336,9 @@ class TechDependency(_DetailRow, Base):
     #: Known vulnerabilities of the locked version (coe_framework.vulns); None while no
     #: advisories of its ecosystem are loaded.
     vulnerability_count: Mapped[int | None] = mapped_column()
+    #: A digest of the stored hits (dependency_vulnerabilities) as last matched; a re-match
+    #: that finds the same digest writes nothing. None until first matched.
+    vulnerability_digest: Mapped[str | None] = mapped_column(String(16))
 
 
 class CorrelationAnalysis(Base):
@@ -532,6 +535,22 @@ class VulnerablePackage(Base):
     #: ``[{"type": "ECOSYSTEM" | "SEMVER", "events": [{"introduced": ...}, ...]}, ...]``
     ranges: Mapped[list[Any]] = mapped_column(default=list)
     versions: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class AdvisoryIndex(Base):
+    """One package's advisories as a sorted version grid (see ``coe_framework.vulns.version_index``):
+    derived from its ``vulnerable_packages`` rows, which ``fingerprint`` summarizes; an index
+    whose fingerprint no longer matches them is rebuilt, never used."""
+
+    __tablename__ = "advisory_indexes"
+    __table_args__ = (UniqueConstraint("ecosystem", "package"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    package: Mapped[str] = mapped_column(String(512))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DependencyVulnerability(Base):

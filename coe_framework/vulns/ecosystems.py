@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: OSV ecosystem name -> CoE ecosystem name (the ``tech_dependencies.ecosystem`` values).
 OSV_ECOSYSTEMS: dict[str, str] = {
@@ -21,6 +22,7 @@ SUPPORTED = frozenset(COE_TO_OSV)
 PackageKey = tuple[str, str]
 
 
+@lru_cache(maxsize=100_000)
 def package_key(ecosystem: str, name: str) -> str:
     """The key two spellings of one package share within an ecosystem.
 

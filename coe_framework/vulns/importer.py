@@ -21,6 +21,7 @@ from ..db.engine import chunks
 from ..db.models import Vulnerability, VulnerablePackage, utcnow
 from .ecosystems import PackageKey
 from .osv import Advisory, RecordError, parse_record, parse_time
+from .indexes import forget_indexes
 from .sources import RawRecord, Skipped, read_records
 
 BATCH = 2000
@@ -179,18 +180,26 @@ def store_batch(store: Any, batch: Sequence[tuple[Advisory, str]], summary: Impo
                 [_row(a, w) for a, w in new],
             )
             ids.update((osv_id, row_id) for row_id, osv_id in result)
+        replaced: list[int] = []
+        touched: set[PackageKey] = set()
         if newer:
             updated_ids = [stored[a.osv_id][0] for a, _ in newer]
-            summary.changed |= _old_keys(session, updated_ids)
+            touched |= _old_keys(session, updated_ids)
             for chunk in chunks(updated_ids):
-                session.execute(delete(VulnerablePackage).where(VulnerablePackage.vulnerability_id.in_(chunk)))
+                replaced += session.scalars(select(VulnerablePackage.id).where(VulnerablePackage.vulnerability_id.in_(chunk)))
             session.execute(update(Vulnerability), [{"id": stored[a.osv_id][0], **_row(a, w)} for a, w in newer])
             ids.update((a.osv_id, stored[a.osv_id][0]) for a, _ in newer)
         changed = [a for a, _ in new + newer]
         rows = _package_rows(ids, changed)
         if rows:
             session.execute(insert(VulnerablePackage), rows)
-        summary.changed |= {(r["ecosystem"], r["package"]) for r in rows}
+        # New rows first, then the old ones go: a package's highest row id only grows, which
+        # is what tells an advisory index built from the old rows that it is stale.
+        for chunk in chunks(replaced):
+            session.execute(delete(VulnerablePackage).where(VulnerablePackage.id.in_(chunk)))
+        touched |= {(r["ecosystem"], r["package"]) for r in rows}
+        forget_indexes(session, touched)
+        summary.changed |= touched
         summary.inserted += len(new)
         summary.updated += len(newer)
         summary.withdrawn += sum(1 for a in changed if a.withdrawn is not None)
