@@ -55,9 +55,12 @@ LAZY_COMMANDS: dict[str, str] = {
     "correlate": "coe_framework.exports_cli:correlate_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
     "serve": "coe_webapp.commands:serve_command",
-    "session": "coe_webapp.commands:session_group",
+    "session": "coe_webapp.session_cli:session_group",
     "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
+    "analyses": "coe_framework.browse_cli:analyses_group",
+    "repositories": "coe_framework.browse_cli:repositories_group",
+    "config": "coe_framework.config_cli:config_group",
 }
 
 
