@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from coe_framework.cli import UserError
+from coe_framework.settings import environ
 
 
 def _ready_database() -> object:
@@ -22,7 +23,7 @@ def _ready_database() -> object:
     except (MigrationError, DatabaseConfigError) as exc:
         raise UserError(f"database: {exc}") from None
     except SQLAlchemyError as exc:
-        url = os.environ.get("COE_DATABASE_URL", "")
+        url = environ().get("COE_DATABASE_URL", "")
         raise UserError(f"cannot reach the database {redacted(url) if url else ''}: {type(exc.orig or exc).__name__}".replace("  ", " ")) from None
     return engine
 
@@ -39,7 +40,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, threa
     from .config import ConfigError, WebSettings, split_bind
 
     try:
-        default_host, default_port = split_bind(os.environ.get("COE_BIND", "").strip() or "127.0.0.1:8000")
+        default_host, default_port = split_bind(environ().get("COE_BIND", "").strip() or "127.0.0.1:8000")
         host = host or default_host
         port = port or default_port
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
