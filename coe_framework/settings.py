@@ -4,7 +4,8 @@
 pydantic-settings model (:func:`settings_class`) has one field per setting (named
 exactly as the variable) and reads, highest first:
 
-1. the environment (``COE_DATABASE_URL=...``; an empty value counts as unset),
+1. the environment (``COE_DATABASE_URL=...``; a variable that is set wins even when empty,
+   as ``COE_PLUGINS=`` means "built-ins only"),
 2. the file named by ``COE_CONFIG``, else ``./coe.toml`` when it exists
    (``database_url = "..."``: the name without ``COE_``, lower case),
 3. the default, which each subsystem applies itself when a value is unset.
@@ -304,7 +305,7 @@ def settings_class() -> type["BaseSettings"]:
             return dict(file_values().values)
 
     class Base(BaseSettings):
-        model_config = SettingsConfigDict(case_sensitive=True, env_prefix="", env_ignore_empty=True, extra="ignore", frozen=True)
+        model_config = SettingsConfigDict(case_sensitive=True, env_prefix="", env_ignore_empty=False, extra="ignore", frozen=True)
 
         @classmethod
         def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -349,7 +350,7 @@ def environ() -> dict[str, str]:
     if file_values() is _EMPTY:  # no file: the object would hold exactly the environment's values
         return merged
     for name, value in current().model_dump(exclude_none=True).items():
-        if not merged.get(name):
+        if name not in merged:
             merged[name] = value
     return merged
 
@@ -389,8 +390,8 @@ def explain() -> list[dict[str, Any]]:
         value = getattr(settings, setting.name)
         if setting.name == CONFIG_VARIABLE:
             value = str(found.path) if found.path is not None else value
-            source = "env" if os.environ.get(CONFIG_VARIABLE) else ("default" if found.path is not None else "unset")
-        elif os.environ.get(setting.name):
+            source = "env" if CONFIG_VARIABLE in os.environ else ("default" if found.path is not None else "unset")
+        elif setting.name in os.environ:
             source = "env"
         elif setting.name in found.values:
             line = found.lines.get(setting.name)

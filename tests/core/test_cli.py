@@ -159,3 +159,27 @@ def test_a_closed_output_pipe_ends_quietly_with_zero(args: tuple[str, ...]) -> N
         os.close(write_end)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+def test_dash_o_means_output_in_every_command() -> None:
+    import click
+
+    from coe_framework.cli import LAZY_COMMANDS, cli
+
+    ctx = click.Context(cli)
+    found = []
+
+    def walk(command: click.Command, path: str) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and "-o" in param.opts:
+                assert "--output" in param.opts, f"{path}: -o is {param.opts}"
+                found.append(path)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}")
+
+    for name in sorted(set(cli.list_commands(ctx)) | set(LAZY_COMMANDS)):
+        command = cli.get_command(ctx, name)
+        if command is not None:
+            walk(command, name)
+    assert {"analyze", "report", "sarif", "sbom", "rag export"} <= set(found)

@@ -44,7 +44,8 @@ def test_the_file_fills_what_the_environment_leaves_unset(config: Callable[[str]
     monkeypatch.setenv("COE_JOB_THREADS", "7")
     assert JobSettings.from_env().threads == 7, "the environment wins, and a change is seen at once"
     monkeypatch.setenv("COE_JOB_THREADS", "")
-    assert JobSettings.from_env().threads == 4, "an empty variable counts as unset"
+    assert JobSettings.from_env().threads == 2, "a variable that is set wins even empty: the default applies"
+    monkeypatch.delenv("COE_JOB_THREADS")
     assert settings.get("COE_JOB_THREADS") == "4" and settings.current().COE_EXECUTOR == "inline"
     assert JobSettings.from_env({}).threads == 2, "an explicit mapping is all there is"
 
