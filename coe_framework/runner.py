@@ -33,7 +33,7 @@ from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
 from .errors import one_line
 from .cache import KeyValueCache, MemoryCache
 from .child_limits import ChildLimits, enter_child, kill_group
-from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo, list_files
+from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo, count_entries
 from .file_pool import FilePool
 from .gitutil import scrub_process_environment
 from .plugins import PluginManager
@@ -440,11 +440,21 @@ class Runner:
         outcomes: dict[str, AnalyzerOutcome] = {}
         count = len(ordered)
         file_count = 0
-        tracked: list[int] = []  # the commit's entry count, listed at most once per run
+        tracked: list[int] = []  # the commit's entry count, found at most once per run
 
         def tracked_entries(ctx: AnalysisContext | None = None) -> int:
+            """A commit's entries never change: kept in the blob cache, so a cached run need not list them."""
             if not tracked:
-                tracked.append(len(ctx.files if ctx is not None else list_files(repo_path, commit)))
+                key = cache_key("entries", commit)
+                if ctx is not None:
+                    tracked.append(len(ctx.files))
+                else:
+                    hit = self.blob_cache.get_many([key]).get(key)
+                    count = hit.get("entries") if isinstance(hit, dict) else None
+                    tracked.append(count if isinstance(count, int) else count_entries(repo_path, commit))
+                    if count == tracked[0]:
+                        return tracked[0]
+                self.blob_cache.put_many({key: {"entries": tracked[0]}})
             return tracked[0]
 
         for index, analyzer in enumerate(ordered):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from stat import S_ISREG
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -243,15 +244,23 @@ def _table_line(text: str, key: str) -> int:
 
 def config_path(env: Mapping[str, str] | None = None) -> Path | None:
     """The settings file in use: ``COE_CONFIG``, else ``./coe.toml`` when present, else None."""
-    env = os.environ if env is None else env
+    found = _located(os.environ if env is None else env)
+    return found[0] if found is not None else None
+
+
+def _located(env: Mapping[str, str]) -> tuple[Path, os.stat_result] | None:
+    """The settings file and its ``stat``, in one system call."""
     named = env.get(CONFIG_VARIABLE, "").strip()
-    if named:
-        path = Path(named).expanduser()
-        if not path.is_file():
+    path = Path(named).expanduser() if named else Path(DEFAULT_CONFIG_FILE)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    if stat is None or not S_ISREG(stat.st_mode):
+        if named:
             raise ConfigFileError(f"{path}: {CONFIG_VARIABLE} names a file that does not exist")
-        return path
-    local = Path(DEFAULT_CONFIG_FILE)
-    return local if local.is_file() else None
+        return None
+    return path, stat
 
 
 #: The last file parsed, by (path, mtime, size). No lock: forked children read it too, and a
@@ -261,14 +270,11 @@ _parsed: dict[tuple[str, int, int], FileValues] = {}
 
 def file_values(env: Mapping[str, str] | None = None) -> FileValues:
     """The settings file's values, parsed again only when the file changes."""
-    path = config_path(env)
-    if path is None:
+    located = _located(os.environ if env is None else env)
+    if located is None:
         return _EMPTY
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: {exc.strerror or exc}") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    path, stat = located
+    key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
     found = _parsed.get(key)
     if found is None:
         found = parse_file(path)
@@ -331,14 +337,19 @@ def current() -> "BaseSettings":
     Built again whenever a ``COE_*`` variable or the file changed (a test that
     sets a variable sees it at once), else the object already built is returned.
     """
-    found = file_values()
-    key = (tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("COE_"))), found.path, tuple(sorted(found.values.items())))
+    return _current(dict(os.environ), file_values())[0]
+
+
+def _current(env: dict[str, str], found: FileValues) -> tuple[Any, dict[str, str]]:
+    """The object for this environment and file, and the values it holds (unset ones left out)."""
+    key = (tuple(sorted((k, v) for k, v in env.items() if k.startswith("COE_"))), id(found), found.path)
     built = _built.get(key)
-    if built is None:
-        built = settings_class()()
+    if built is None or built[2] is not found:
+        model = settings_class()()
+        built = (model, model.model_dump(exclude_none=True), found)
         _built.clear()
         _built[key] = built
-    return built
+    return built[0], built[1]
 
 
 def environ() -> dict[str, str]:
@@ -347,9 +358,10 @@ def environ() -> dict[str, str]:
     What the subsystems read instead of ``os.environ``.
     """
     merged = dict(os.environ)
-    if file_values() is _EMPTY:  # no file: the object would hold exactly the environment's values
+    found = file_values(merged)
+    if found is _EMPTY:  # no file: the object would hold exactly the environment's values
         return merged
-    for name, value in current().model_dump(exclude_none=True).items():
+    for name, value in _current(merged, found)[1].items():
         if name not in merged:
             merged[name] = value
     return merged
