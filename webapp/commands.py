@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from coe_framework.cli import UserError
+from coe_framework.progress import note
 from coe_framework.settings import environ
 
 
@@ -83,7 +84,7 @@ def session_create_command(label: str, scopes: tuple[str, ...], expires_in_days:
         )
         session_id = issued.session.id
     click.echo(issued.token)
-    click.echo(f"coe: session {session_id} '{label}' ({', '.join(scopes)}); the token above is shown only once", err=True)
+    note(f"coe: session {session_id} '{label}' ({', '.join(scopes)}); the token above is shown only once")
 
 
 @click.group("flows")
