@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -249,7 +248,10 @@ class TieredCache:
 
 def default_cache(env: Mapping[str, str] | None = None, *, prefix: str = "coe:") -> TieredCache:
     """Memory LRU (``COE_CACHE_SIZE`` entries, ``COE_CACHE_TTL`` seconds) plus Redis when ``COE_REDIS_URL`` is set."""
-    env = os.environ if env is None else env
+    if env is None:
+        from .settings import environ
+
+        env = environ()
 
     def number(name: str, default: float) -> float:
         raw = env.get(name, "").strip()

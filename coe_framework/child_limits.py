@@ -46,7 +46,9 @@ if sys.platform.startswith("linux"):
 
 def setting(name: str) -> int:
     """An integer ``COE_*`` limit from the environment, or its default; ``0`` means no cap."""
-    raw = os.environ.get(name, "").strip()
+    from .settings import environ
+
+    raw = environ().get(name, "").strip()
     if not raw:
         return DEFAULTS[name]
     try:

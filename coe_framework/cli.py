@@ -24,6 +24,7 @@ from .errors import first_line, one_line
 from .gitutil import scrub_process_environment
 from .logsetup import configure_cli_logging, debug_enabled
 from .plugins import PluginLoadError, PluginManager, get_manager
+from .progress import StageProgress, is_quiet, note, progress_factory
 from .repos import SourceError
 
 EXIT_FAILED = 1
@@ -54,9 +55,12 @@ LAZY_COMMANDS: dict[str, str] = {
     "correlate": "coe_framework.exports_cli:correlate_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
     "serve": "coe_webapp.commands:serve_command",
-    "session": "coe_webapp.commands:session_group",
+    "session": "coe_webapp.session_cli:session_group",
     "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
+    "analyses": "coe_framework.browse_cli:analyses_group",
+    "repositories": "coe_framework.browse_cli:repositories_group",
+    "config": "coe_framework.config_cli:config_group",
 }
 
 
@@ -134,10 +138,12 @@ def _manager(ctx: click.Context) -> PluginManager:
 @click.group(cls=CoeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="coe")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, notes or log warnings: only results, errors and deprecations.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """CoE: analyze Git repositories with pluggable analyzers."""
-    configure_cli_logging(logging.WARNING - 10 * min(verbose, 2))
+    ctx.meta["coe.quiet"] = quiet
+    configure_cli_logging(logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2))
 
 
 # --- coe plugins ---------------------------------------------------------------
@@ -190,38 +196,13 @@ def _parse_option_pairs(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
-class _Progress:
-    """A progress bar on a terminal, plain lines otherwise."""
-
-    def __init__(self, label: str):
-        self.tty = sys.stderr.isatty()
-        self.label = label
-        self.bar = click.progressbar(length=1000, label=label, file=sys.stderr, show_eta=False) if self.tty else None
-        self.shown = 0
-        self.last_line = ""
-        if self.bar is not None:
-            self.bar.__enter__()
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.bar is not None:
-            target = int(fraction * 1000)
-            if target > self.shown:
-                self.bar.update(target - self.shown)
-                self.shown = target
-            return
-        head = message.split(":", 1)[0]
-        if head != self.last_line:
-            self.last_line = head
-            click.echo(f"{self.label}: {head}", err=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+#: Kept under its old name: other commands build their progress with it.
+_Progress = StageProgress
 
 
-def _print_table(outcomes: list[Any], manager: PluginManager) -> None:
+def _print_table(outcomes: list[Any], manager: PluginManager, file: Any = None) -> None:
     for outcome in outcomes:
-        click.echo(f"{outcome.repository.name}  {outcome.commit[:12]}  {outcome.status}  ({outcome.duration:.2f}s)")
+        click.echo(f"{outcome.repository.name}  {outcome.commit[:12]}  {outcome.status}  ({outcome.duration:.2f}s)", file=file)
         for name, result in outcome.outcomes.items():
             extra = ""
             if result.ok and result.data is not None:
@@ -234,16 +215,17 @@ def _print_table(outcomes: list[Any], manager: PluginManager) -> None:
             line = f"  {name:<12} {result.status:<10} {result.duration:7.2f}s{cached}{extra}"
             if result.error:
                 line += f"  error: {result.error}"
-            click.echo(line)
+            click.echo(line, file=file)
 
 
 @cli.command("analyze")
 @click.argument("targets", nargs=-1, required=True)
 @click.option("-a", "--analyzer", "analyzers", multiple=True, help="Analyzer to run (repeatable; default: all).")
 @click.option("--ref", default=None, help="Branch, tag or commit to analyze (default: HEAD).")
-@click.option("-o", "--option", "option_pairs", multiple=True, metavar="ANALYZER.KEY=VALUE", help="Analyzer option (repeatable).")
+@click.option("--set", "set_pairs", multiple=True, metavar="ANALYZER.KEY=VALUE", help="Analyzer option (repeatable).")
+@click.option("--option", "option_pairs", multiple=True, hidden=True, metavar="ANALYZER.KEY=VALUE", help="Deprecated spelling of --set.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report here instead of stdout.")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE", help="Write the report (in --format) here instead of stdout.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="File analysis processes (default: all cores).")
 @click.pass_context
 def analyze_command(
@@ -251,16 +233,20 @@ def analyze_command(
     targets: tuple[str, ...],
     analyzers: tuple[str, ...],
     ref: str | None,
+    set_pairs: tuple[str, ...],
     option_pairs: tuple[str, ...],
     fmt: str,
-    output: str | None,
+    outputs: tuple[str, ...],
     workers: int | None,
 ) -> None:
     """Analyze one or more repositories (local paths or https URLs)."""
+    from .analyze_options import split_output_and_options
+    from .exports_cli import _output
     from .service import analyze_repositories
 
     manager = _manager(ctx)
-    options = _parse_option_pairs(option_pairs)
+    output, legacy_pairs = split_output_and_options(outputs, option_pairs)
+    options = _parse_option_pairs([*legacy_pairs, *set_pairs])
     outcomes = analyze_repositories(
         manager,
         list(targets),
@@ -268,26 +254,23 @@ def analyze_command(
         ref=ref,
         options=options,
         workers=workers,
-        progress_factory=_Progress,
+        progress_factory=progress_factory(ctx),
     )
-    if fmt == "json":
-        text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
-        if output:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
+    with _output(output) as handle:
+        if fmt == "json":
+            text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
+            handle.write(text + "\n")
         else:
-            click.echo(text)
-    else:
+            _print_table(outcomes.repositories, manager, file=handle)
+    for line in outcomes.notes:  # JSON carries analysis_id itself; a table on stdout ends with its notes
         if output:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories]}, indent=2) + "\n")
-        _print_table(outcomes.repositories, manager)
-        for line in outcomes.notes:
+            note(line, ctx)
+        elif fmt == "table" and not is_quiet(ctx):
             click.echo(line)
+    if output:
+        note(f"wrote {output} ({fmt})", ctx)
     if any(o.status != "succeeded" for o in outcomes.repositories):
         ctx.exit(EXIT_FAILED)
-
-
 
 
 def stdout_reader_gone() -> bool:

@@ -87,6 +87,12 @@ class RepositoryInfo:
     path: str
 
 
+def count_entries(repo_path: str | Path, commit: str) -> int:
+    """How many entries :func:`list_files` would return, without reading blob sizes (``-l`` reads every blob header)."""
+    out = run_git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit], cwd=repo_path, timeout=600).stdout
+    return out.count(b"\0")
+
+
 def list_files(repo_path: str | Path, commit: str) -> list[FileEntry]:
     """Every tracked entry at ``commit`` from one ``git ls-tree -r -z -l``."""
     out = run_git(["ls-tree", "-r", "-z", "-l", "--full-tree", commit], cwd=repo_path, timeout=600).stdout

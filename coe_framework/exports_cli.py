@@ -48,8 +48,10 @@ def _manager(ctx: click.Context) -> Any:
 
 
 def _echo_notes(lines: list[str]) -> None:
+    from .progress import note
+
     for line in lines:
-        click.echo(line, err=True)
+        note(line)
 
 
 threshold_option = click.option(
@@ -100,7 +102,7 @@ def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None,
     with unit_of_work(store.engine) as session, _output(output) as handle:
         count = write_jsonl(iter_documents(session, analysis, kind, path_filter), handle, layout)
     if output:
-        click.echo(f"{count} documents written to {output}", err=True)
+        _echo_notes([f"{count} documents written to {output}"])
 
 
 @click.command("report")

@@ -9,7 +9,6 @@ line and, for an exception, ``Type: first line of its message``. With
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from .errors import one_line
@@ -19,7 +18,15 @@ FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 def debug_enabled() -> bool:
     """True when ``COE_DEBUG`` asks for tracebacks and full detail."""
-    return os.environ.get("COE_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
+    import os
+
+    from .settings import ConfigFileError, environ
+
+    try:
+        env = environ()
+    except ConfigFileError:  # the bad file is reported by the command; COE_DEBUG can still come from the environment
+        env = dict(os.environ)
+    return env.get("COE_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 class OneLineFormatter(logging.Formatter):

@@ -90,11 +90,16 @@ def _truthy(value: str | None) -> bool:
 class PluginManager:
     """Loads CoE plugins and collects what they contribute.
 
-    ``env`` defaults to ``os.environ``; tests pass their own mapping.
+    ``env`` defaults to the environment and the settings file
+    (:func:`coe_framework.settings.environ`); tests pass their own mapping.
     """
 
     def __init__(self, env: Mapping[str, str] | None = None):
-        self.env = os.environ if env is None else env
+        if env is None:
+            from .settings import environ
+
+            env = environ()
+        self.env = env
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}

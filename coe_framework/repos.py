@@ -61,7 +61,11 @@ class SourcePolicy:
     @classmethod
     def for_server(cls, env: dict[str, str] | None = None) -> "SourcePolicy":
         """The policy of the web app and workers, from ``COE_ALLOWED_DIRS`` etc."""
-        env = dict(os.environ if env is None else env)
+        if env is None:
+            from .settings import environ
+
+            env = environ()
+        env = dict(env)
         dirs = tuple(Path(d).resolve() for d in env.get("COE_ALLOWED_DIRS", "").split(os.pathsep) if d.strip())
         truthy = lambda k: env.get(k, "").strip().lower() in {"1", "true", "yes", "on"}  # noqa: E731
         return cls(
@@ -293,7 +297,9 @@ def prepare(
 
 def default_workspace() -> Path:
     """Where mirrors live: ``COE_WORKSPACE`` or the user's cache directory."""
-    configured = os.environ.get("COE_WORKSPACE")
+    from .settings import environ
+
+    configured = environ().get("COE_WORKSPACE")
     if configured:
         return Path(configured)
     import platformdirs
@@ -354,7 +360,9 @@ def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0,
     extra = [("http.extraHeader", source.auth_header)] if source.auth_header else []
     if source.resolve_pin:  # git must not resolve the name again (DNS rebinding)
         extra.append(("http.curloptResolve", source.resolve_pin))
-    ca_bundle = os.environ.get("COE_GIT_CA_BUNDLE")
+    from .settings import environ
+
+    ca_bundle = environ().get("COE_GIT_CA_BUNDLE")
     if ca_bundle:  # an internal Git server signed by a private certificate authority
         extra.append(("http.sslCAInfo", ca_bundle))
     if source.url.startswith("ssh://") or SCP_LIKE.match(source.url):

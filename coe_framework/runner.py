@@ -33,7 +33,7 @@ from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
 from .errors import one_line
 from .cache import KeyValueCache, MemoryCache
 from .child_limits import ChildLimits, enter_child, kill_group
-from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo
+from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo, count_entries
 from .file_pool import FilePool
 from .gitutil import scrub_process_environment
 from .plugins import PluginManager
@@ -440,6 +440,22 @@ class Runner:
         outcomes: dict[str, AnalyzerOutcome] = {}
         count = len(ordered)
         file_count = 0
+        tracked: list[int] = []  # the commit's entry count, found at most once per run
+
+        def tracked_entries(ctx: AnalysisContext | None = None) -> int:
+            """A commit's entries never change: kept in the blob cache, so a cached run need not list them."""
+            if not tracked:
+                key = cache_key("entries", commit)
+                if ctx is not None:
+                    tracked.append(len(ctx.files))
+                else:
+                    hit = self.blob_cache.get_many([key]).get(key)
+                    count = hit.get("entries") if isinstance(hit, dict) else None
+                    tracked.append(count if isinstance(count, int) else count_entries(repo_path, commit))
+                    if count == tracked[0]:
+                        return tracked[0]
+                self.blob_cache.put_many({key: {"entries": tracked[0]}})
+            return tracked[0]
 
         for index, analyzer in enumerate(ordered):
             def step(fraction: float, message: str, _i: int = index, _name: str = analyzer.name) -> None:
@@ -466,6 +482,8 @@ class Runner:
                     outcomes[analyzer.name] = AnalyzerOutcome(
                         analyzer.name, analyzer.version, ohash, "succeeded", data=hit, cache_key=key, cached=True
                     )
+                    if isinstance(analyzer, FileAnalyzer):  # a cached run covers the same files as a fresh one
+                        file_count = max(file_count, tracked_entries())
                     step(1.0, "cached")
                     continue
             inputs = {name: outcomes[name].data for name in (*analyzer.requires, *analyzer.uses) if name in outcomes and outcomes[name].ok}
@@ -488,7 +506,7 @@ class Runner:
             try:
                 if isinstance(analyzer, FileAnalyzer):
                     files, stats, tree_key = self._run_files(analyzer, opts, ohash, ctx, step, is_cancelled)
-                    file_count = max(file_count, len(ctx.files))
+                    file_count = max(file_count, tracked_entries(ctx))
                     if analyzer.pure_aggregate:
                         reused = self.result_cache.get_many([tree_key]).get(tree_key)
                     call: Callable[[AnalysisContext], Any] = lambda c, _a=analyzer, _f=files: _a.aggregate(c, _f)

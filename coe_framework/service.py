@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 from .context import RepositoryInfo
 from .errors import one_line
 from .plugins import PluginManager
+from .repo_config import merged_options, repository_options
 from .repos import PreparedRepository, SourcePolicy, open_repository
 from .runner import RepositoryOutcome, Runner, plan
 
@@ -201,7 +202,10 @@ def _run_all(
     payload = _event_payload(analysis_id, prepared, names)
     manager.call_listeners("coe_analysis_started", analysis=payload)
     outcomes: list[RepositoryOutcome] = []
+    notes: list[str] = []
     for index, repo in enumerate(prepared):
+        own = repository_options(repo.git_dir, repo.commit, manager.analyzers, names, repo.source.name)
+        notes.extend(own.notes)
         progress = progress_factory(repo.source.name) if progress_factory else None
         stored_id = None
         if store is not None and request_id is not None:
@@ -213,7 +217,7 @@ def _run_all(
                 repo.commit,
                 RepositoryInfo(url=repo.source.url, name=repo.source.name, path=str(repo.git_dir)),
                 names,
-                options,
+                merged_options(own.options, options) if own.options else options,
                 ref=repo.ref,
                 progress=progress,
                 cancelled=cancelled,
@@ -224,7 +228,7 @@ def _run_all(
         if store is not None and stored_id is not None:
             store.save_repository_outcome(stored_id, outcome, manager)
         outcomes.append(outcome)
-    report = AnalysisReport(outcomes, prepared)
+    report = AnalysisReport(outcomes, prepared, notes=notes)
     if store is not None and request_id is not None:  # RAG documents and correlations, from the stored results
         from .insights import publish_insights
         from .vulns.matching import publish_matches

@@ -13,7 +13,6 @@ and ``COE_MAX_TREE_DEPTH`` (default 200 directory levels).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,9 @@ class TreeCaps:
 
 
 def _int_setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
+    from .settings import environ
+
+    raw = environ().get(name, "").strip()
     if not raw:
         return default
     try:

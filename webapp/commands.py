@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from coe_framework.cli import UserError
+from coe_framework.progress import note
+from coe_framework.settings import environ
 
 
 def _ready_database() -> object:
@@ -22,7 +24,7 @@ def _ready_database() -> object:
     except (MigrationError, DatabaseConfigError) as exc:
         raise UserError(f"database: {exc}") from None
     except SQLAlchemyError as exc:
-        url = os.environ.get("COE_DATABASE_URL", "")
+        url = environ().get("COE_DATABASE_URL", "")
         raise UserError(f"cannot reach the database {redacted(url) if url else ''}: {type(exc.orig or exc).__name__}".replace("  ", " ")) from None
     return engine
 
@@ -39,7 +41,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, threa
     from .config import ConfigError, WebSettings, split_bind
 
     try:
-        default_host, default_port = split_bind(os.environ.get("COE_BIND", "").strip() or "127.0.0.1:8000")
+        default_host, default_port = split_bind(environ().get("COE_BIND", "").strip() or "127.0.0.1:8000")
         host = host or default_host
         port = port or default_port
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -82,7 +84,7 @@ def session_create_command(label: str, scopes: tuple[str, ...], expires_in_days:
         )
         session_id = issued.session.id
     click.echo(issued.token)
-    click.echo(f"coe: session {session_id} '{label}' ({', '.join(scopes)}); the token above is shown only once", err=True)
+    note(f"coe: session {session_id} '{label}' ({', '.join(scopes)}); the token above is shown only once")
 
 
 @click.group("flows")

@@ -7,7 +7,6 @@ accepts overrides (tests, embedding). Invalid values raise
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -90,8 +89,11 @@ class WebSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "WebSettings":
-        """Settings from ``env`` (default ``os.environ``); keyword overrides win."""
-        env = os.environ if env is None else env
+        """Settings from ``env`` (default: the environment and the settings file, :func:`coe_framework.settings.environ`); keyword overrides win."""
+        if env is None:
+            from coe_framework.settings import environ
+
+            env = environ()
         names = {
             "database_url": "COE_DATABASE_URL",
             "bind": "COE_BIND",

@@ -11,8 +11,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coe_framework.db.models import UserSession, utcnow
@@ -102,3 +103,37 @@ def issue_token(
     session.add(row)
     session.flush()
     return IssuedToken(token, row)
+
+
+def session_dict(row: UserSession) -> dict[str, Any]:
+    """A session as the API and ``coe session list`` show it (never its hash)."""
+    from coe_framework.db.store import iso
+
+    return {
+        "id": row.id,
+        "label": row.label,
+        "token_prefix": row.token_prefix,
+        "scopes": list(row.scopes or []),
+        "created_at": iso(row.created_at),
+        "last_activity_at": iso(row.last_activity_at),
+        "expires_at": iso(row.expires_at),
+        "revoked": bool(row.revoked),
+        "revoked_at": iso(row.revoked_at),
+        "created_by_id": row.created_by_id,
+    }
+
+
+def revoke(session: Session, session_id: int, *, condition: Any = None, now: datetime | None = None) -> UserSession | None:
+    """Mark a session revoked (once; the first time is kept); None when there is no such session.
+
+    ``condition`` narrows which sessions may be revoked (the API's ownership rule);
+    the caller commits.
+    """
+    statement = select(UserSession).where(UserSession.id == session_id)
+    if condition is not None:
+        statement = statement.where(condition)
+    row = session.execute(statement).scalar_one_or_none()
+    if row is not None and not row.revoked:
+        row.revoked = True
+        row.revoked_at = now or utcnow()
+    return row

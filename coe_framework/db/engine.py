@@ -76,8 +76,11 @@ class EngineSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "EngineSettings":
-        """Settings from ``env`` (default ``os.environ``); keyword overrides win."""
-        env = os.environ if env is None else env
+        """Settings from ``env`` (default: the environment and the settings file, :func:`coe_framework.settings.environ`); keyword overrides win."""
+        if env is None:
+            from ..settings import environ
+
+            env = environ()
         url = overrides.pop("url", None) or env.get("COE_DATABASE_URL", "").strip() or default_database_url()
         numbers = {
             "pool_size": ("COE_DB_POOL_SIZE", int),

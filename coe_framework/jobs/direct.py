@@ -10,13 +10,13 @@ same flag workers read.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Callable
 
 from sqlalchemy import Engine
 
 from .execution import CancelWatch, Heartbeat
 from .leases import DIRECT_RUN_LABEL, JobQueue, new_owner
+from ..settings import environ
 from .settings import JobSettings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class DirectRun:
 
     def __init__(self, engine: Engine, request_id: int, settings: JobSettings | None = None):
         # Only the lease settings matter here: a broker setting meant for workers must not stop a CLI run.
-        settings = settings or JobSettings.from_env({**os.environ, "COE_EXECUTOR": "inline"})
+        settings = settings or JobSettings.from_env({**environ(), "COE_EXECUTOR": "inline"})
         self.queue = JobQueue(engine, lease_seconds=settings.lease_seconds)
         self.request_id = request_id
         self.settings = settings

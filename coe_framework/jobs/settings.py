@@ -19,7 +19,6 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -72,8 +71,11 @@ class JobSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "JobSettings":
-        """Settings from ``env`` (default ``os.environ``), validated."""
-        env = os.environ if env is None else env
+        """Settings from ``env`` (default: the environment and the settings file, :func:`coe_framework.settings.environ`), validated."""
+        if env is None:
+            from ..settings import environ
+
+            env = environ()
         executor = env.get("COE_EXECUTOR", "").strip().lower() or "threads"
         lease = _number(env, "COE_JOB_LEASE_SECONDS", 60.0, minimum=1.0)
         time_limit = int(_number(env, "COE_JOB_TIME_LIMIT", 1500, minimum=5))

@@ -10,7 +10,6 @@ keeps its status and search stays lexical for what has no vector.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -51,7 +50,11 @@ class EmbeddingReport:
 
 def timeout_seconds(env: dict[str, str] | None = None) -> float:
     """``COE_EMBEDDINGS_TIMEOUT``: the time budget of one embedding pass (seconds)."""
-    raw = (env if env is not None else os.environ).get("COE_EMBEDDINGS_TIMEOUT", "").strip()
+    if env is None:
+        from ..settings import environ
+
+        env = environ()
+    raw = env.get("COE_EMBEDDINGS_TIMEOUT", "").strip()
     try:
         value = float(raw) if raw else DEFAULT_TIMEOUT
     except ValueError:

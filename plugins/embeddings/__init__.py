@@ -7,14 +7,15 @@ of the ``coe`` group) implementing ``coe_embedding_model`` and
 """
 from __future__ import annotations
 
-import os
 
 PROVIDER_SETTING = "COE_EMBEDDINGS_PROVIDER"
 
 
 def selected(name: str) -> bool:
     """True when ``COE_EMBEDDINGS_PROVIDER`` names provider ``name``."""
-    return os.environ.get(PROVIDER_SETTING, "").strip().lower() == name
+    from coe_framework.settings import environ
+
+    return environ().get(PROVIDER_SETTING, "").strip().lower() == name
 
 
 class ProviderError(RuntimeError):

@@ -31,7 +31,9 @@ _load_lock = threading.Lock()
 
 
 def model_setting() -> str:
-    return os.environ.get("COE_EMBEDDINGS_LOCAL_MODEL", "").strip() or PACKAGED_MODEL
+    from coe_framework.settings import environ
+
+    return environ().get("COE_EMBEDDINGS_LOCAL_MODEL", "").strip() or PACKAGED_MODEL
 
 
 def packaged_model_dir() -> Path:

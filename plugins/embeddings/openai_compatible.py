@@ -11,12 +11,12 @@ are matched to inputs by ``index``.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from typing import Any
 
 from coe_framework.hookspecs import hookimpl
+from coe_framework.settings import environ
 
 from . import ProviderError, selected
 
@@ -30,7 +30,7 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 def endpoint() -> str:
     """The embeddings URL from ``COE_EMBEDDINGS_URL``."""
-    base = os.environ.get("COE_EMBEDDINGS_URL", "").strip()
+    base = environ().get("COE_EMBEDDINGS_URL", "").strip()
     if not base.startswith(("http://", "https://")):
         raise ProviderError("COE_EMBEDDINGS_URL must be an http(s) URL of an OpenAI-compatible API")
     base = base.rstrip("/")
@@ -38,7 +38,7 @@ def endpoint() -> str:
 
 
 def model_name() -> str:
-    model = os.environ.get("COE_EMBEDDINGS_MODEL", "").strip()
+    model = environ().get("COE_EMBEDDINGS_MODEL", "").strip()
     if not model:
         raise ProviderError("COE_EMBEDDINGS_MODEL must name the model to request")
     return model
@@ -46,7 +46,7 @@ def model_name() -> str:
 
 def request_timeout() -> float:
     try:
-        value = float(os.environ.get("COE_EMBEDDINGS_REQUEST_TIMEOUT", "") or DEFAULT_REQUEST_TIMEOUT)
+        value = float(environ().get("COE_EMBEDDINGS_REQUEST_TIMEOUT", "") or DEFAULT_REQUEST_TIMEOUT)
     except ValueError:
         return DEFAULT_REQUEST_TIMEOUT
     return value if value > 0 else DEFAULT_REQUEST_TIMEOUT
@@ -56,7 +56,7 @@ def embed(texts: list[str]) -> list[list[float]]:
     """One request for ``texts``; the vectors in input order."""
     body = json.dumps({"model": model_name(), "input": [t[:MAX_INPUT_CHARS] for t in texts]}).encode()
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    key = os.environ.get("COE_EMBEDDINGS_KEY", "").strip()
+    key = environ().get("COE_EMBEDDINGS_KEY", "").strip()
     if key:
         headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(endpoint(), data=body, headers=headers, method="POST")

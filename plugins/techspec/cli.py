@@ -1,38 +1,105 @@
-"""The ``coe sbom`` command: analyze one repository with techspec and write
-its CycloneDX 1.6 SBOM."""
+"""The ``coe sbom`` command: the CycloneDX 1.6 SBOM of a repository from its
+stored techspec result.
+
+TARGET is an analysis id, or a repository (local path or https URL) whose
+newest stored techspec result at the commit of ``--ref`` (default HEAD) is
+used. Nothing is analyzed unless ``--analyze`` is given; then the repository
+is analyzed with techspec and that analysis is stored, as ``coe analyze``
+would. The document is the one the API serves
+(``GET /api/v1/analyses/{id}/sbom``), known vulnerabilities included.
+"""
 from __future__ import annotations
 
 import json
+import os
+from typing import Any
 
 import click
+
+from coe_framework.cli import UserError
 
 SBOM_ANALYZER = "techspec"
 
 
-@click.command("sbom")
-@click.argument("target")
-@click.option("--ref", default=None, help="Branch, tag or commit to analyze (default: HEAD).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the SBOM here instead of stdout.")
-@click.pass_context
-def sbom_command(ctx: click.Context, target: str, ref: str | None, output: str | None) -> None:
-    """Write a CycloneDX 1.6 SBOM (JSON) of TARGET, a local path or https URL."""
-    from coe_framework.plugins import get_manager
-    from coe_framework.service import analyze_repositories
+def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) -> dict[str, Any]:
+    """The SBOM of one repository of a stored analysis; ``ValueError`` (one line) when there is none."""
+    from coe_framework.db.engine import unit_of_work
+    from coe_framework.stored_analysis import load_analysis
+    from coe_framework.vulns.queries import hits_by_analysis
 
     from .sbom import build_sbom
 
+    with unit_of_work(store.engine) as session:
+        analysis = load_analysis(session, analysis_id, analyzers=[SBOM_ANALYZER])
+        candidates = [r for r in analysis.repositories if repository_id in (None, r.repository_id)]
+        if not candidates:
+            raise ValueError(f"analysis {analysis_id} has no repository {repository_id}")
+        if len(candidates) > 1:
+            choices = ", ".join(f"{r.repository_id} ({r.name})" for r in candidates)
+            raise ValueError(f"analysis {analysis_id} has several repositories; pass --repository, one of {choices}")
+        repository = candidates[0]
+        result = repository.results.get(SBOM_ANALYZER)
+        if result is None:
+            raise ValueError(f"analysis {analysis_id} has no succeeded techspec result for {repository.name}")
+        hits = hits_by_analysis(session, [repository.repository_analysis_id])[repository.repository_analysis_id]
+    return build_sbom(result, {"name": repository.name, "url": repository.url, "commit": repository.commit,
+                               "analyzed_at": analysis.finished_at or analysis.created_at}, hits)
+
+
+def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, int]:
+    """(analysis id, repository id) of the newest stored techspec result of TARGET at its commit."""
+    from coe_framework.repos import open_repository
+
+    prepared = open_repository(target, ref)
+    found = store.results_for_commit(prepared.source.url, prepared.commit, SBOM_ANALYZER)
+    if not found:
+        raise ValueError(f"no stored techspec analysis of {prepared.source.name} at {prepared.commit[:12]};"
+                         f" run `coe analyze {target} -a techspec` first, or pass --analyze")
+    return int(found[0]["request_id"]), int(found[0]["repository"]["id"])
+
+
+@click.command("sbom")
+@click.argument("target")
+@click.option("--ref", default=None, help="Branch, tag or commit of TARGET (default: HEAD).")
+@click.option("--repository", "repository_id", type=click.IntRange(min=1), default=None, help="With an analysis id: which of its repositories.")
+@click.option("--analyze", "analyze", is_flag=True, help="Analyze TARGET with techspec now (and store that analysis).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the SBOM here instead of stdout.")
+@click.pass_context
+def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id: int | None, analyze: bool, output: str | None) -> None:
+    """Write a CycloneDX 1.6 SBOM (JSON) of TARGET: an analysis id, or a stored repository (path or https URL)."""
+    from coe_framework.db.store import Store
+    from coe_framework.exports_cli import _output
+    from coe_framework.progress import note
+
+    store = Store.open()
+    is_id = target.isdigit() and not os.path.exists(target)
+    if is_id and (ref or analyze):
+        raise UserError("--ref and --analyze name a repository, not an analysis id")
+    if is_id:
+        analysis_id = int(target)
+    elif analyze:
+        analysis_id, repository_id = _analyze(ctx, store, target, ref), None
+    else:
+        analysis_id, repository_id = _latest_at_commit(store, target, ref)
+    document = stored_sbom(store, analysis_id, repository_id)
+    with _output(output) as handle:
+        handle.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    if output:
+        note(f"wrote {output} ({len(document.get('components', []))} components, analysis {analysis_id})")
+
+
+def _analyze(ctx: click.Context, store: Any, target: str, ref: str | None) -> int:
+    from coe_framework.plugins import get_manager
+    from coe_framework.progress import note
+    from coe_framework.service import analyze_repositories
+
     manager = ctx.find_root().meta.get("coe.manager") or get_manager()
-    report = analyze_repositories(manager, [target], analyzers=[SBOM_ANALYZER], ref=ref, workers=1)
+    report = analyze_repositories(manager, [target], analyzers=[SBOM_ANALYZER], ref=ref, workers=1, store=store)
     outcome = report.repositories[0]
     result = outcome.outcomes.get(SBOM_ANALYZER)
     if result is None or not result.ok or result.data is None:
         reason = result.error if result is not None else "not run"
-        raise click.ClickException(f"techspec analysis of {target} failed: {reason}")
-    document = build_sbom(result.data, {"name": outcome.repository.name, "url": outcome.repository.url, "commit": outcome.commit})
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        click.echo(f"wrote {output} ({len(document.get('components', []))} components)", err=True)
-    else:
-        click.echo(text)
+        raise UserError(f"techspec analysis of {target} failed: {reason}")
+    for line in report.notes:
+        note(line)
+    return int(report.extra["analysis_id"])

@@ -49,8 +49,9 @@ def test_bad_input_is_one_line(tmp_path: Path, make_repo: Callable[..., GitRepo]
     assert_one_line_error(coe("analyze", str(empty.path)), "repository is empty")
     assert_one_line_error(coe("analyze", str(repo.path), "--ref", "no-such-ref"), "unknown ref 'no-such-ref'")
     assert_one_line_error(coe("analyze", str(repo.path), "-a", "nope"), "unknown analyzer 'nope'")
-    assert_one_line_error(coe("analyze", str(repo.path), "-o", "count.colour=red", "-a", "count"), "invalid options")
-    assert_one_line_error(coe("analyze", str(repo.path), "-o", "broken"), "ANALYZER.KEY=VALUE")
+    assert_one_line_error(coe("analyze", str(repo.path), "--set", "count.colour=red", "-a", "count"), "invalid options")
+    assert_one_line_error(coe("analyze", str(repo.path), "--set", "broken"), "ANALYZER.KEY=VALUE")
+    assert_one_line_error(coe("analyze", str(repo.path), "-o", "a.txt", "-o", "b.txt"), "write one file")
     assert_one_line_error(coe("analyze", "file:///etc"), "not allowed")
 
 
@@ -68,12 +69,34 @@ def test_analyze_json_and_partial_exit_code(repo: GitRepo) -> None:
     assert "partial" in failing.stdout and "ValueError: boom" in failing.stdout
 
 
-def test_analyze_table_with_option_and_output(repo: GitRepo, tmp_path: Path) -> None:
-    out = tmp_path / "report.json"
-    proc = coe("analyze", str(repo.path), "-a", "count", "-o", "count.suffix=.py", "--output", str(out))
+def test_analyze_output_writes_the_chosen_format_and_nothing_to_stdout(repo: GitRepo, tmp_path: Path) -> None:
+    table = tmp_path / "report.txt"
+    proc = coe("analyze", str(repo.path), "-a", "count", "--set", "count.suffix=.py", "--output", str(table))
     assert proc.returncode == 0, proc.stderr
-    assert "count" in proc.stdout and "files=1" in proc.stdout
+    assert proc.stdout == "" and "deprecated" not in proc.stderr
+    assert "count" in table.read_text() and "files=1" in table.read_text()
+    assert "stored as analysis" in proc.stderr
+    report = tmp_path / "report.json"
+    proc = coe("analyze", str(repo.path), "-a", "count", "--set", "count.suffix=.py", "-o", str(report), "--format", "json")
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    assert json.loads(report.read_text())["repositories"][0]["results"]["count"]["data"]["files"] == 1
+
+
+def test_the_old_option_spelling_still_works_with_one_deprecation_line(repo: GitRepo, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = coe("analyze", str(repo.path), "-a", "count", "-o", "count.suffix=.py", "--option", "count.suffix=.txt",
+               "-o", str(out), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert [ln for ln in proc.stderr.splitlines() if "deprecated" in ln] == [
+        "coe: warning: '-o/--option ANALYZER.KEY=VALUE' is deprecated, use '--set ANALYZER.KEY=VALUE' (-o now means --output)"
+    ]
     assert json.loads(out.read_text())["repositories"][0]["results"]["count"]["data"]["files"] == 1
+
+
+def test_quiet_shows_only_results(repo: GitRepo) -> None:
+    proc = coe("--quiet", "analyze", str(repo.path), "-a", "count")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "count" in proc.stdout and "stored as analysis" not in proc.stdout
 
 
 def test_plugins_lists_builtins_and_json() -> None:
@@ -136,3 +159,27 @@ def test_a_closed_output_pipe_ends_quietly_with_zero(args: tuple[str, ...]) -> N
         os.close(write_end)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+def test_dash_o_means_output_in_every_command() -> None:
+    import click
+
+    from coe_framework.cli import LAZY_COMMANDS, cli
+
+    ctx = click.Context(cli)
+    found = []
+
+    def walk(command: click.Command, path: str) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and "-o" in param.opts:
+                assert "--output" in param.opts, f"{path}: -o is {param.opts}"
+                found.append(path)
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}")
+
+    for name in sorted(set(cli.list_commands(ctx)) | set(LAZY_COMMANDS)):
+        command = cli.get_command(ctx, name)
+        if command is not None:
+            walk(command, name)
+    assert {"analyze", "report", "sarif", "sbom", "rag export"} <= set(found)

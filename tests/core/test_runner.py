@@ -223,3 +223,16 @@ def test_pure_aggregate_is_reused_when_no_selected_file_changed(
     repo.commit({"a.py": "changed\n"})
     third = run(runner.manager, repo, runner=runner)
     assert log.read_text().count("aggregate") == 2 and not third.outcomes["pylines"].cached
+
+
+def test_a_cached_run_counts_the_files_with_or_without_the_stored_count(manager_with: Callable[..., PluginManager], make_repo: Callable[..., GitRepo]) -> None:
+    from coe_framework.cache import MemoryCache
+
+    repo = make_repo(files={"a.py": "1\n", "b/c.py": "2\n", "d.txt": "3\n"})
+    runner = Runner(manager_with(s.LineCounter()), workers=1)
+    fresh = run(runner.manager, repo, runner=runner)
+    cached = run(runner.manager, repo, runner=runner)
+    assert cached.outcomes["lines"].cached and fresh.file_count == cached.file_count == 3
+    runner.blob_cache = MemoryCache(10)  # a cache that never saw this commit's count: it is listed
+    listed = run(runner.manager, repo, runner=runner)
+    assert listed.outcomes["lines"].cached and listed.file_count == 3

@@ -120,3 +120,15 @@ def test_cli_analyze_with_an_unreachable_database_is_one_line(make_repo: Any, mo
     result = CliRunner().invoke(cli, ["analyze", str(repo.path), "-a", "git", "--workers", "1"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "cannot use the database" in result.stderr
+
+
+def test_a_run_served_from_the_cache_counts_its_files(database_url: str, make_repo: Any, manager_with: Any) -> None:
+    repo = make_repo(files={"a.py": "x = 1\n", "b.txt": "hello\n", "c/d.md": "# d\n"})
+    manager = manager_with(FileCount(), Inventory())
+    first = analyze_repositories(manager, [str(repo.path)], workers=1, store=fresh_store(database_url))
+    second = analyze_repositories(manager, [str(repo.path)], workers=1, store=fresh_store(database_url))
+    assert all(o.cached for o in second.repositories[0].outcomes.values())
+    assert first.repositories[0].file_count == second.repositories[0].file_count == 3
+    assert second.repositories[0].to_dict()["file_count"] == 3
+    stored = fresh_store(database_url).get_analysis(second.extra["analysis_id"])
+    assert stored["repository_analyses"][0]["file_count"] == 3

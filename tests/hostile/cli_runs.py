@@ -35,7 +35,7 @@ def coe(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
 def start_slow_analysis(repo: Path, env: dict[str, str], seconds: float = 120) -> subprocess.Popen[str]:
     """Start ``coe analyze`` with the slow analyzer in a process group of its own (so the test can clean up)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "coe_framework", "analyze", str(repo), "-a", "jobslow", "-o", f"jobslow.seconds={seconds}"],
+        [sys.executable, "-m", "coe_framework", "analyze", str(repo), "-a", "jobslow", "--set", f"jobslow.seconds={seconds}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
     )
 

@@ -27,7 +27,7 @@ FINE = {f"fine{i}.txt": f"{i}\n" * (i + 1) for i in range(6)}
 def analyze(repo: GitRepo, tmp_path: Path, analyzer: str, *options: str, **env: str) -> Measured:
     args = ["analyze", str(repo.path), "-a", analyzer, "--format", "json", "--workers", "2"]
     for option in options:
-        args += ["-o", option]
+        args += ["--set", option]
     return run_measured(coe_command(*args), env=child_environment(tmp_path, COE_PLUGIN_MODULES=PLUGIN, **env))
 
 

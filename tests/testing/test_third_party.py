@@ -76,7 +76,7 @@ def test_plugins_run_through_the_cli(third_party, sample_repo, tmp_path):
     venv = third_party["venv"]
     events = tmp_path / "events.jsonl"
     proc = venv.coe("analyze", str(sample_repo.path), "-a", "todo-counter", "-a", "extensions",
-                    "-o", "extensions.top=1", "--format", "json", env={"COE_SAMPLE_EVENTS": str(events)})
+                    "--set", "extensions.top=1", "--format", "json", env={"COE_SAMPLE_EVENTS": str(events)})
     results = json.loads(proc.stdout)["repositories"][0]["results"]
     assert results["todo-counter"]["data"]["by_marker"] == {"TODO": 1, "FIXME": 1, "XXX": 0}
     assert results["extensions"]["data"] == {"files": 3, "extensions": {".py": 2}}

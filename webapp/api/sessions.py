@@ -8,33 +8,17 @@ from apiflask import APIBlueprint
 from flask import request
 from sqlalchemy import or_, select
 
-from coe_framework.db.models import UserSession, utcnow
-from coe_framework.db.store import iso
+from coe_framework.db.models import UserSession
 
 from ..auth import Principal, current_principal, require
 from ..database import db
 from ..pagination import page_response, paginate
 from ..problems import Problem
 from ..schemas import PageQuery, SessionCreate, SessionCreated, SessionOut, SessionPage
-from ..tokens import issue_token
+from ..tokens import issue_token, revoke, session_dict
 from .common import coe, not_found
 
 bp = APIBlueprint("sessions", __name__, tag="Sessions")
-
-
-def session_out(row: UserSession) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "label": row.label,
-        "token_prefix": row.token_prefix,
-        "scopes": list(row.scopes or []),
-        "created_at": iso(row.created_at),
-        "last_activity_at": iso(row.last_activity_at),
-        "expires_at": iso(row.expires_at),
-        "revoked": bool(row.revoked),
-        "revoked_at": iso(row.revoked_at),
-        "created_by_id": row.created_by_id,
-    }
 
 
 def _owned_by(principal: Principal) -> Any:
@@ -64,7 +48,7 @@ def create_session(body: SessionCreate) -> Any:
         ip_address=request.remote_addr,
     )
     db.session.commit()
-    return {**session_out(issued.session), "token": issued.token}, 201
+    return {**session_dict(issued.session), "token": issued.token}, 201
 
 
 @bp.get("/sessions")
@@ -74,7 +58,7 @@ def create_session(body: SessionCreate) -> Any:
 @bp.output(SessionPage)
 def list_sessions(query: PageQuery) -> Any:
     statement = select(UserSession).where(_owned_by(current_principal()))
-    page = paginate(db.session, statement, UserSession.id, limit=query.limit, cursor=query.cursor, serialize=session_out)
+    page = paginate(db.session, statement, UserSession.id, limit=query.limit, cursor=query.cursor, serialize=session_dict)
     return page_response(page, query.limit)
 
 
@@ -87,7 +71,7 @@ def current_session() -> Any:
     row = db.session.get(UserSession, principal.session_id) if principal.session_id is not None else None
     if row is None:
         raise not_found("a session for this caller (authentication is off)")
-    return session_out(row)
+    return session_dict(row)
 
 
 @bp.delete("/sessions/<int:session_id>")
@@ -96,15 +80,9 @@ def current_session() -> Any:
 @bp.output(SessionOut)
 def revoke_session(session_id: int) -> Any:
     principal = current_principal()
-    statement = select(UserSession).where(UserSession.id == session_id)
-    if not principal.is_admin:
-        statement = statement.where(_owned_by(principal))
-    row = db.session.execute(statement).scalar_one_or_none()
+    row = revoke(db.session, session_id, condition=None if principal.is_admin else _owned_by(principal))
     if row is None:
         raise not_found(f"session {session_id}")
-    if not row.revoked:
-        row.revoked = True
-        row.revoked_at = utcnow()
-        db.session.commit()
+    db.session.commit()
     coe().verifier.forget_session(session_id)
-    return session_out(row)
+    return session_dict(row)

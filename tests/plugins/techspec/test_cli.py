@@ -24,26 +24,46 @@ def coe() -> Iterator[CliRunner]:
         reset_manager(None)
 
 
-def test_sbom_command_writes_cyclonedx(coe: CliRunner, polyglot_repo: GitRepo, tmp_path: Path) -> None:
+def _analysis_count() -> int:
+    from coe_framework.db.store import Store
+
+    return len(Store.open().list_analyses(limit=500).items)
+
+
+def test_sbom_command_analyzes_only_when_asked(coe: CliRunner, polyglot_repo: GitRepo, tmp_path: Path) -> None:
     out = tmp_path / "bom.json"
-    result = coe.invoke(cli, ["sbom", str(polyglot_repo.path), "--output", str(out)])
+    refused = coe.invoke(cli, ["sbom", str(polyglot_repo.path), "--output", str(out)])
+    assert refused.exit_code == 2 and "no stored techspec analysis" in refused.output and "--analyze" in refused.output
+    assert not out.exists() and _analysis_count() == 0, "nothing stored without --analyze"
+    result = coe.invoke(cli, ["sbom", str(polyglot_repo.path), "--analyze", "--output", str(out)])
     assert result.exit_code == 0, result.output
+    assert _analysis_count() == 1
     document = json.loads(out.read_text())
     assert document["specVersion"] == "1.6"
     assert document["metadata"]["component"]["version"] == polyglot_repo.head
     assert any(c["purl"] == "pkg:cargo/serde@1.0.210" for c in document["components"])
+    again = coe.invoke(cli, ["sbom", str(polyglot_repo.path)])
+    assert again.exit_code == 0 and _analysis_count() == 1, "the stored analysis is read"
+    stored = json.loads(again.stdout)
+    assert stored["components"] == document["components"]
+    by_id = coe.invoke(cli, ["sbom", "1"])
+    assert by_id.exit_code == 0 and json.loads(by_id.stdout)["components"] == document["components"]
 
 
-def test_sbom_command_to_stdout_at_a_ref(coe: CliRunner, make_repo) -> None:
+def test_sbom_command_reads_the_analysis_at_a_ref(coe: CliRunner, make_repo) -> None:
     repo = make_repo(files={"requirements.txt": "six==1.16.0\n"})
     first = repo.head
     repo.commit({"requirements.txt": "six==1.17.0\n"})
+    assert coe.invoke(cli, ["--quiet", "analyze", str(repo.path), "-a", "techspec", "--ref", first]).exit_code == 0
+    at_head = coe.invoke(cli, ["sbom", str(repo.path)])
+    assert at_head.exit_code == 2 and repo.head[:12] in at_head.output, "HEAD was never analyzed"
     result = coe.invoke(cli, ["sbom", str(repo.path), "--ref", first])
     assert result.exit_code == 0, result.output
     assert [c["purl"] for c in json.loads(result.output)["components"]] == ["pkg:pypi/six@1.16.0"]
 
 
-@pytest.mark.parametrize("args", [["sbom", "/nonexistent/repository"], ["sbom", ".", "--ref", "no-such-ref"]])
+@pytest.mark.parametrize("args", [["sbom", "/nonexistent/repository"], ["sbom", ".", "--ref", "no-such-ref"], ["sbom", "999"],
+                                  ["sbom", "999", "--analyze"], ["sbom", ".", "--analyze", "--ref", "no-such-ref"]])
 def test_sbom_command_errors_are_one_line(coe: CliRunner, args: list[str], make_repo) -> None:
     repo = make_repo(files={"a.txt": "x\n"})
     args = [str(repo.path) if a == "." else a for a in args]
