@@ -13,8 +13,15 @@ string id, ``/flows/list``) and its native counterpart
 (``/api/v1/analyses/{id}/results``, ``/api/v1/flows``), each for
 ``--legacy-seconds``, alternating in halves so drift hits both alike.
 
+With ``--results-of PATH`` the same server run also analyzes the Git
+repository at PATH with every analyzer (``coe analyze``, as a user runs it)
+and measures its full-results document (``/api/v1/analyses/{id}/results``,
+about a megabyte of JSON for flask) for ``--results-seconds``, requested as
+a browser does (``Accept-Encoding: gzip, deflate, br, zstd``).
+
     .venv/bin/python bench/web_bench.py                       # 30 connections, 60 s, floor 20 s, legacy 2 x 20 s
     .venv/bin/python bench/web_bench.py --duration 10 --floor-seconds 5 --legacy-seconds 10 --json out.json
+    .venv/bin/python bench/web_bench.py --duration 20 --legacy-seconds 0 --results-of /tmp/flask --results-seconds 30
 
 Never run as a test.
 """
@@ -317,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="Default: a new SQLite file.")
     parser.add_argument("--no-api-log", action="store_true", help="Turn api_logs off (to see what logging costs).")
     parser.add_argument("--json", dest="json_path", default=None, help="Also write the figures here.")
+    parser.add_argument("--results-of", default=None, help="A Git repository to analyze and serve the full results of.")
+    parser.add_argument("--results-seconds", type=float, default=30.0, help="Seconds of load on that full-results document.")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="coe-web-bench-"))
@@ -331,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         token = seed(url, args.analyses)
         headers = {"Authorization": f"Bearer {token}"}
+        real = analyze_real(args.results_of, env) if args.results_of else None
         if args.floor_seconds > 0:
             port = free_port()
             floor = start([str(BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-k", "gthread", "-w", str(args.workers),
@@ -349,11 +359,15 @@ def main(argv: list[str] | None = None) -> int:
             report["coe"] = measured(server, port, paths, headers, args.connections, args.client_processes, args.duration)
             if args.legacy_seconds > 0:
                 report["legacy"] = compare_legacy(server, port, headers, args)
+            if real is not None:
+                report["full_results"] = measure_full_results(server, port, headers, real, args)
         finally:
             stop(server)
         report["api_logs_rows"] = _count_logs(url)
         if "floor" in report:
             report["ratio_to_floor"] = round(report["coe"]["rps"] / max(report["floor"]["rps"], 1e-9), 3)
+            if "full_results" in report:
+                report["full_results"]["ratio_to_floor"] = round(report["full_results"]["rps"] / max(report["floor"]["rps"], 1e-9), 3)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2))
@@ -366,10 +380,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"original routes: {legacy['rps']} req/s, p95 {legacy['p95_ms']} ms, CPU {legacy['server_cpu_ms_per_request']} ms/request; "
               f"native counterpart: {native['rps']} req/s, p95 {native['p95_ms']} ms, CPU {native['server_cpu_ms_per_request']} ms/request; "
               f"cost ratios (legacy / native): rps {ratio['rps']}x, p95 {ratio['p95']}x, CPU {ratio['server_cpu']}x (target <= 1.2)")
+    if "full_results" in report:
+        full = report["full_results"]
+        print(f"full results of {full['repository']} ({full['raw_bytes']:,} bytes, {full['encoding']} {full['sent_bytes']:,}): "
+              f"{full['rps']} req/s, p50 {full['p50_ms']} ms, p95 {full['p95_ms']} ms, p99 {full['p99_ms']} ms, errors {full['errors']}, "
+              f"server CPU {full['server_cpu_ms_per_request']} ms/request"
+              + (f"; {full['ratio_to_floor']}x the floor (target >= 0.3, p99 < 50 ms)" if "ratio_to_floor" in full else ""))
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")
     legacy_errors = sum(report["legacy"][k]["errors"] for k in ("legacy", "native")) if "legacy" in report else 0
-    return 0 if coe["errors"] == 0 and legacy_errors == 0 else 1
+    full_errors = report["full_results"]["errors"] if "full_results" in report else 0
+    return 0 if coe["errors"] == 0 and legacy_errors == 0 and full_errors == 0 else 1
+
+
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
+
+
+def analyze_real(path: str, env: dict[str, str]) -> int:
+    """Analyze the repository at ``path`` with every analyzer, as a user would; the analysis id."""
+    from sqlalchemy import func, select
+
+    from coe_framework.db.engine import get_engine
+    from coe_framework.db.models import AnalysisRequest
+
+    subprocess.run([str(BIN / "coe"), "analyze", path, "--format", "json"], env=env, check=True, stdout=subprocess.DEVNULL)
+    engine = get_engine(env["COE_DATABASE_URL"])
+    with engine.connect() as conn:
+        analysis_id = int(conn.execute(select(func.max(AnalysisRequest.id))).scalar_one())
+    engine.dispose()
+    return analysis_id
+
+
+def measure_full_results(server: subprocess.Popen[bytes], port: int, headers: dict[str, str], analysis_id: int,
+                         args: argparse.Namespace) -> dict[str, Any]:
+    """Load on one real full-results document, compressed as browsers ask for it."""
+    path = f"/api/v1/analyses/{analysis_id}/results"
+    asked = {**headers, "Accept-Encoding": BROWSER_ENCODINGS}
+    sizes = {}
+    for label, extra in (("raw", {"Accept-Encoding": "identity"}), ("sent", {"Accept-Encoding": BROWSER_ENCODINGS})):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", path, headers={**headers, **extra})
+        response = conn.getresponse()
+        sizes[label] = (len(response.read()), response.getheader("Content-Encoding") or "identity")
+        conn.close()
+    paths = [("full_results", path)]
+    drive(port, paths, asked, args.connections, args.client_processes, 3.0)  # warm-up: the document and its compressed body kept
+    figures = measured(server, port, paths, asked, args.connections, args.client_processes, args.results_seconds)
+    return {**figures, "repository": args.results_of, "raw_bytes": sizes["raw"][0], "sent_bytes": sizes["sent"][0], "encoding": sizes["sent"][1]}
 
 
 def _count_logs(url: str) -> int:

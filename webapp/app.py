@@ -173,7 +173,8 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     _default_executor(coe)
     app.extensions["coe"] = coe
     openapi.install(app)
-    compression.install(app)
+    # Compressed bodies are smaller than the documents; two algorithms' worth per cached document.
+    compression.install(app, kept_bodies=2 * settings.result_cache_entries)
     from .api import register_blueprints
 
     register_blueprints(app)

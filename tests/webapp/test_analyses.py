@@ -204,6 +204,34 @@ def test_finished_results_have_a_strong_etag(web: Any, seed: Any) -> None:
     assert client.get("/api/v1/analyses/999999/results").status_code == 404
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_a_finished_document_is_compressed_once_per_algorithm(web: Any, seed: Any, encoding: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flask_compress.flask_compress as engine
+
+    from .conftest import decoded_body
+
+    analysis_id = seed("succeeded", results={"git": {"files": {f"src/m{i}.py": {"churn": i} for i in range(300)}}})
+    compressed: list[str] = []
+    original = engine._compress_data
+    monkeypatch.setattr(engine, "_compress_data", lambda app, data, algorithm: compressed.append(algorithm) or original(app, data, algorithm))
+    client = web.as_("read")
+    plain = client.get(f"/api/v1/analyses/{analysis_id}/results", headers={"Accept-Encoding": "identity"})
+    first = client.get(f"/api/v1/analyses/{analysis_id}/results", headers={"Accept-Encoding": encoding})
+    second = client.get(f"/api/v1/analyses/{analysis_id}/results", headers={"Accept-Encoding": encoding})
+    assert compressed == [encoding]  # the second client got the kept body
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == encoding
+    assert first.get_data() == second.get_data() and len(first.get_data()) < len(plain.get_data()) / 3
+    assert decoded_body(second) == plain.get_data()
+    etag = second.headers["ETag"]
+    assert etag == plain.headers["ETag"][:-1] + f':{encoding}"'
+    again = client.get(f"/api/v1/analyses/{analysis_id}/results", headers={"Accept-Encoding": encoding, "If-None-Match": etag})
+    assert again.status_code == 304
+    # Responses without a document ETag are compressed each time and never kept.
+    for _ in range(2):
+        assert client.get("/api/v1/analyses?limit=50", headers={"Accept-Encoding": encoding}).status_code == 200
+    assert len(web.app.extensions["coe_compressed_bodies"].cache) == 1
+
+
 def test_unfinished_results_carry_no_etag(web: Any, seed: Any) -> None:
     analysis_id = seed("running")
     response = web.as_("read").get(f"/api/v1/analyses/{analysis_id}/results")

@@ -9,6 +9,7 @@ from flask import Response, current_app, json, request
 
 from coe_framework.db.store import Store
 
+from .. import compression
 from ..problems import Problem
 
 
@@ -45,11 +46,14 @@ def json_bytes(data: Any) -> bytes:
 
 
 def cached_json_response(body: bytes, etag: str | None) -> Response:
-    """A JSON response; with an ETag, 304 when the client already has it."""
+    """A JSON response; with an ETag, 304 when the client already has it, and its compressed
+    body kept for the next client (the ETag names these exact bytes)."""
     if etag is not None and etag_matches(etag):
         response = Response(status=304)
         response.headers["ETag"] = etag
         return response
+    if etag is not None:
+        compression.compress_once(etag)
     response = Response(body, status=200, mimetype="application/json")
     if etag is not None:
         response.headers["ETag"] = etag
