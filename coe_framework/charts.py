@@ -210,13 +210,19 @@ def code_age(results: Mapping[str, Any]) -> Table:
                  median_days=age.get("median_days") if isinstance(age, Mapping) else None, **_missing(results, "git"))
 
 
-def activity(results: Mapping[str, Any]) -> Table:
-    """Commits and active authors per month."""
+def activity(results: Mapping[str, Any], period: str = "months") -> Table:
+    """Commits and active authors per month (``period="weeks"``: per ISO week)."""
     timeline = views.git_summary(results).get("timeline")
-    months = timeline.get("months") if isinstance(timeline, Mapping) else None
+    buckets = timeline.get(period) if isinstance(timeline, Mapping) else None
     rows = [{"period": m.get("period"), "commits": m.get("commits", 0), "authors": m.get("authors", 0)}
-            for m in months or [] if isinstance(m, Mapping) and m.get("period")]
-    return table((("period", "Month"), ("commits", "Commits"), ("authors", "Authors")), rows, **_missing(results, "git"))
+            for m in buckets or [] if isinstance(m, Mapping) and m.get("period")]
+    label = "Week" if period == "weeks" else "Month"
+    return table((("period", label), ("commits", "Commits"), ("authors", "Authors")), rows, **_missing(results, "git"))
+
+
+def weekly_activity(results: Mapping[str, Any]) -> Table:
+    """Commits and active authors per week."""
+    return activity(results, "weeks")
 
 
 def languages(results: Mapping[str, Any]) -> Table:
@@ -248,6 +254,7 @@ REPOSITORY_CHARTS: dict[str, Callable[[Mapping[str, Any]], Table]] = {
     "coupling": coupling,
     "age": code_age,
     "activity": activity,
+    "activity-weeks": weekly_activity,
     "languages": languages,
     "dependencies": dependencies,
 }

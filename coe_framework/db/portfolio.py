@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .engine import retry_read, unit_of_work
 from .json_length import json_array_length
-from .models import AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
+from .models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
 from .store import iso
 
 #: Repository analyses whose results are shown (a partial one shows what it has).
@@ -307,3 +307,29 @@ def analyzer_errors(engine: Engine, repository_analysis_id: int) -> dict[str, st
              .where(AnalysisResult.repository_analysis_id == repository_analysis_id, AnalysisResult.status != "succeeded")
              .order_by(AnalysisResult.id))
     return read(engine, lambda s: {name: error or status for name, status, error in s.execute(query)})
+
+
+def newest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, Any] | None:
+    """The newest repository analysis of one repository whatever its status (id, request, status, error), or None.
+
+    When it is not shown (queued, running, failed, cancelled), the page says
+    so beside the latest analysis that is; ``error`` is the request's error,
+    else the first analyzer error of that repository analysis.
+    """
+
+    def read_page(session: Session) -> dict[str, Any] | None:
+        row = session.execute(
+            select(RepositoryAnalysis.id, RepositoryAnalysis.request_id, RepositoryAnalysis.status, AnalysisRequest.error)
+            .join(AnalysisRequest, AnalysisRequest.id == RepositoryAnalysis.request_id)
+            .where(RepositoryAnalysis.repository_id == repository_id)
+            .order_by(RepositoryAnalysis.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        error = row[3] or session.scalar(
+            select(AnalysisResult.error).where(AnalysisResult.repository_analysis_id == row[0], AnalysisResult.error.is_not(None))
+            .order_by(AnalysisResult.id).limit(1))
+        return {"id": row[0], "analysis_id": row[1], "status": row[2], "error": error}
+
+    return read(engine, read_page)

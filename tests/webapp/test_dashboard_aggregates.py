@@ -10,10 +10,11 @@ from sqlalchemy import select, update
 from coe_framework.db import chart_aggregates as aggregates
 from coe_framework.db import portfolio as folio
 from coe_framework.db.engine import unit_of_work
-from coe_framework.db.models import AnalysisResult, ChartAggregate
+from coe_framework.db.models import AnalysisResult, ChartAggregate, RepositoryAnalysis
 from coe_framework.testing.gitrepo import GitRepoFactory
 
-CHARTS = ("hotspots", "tree", "complexity", "ranks", "functions", "ownership", "coupling", "age", "activity", "languages", "dependencies")
+CHARTS = ("hotspots", "tree", "complexity", "ranks", "functions", "ownership", "coupling", "age", "activity", "activity-weeks",
+          "languages", "dependencies")
 
 
 def _rows(engine: Any, repository_analysis_id: int | None = None) -> dict[tuple[int, str], tuple[int, Any]]:
@@ -175,3 +176,22 @@ def test_results_stored_by_the_store_carry_aggregates_only_for_an_analysis_that_
     assert rows[(partial_ra, "figures")][1] == aggregates.aggregate(payloads)["figures"] and ["Commits", 5] in rows[(partial_ra, "figures")][1]
     assert "ast" in rows[(partial_ra, "hotspots")][1]["missing"]
     assert not any(ra == failed_ra for ra, _chart in rows)  # never shown, so never aggregated
+
+
+def test_a_newer_failed_analysis_is_named_beside_the_one_shown(web: Any, seed: Any) -> None:
+    url = "https://example.org/flaky.git"
+    seed(results={"git": {"commits": 21}}, url=url, name="flaky")
+    failed = seed(status="failed", results={}, url=url, name="flaky")
+    with unit_of_work(web.engine, write=True) as session:
+        ra = session.scalars(select(RepositoryAnalysis).where(RepositoryAnalysis.request_id == failed)).one()
+        session.add(AnalysisResult(repository_analysis_id=ra.id, analyzer="git", analyzer_version="1", options_hash="x",
+                                   status="failed", data=None, error="git: <the clone was refused>", cache_key="git-failed"))
+    repository_id = web.coe.store.list_repositories().items[0]["id"]
+    page = _signed_in(web).get(f"/dashboard/repositories/{repository_id}").get_data(as_text=True)
+    assert f"analysis {failed}</a>" in page and "failed: git: &lt;the clone was refused&gt;" in page
+    assert "<dd>21</dd>" in page and "shown here is the latest analysis with results" in page  # the older one, still shown
+
+    only_failed = seed(status="failed", results={}, name="broken")
+    broken = next(r["id"] for r in web.coe.store.list_repositories().items if r["name"] == "broken")
+    page = _signed_in(web).get(f"/dashboard/repositories/{broken}").get_data(as_text=True)
+    assert f"analysis {only_failed}</a>" in page and "has no analysis with results" in page

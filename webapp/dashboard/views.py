@@ -213,7 +213,11 @@ def repository(repository_id: int) -> Any:
     signin.dashboard_principal()
     repo = _repository(repository_id)
     bundle = _charts(repository_id)
-    return _page("dashboard_repository.html", repository=repo, analysis=bundle["analysis"], errors=bundle.get("errors", {}),
+    shown = bundle["analysis"]
+    newest = folio.newest_repository_analysis(_engine(), repository_id)
+    # A newer analysis that failed, was cancelled or is still running: said beside the one shown.
+    newer = newest if newest and newest["status"] not in folio.SHOWN_STATUSES and (shown is None or newest["id"] > shown["id"]) else None
+    return _page("dashboard_repository.html", repository=repo, analysis=shown, newer=newer, errors=bundle.get("errors", {}),
                  figures=bundle.get("figures", []), plugins=bundle.get("plugins", []), panels=bundle.get("panels", []), measures=folio.MEASURES,
                  trend_measures=folio.TREND_MEASURES)
 
@@ -388,6 +392,7 @@ def health() -> Any:
         ("Workers with a lease", len(queue["workers"])),
         ("Pool in use", gauges.get(("db_pool_connections", "state=in_use"))),
         ("Pool overflow", gauges.get(("db_pool_connections", "state=overflow"))),
+        ("Query p95 (ms, this process)", gauges.get(("db_query_p95_ms", ""))),
         ("Result cache hit ratio", gauges.get(("cache_hit_ratio", "cache=web_results"))),
     ]
     return _page("dashboard_health.html", figures=[(label, value) for label, value in figures if value is not None], queue=queue)
