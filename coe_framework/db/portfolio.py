@@ -327,9 +327,11 @@ def newest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, 
         ).first()
         if row is None:
             return None
-        error = row[3] or session.scalar(
-            select(AnalysisResult.error).where(AnalysisResult.repository_analysis_id == row[0], AnalysisResult.error.is_not(None))
-            .order_by(AnalysisResult.id).limit(1))
+        error = row[3]
+        if error is None and row[2] not in SHOWN_STATUSES:  # read only when the page will say it
+            error = session.scalar(
+                select(AnalysisResult.error).where(AnalysisResult.repository_analysis_id == row[0], AnalysisResult.error.is_not(None))
+                .order_by(AnalysisResult.id).limit(1))
         return {"id": row[0], "analysis_id": row[1], "status": row[2], "error": error}
 
     return read(engine, read_page)
