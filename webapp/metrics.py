@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections import deque
 from typing import Any, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from coe_framework.db.models import AnalysisRequest
 
@@ -55,8 +57,14 @@ class Metrics:
 
     def __init__(self, engine: Engine, gauges: Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]):
         self.registry = CollectorRegistry(auto_describe=True)
-        #: Scrape-time gauges (pool, cache hit ratios, API log buffer), also read by the dashboard's health page.
-        self.gauges = gauges
+        #: Durations of this process's recent database statements.
+        self.queries = QueryTimer(engine)
+
+        def every_gauge() -> list[tuple[str, str, dict[str, str], float]]:
+            return [*gauges(), *self.queries.gauges()]
+
+        #: Scrape-time gauges (pool, cache hit ratios, API log buffer, query p95), also read by the dashboard's health page.
+        self.gauges = every_gauge
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         target = None if self.multiprocess else self.registry
         kwargs: dict[str, Any] = {"registry": target}
@@ -68,7 +76,7 @@ class Metrics:
             from prometheus_client import multiprocess
 
             multiprocess.MultiProcessCollector(self.registry)
-        self.registry.register(StateCollector(engine, gauges))
+        self.registry.register(StateCollector(engine, every_gauge))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -76,6 +84,42 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class QueryTimer:
+    """How long this process's database statements take: the last ``window`` durations, for a p95.
+
+    Listens to the engine's cursor events; a statement that raises records
+    nothing (its start is overwritten by the connection's next statement).
+    """
+
+    def __init__(self, engine: Engine, window: int = 4096):
+        self.durations: deque[float] = deque(maxlen=window)
+        self._key = f"coe_query_started_{id(self)}"
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, *_args: Any) -> None:
+        conn.info[self._key] = time.perf_counter()
+
+    def _after(self, conn: Any, *_args: Any) -> None:
+        started = conn.info.pop(self._key, None)
+        if started is not None:
+            self.durations.append((time.perf_counter() - started) * 1000.0)
+
+    def p95(self) -> float | None:
+        """The 95th percentile (nearest rank) of the recorded durations in milliseconds; None before any statement."""
+        values = sorted(self.durations)
+        if not values:
+            return None
+        return values[max(0, min(len(values) - 1, int(0.95 * len(values) + 0.999999) - 1))]
+
+    def gauges(self) -> list[tuple[str, str, dict[str, str], float]]:
+        p95 = self.p95()
+        out = [("coe_db_queries_recorded", "Recent database statements of this process the query p95 covers", {}, float(len(self.durations)))]
+        if p95 is not None:
+            out.append(("coe_db_query_p95_ms", "p95 duration of this process's recent database statements (ms)", {}, round(p95, 3)))
+        return out
 
 
 def pool_gauges(engine: Engine) -> list[tuple[str, str, dict[str, str], float]]:

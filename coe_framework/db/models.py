@@ -631,6 +631,30 @@ class VectorEmbedding(Base):
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
+# --- dashboard (coe_framework/db/chart_aggregates.py) -----------------------------------
+
+
+class ChartAggregate(Base):
+    """One chart's data of one repository analysis: the small table the dashboard draws.
+
+    Computed from the analysis' results once (when they are stored, or on the
+    first view of an analysis stored before this table existed), so a page
+    reads this row and never a whole result document. ``version`` is the
+    aggregation's version: a row of another version is computed again.
+    Deleted with its repository analysis.
+    """
+
+    __tablename__ = "chart_aggregates"
+
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    chart: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column()
+    data: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+
+
 #: The tables filled from :meth:`Analyzer.table_rows`, by name.
 NORMALIZED_MODELS: dict[str, type[Base]] = {
     "code_files": CodeFile,

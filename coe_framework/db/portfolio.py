@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .engine import retry_read, unit_of_work
 from .json_length import json_array_length
-from .models import AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
+from .models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
 from .store import iso
 
 #: Repository analyses whose results are shown (a partial one shows what it has).
@@ -195,36 +195,60 @@ def _row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def analysis_measures(session: Session, repository_analysis_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Every measure of each repository analysis, read inside the database from its stored results.
+
+    The portfolio's own expressions (JSON paths, array lengths, the
+    dependency row count), one statement for all the ids; the dashboard
+    stores the outcome (:mod:`.chart_aggregates`), so each document is read
+    for this once.
+    """
+    if not repository_analysis_ids:
+        return {}
+    analysis = aliased(RepositoryAnalysis, name="ra")
+    results = _results(("git", "ast", "techspec"))
+    dependency_count = select(func.count()).where(TechDependency.repository_analysis_id == analysis.id).scalar_subquery()
+    measures = _measure_columns(results, dependency_count)
+    query = _joined(select(analysis.id, *[c.label(k) for k, c in measures.items()]).select_from(analysis), analysis, results)
+    query = query.where(analysis.id.in_(list(repository_analysis_ids)))
+    return {row["id"]: {key: row[key] for key in MEASURES} for row in session.execute(query).mappings()}
+
+
 def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str, *, limit: int = 50) -> dict[int, list[dict[str, Any]]]:
-    """``measure`` over each repository's shown analyses, oldest first (at most ``limit`` newest each)."""
+    """``measure`` over each repository's shown analyses, oldest first (at most ``limit`` newest each).
+
+    The values come from each analysis' stored measures (computed once per
+    analysis, see :func:`.chart_aggregates.measures`), never from reading
+    every stored document again.
+    """
+    from .chart_aggregates import measures
+
     if measure not in TREND_MEASURES:
         raise PortfolioError(f"unknown measure '{measure}' (one of {', '.join(TREND_MEASURES)})")
     if not repository_ids:
         return {}
-    analysis = aliased(RepositoryAnalysis, name="ra")
-    spec = MEASURES[measure]
-    if spec.analyzer is None:
-        value = select(func.count()).where(TechDependency.repository_analysis_id == analysis.id).scalar_subquery()
-        query = select(analysis.repository_id, analysis.id, analysis.request_id, analysis.commit_date, analysis.finished_at, value.label("value"))
-    else:
-        result = aliased(AnalysisResult, name="r")
-        query = (
-            select(analysis.repository_id, analysis.id, analysis.request_id, analysis.commit_date, analysis.finished_at,
-                   _value(result, spec).label("value"))
-            .outerjoin(result, and_(result.repository_analysis_id == analysis.id, result.analyzer == spec.analyzer, result.status == "succeeded"))
-        )
-    query = query.where(analysis.repository_id.in_(list(repository_ids)), analysis.status.in_(SHOWN_STATUSES)).order_by(analysis.id.desc())
+    query = (
+        select(RepositoryAnalysis.repository_id, RepositoryAnalysis.id, RepositoryAnalysis.request_id, RepositoryAnalysis.commit_date,
+               RepositoryAnalysis.finished_at)
+        .where(RepositoryAnalysis.repository_id.in_(list(repository_ids)), RepositoryAnalysis.status.in_(SHOWN_STATUSES))
+        .order_by(RepositoryAnalysis.id.desc())
+    )
 
     def read_page(session: Session) -> dict[int, list[dict[str, Any]]]:
         history: dict[int, list[dict[str, Any]]] = {int(i): [] for i in repository_ids}
-        for repo_id, ra_id, request_id, commit_date, finished_at, value in session.execute(query):
+        for repo_id, ra_id, request_id, commit_date, finished_at in session.execute(query):
             points = history[repo_id]
             if len(points) < limit:
                 points.append({"repository_analysis_id": ra_id, "analysis_id": request_id, "commit_date": iso(commit_date),
-                               "analyzed_at": iso(finished_at), "value": value})
-        return {repo: list(reversed(points)) for repo, points in history.items()}
+                               "analyzed_at": iso(finished_at)})
+        return history
 
-    return read(engine, read_page)
+    history = read(engine, read_page)
+    values = measures(engine, [p["repository_analysis_id"] for points in history.values() for p in points])
+    for points in history.values():
+        for point in points:
+            point["value"] = values.get(point["repository_analysis_id"], {}).get(measure)
+    return {repo: list(reversed(points)) for repo, points in history.items()}
 
 
 def latest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, Any] | None:
@@ -260,5 +284,54 @@ def result_outcomes(engine: Engine, analysis_id: int) -> dict[int, list[dict[str
         for ra_id, analyzer, status, error, duration, cached in session.execute(query):
             found.setdefault(ra_id, []).append({"analyzer": analyzer, "status": status, "error": error, "duration": duration, "cached": cached})
         return found
+
+    return read(engine, read_page)
+
+
+def result_payloads(engine: Engine, repository_analysis_id: int, *, only: Sequence[str] | None = None,
+                    exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """Succeeded payloads of one repository analysis by analyzer; only the named analyzers' documents are read."""
+    query = select(AnalysisResult.analyzer, AnalysisResult.data).where(
+        AnalysisResult.repository_analysis_id == repository_analysis_id, AnalysisResult.status == "succeeded")
+    if only is not None:
+        query = query.where(AnalysisResult.analyzer.in_(list(only)))
+    if exclude:
+        query = query.where(AnalysisResult.analyzer.not_in(list(exclude)))
+    query = query.order_by(AnalysisResult.id)
+    return read(engine, lambda s: {name: data for name, data in s.execute(query) if data is not None})
+
+
+def analyzer_errors(engine: Engine, repository_analysis_id: int) -> dict[str, str]:
+    """Each analyzer of a repository analysis that did not succeed, with its error (or status); no payload is read."""
+    query = (select(AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.error)
+             .where(AnalysisResult.repository_analysis_id == repository_analysis_id, AnalysisResult.status != "succeeded")
+             .order_by(AnalysisResult.id))
+    return read(engine, lambda s: {name: error or status for name, status, error in s.execute(query)})
+
+
+def newest_repository_analysis(engine: Engine, repository_id: int) -> dict[str, Any] | None:
+    """The newest repository analysis of one repository whatever its status (id, request, status, error), or None.
+
+    When it is not shown (queued, running, failed, cancelled), the page says
+    so beside the latest analysis that is; ``error`` is the request's error,
+    else the first analyzer error of that repository analysis.
+    """
+
+    def read_page(session: Session) -> dict[str, Any] | None:
+        row = session.execute(
+            select(RepositoryAnalysis.id, RepositoryAnalysis.request_id, RepositoryAnalysis.status, AnalysisRequest.error)
+            .join(AnalysisRequest, AnalysisRequest.id == RepositoryAnalysis.request_id)
+            .where(RepositoryAnalysis.repository_id == repository_id)
+            .order_by(RepositoryAnalysis.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        error = row[3]
+        if error is None and row[2] not in SHOWN_STATUSES:  # read only when the page will say it
+            error = session.scalar(
+                select(AnalysisResult.error).where(AnalysisResult.repository_analysis_id == row[0], AnalysisResult.error.is_not(None))
+                .order_by(AnalysisResult.id).limit(1))
+        return {"id": row[0], "analysis_id": row[1], "status": row[2], "error": error}
 
     return read(engine, read_page)

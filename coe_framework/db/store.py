@@ -731,6 +731,8 @@ class Store:
                 raise NotFound(f"repository analysis {repository_analysis_id} does not exist")
             existing = set(session.scalars(select(AnalysisResult.analyzer).where(AnalysisResult.repository_analysis_id == ra.id)))
             line_count = 0
+            #: The payloads this unit of work stores as succeeded, for the dashboard's chart aggregates.
+            shown: dict[str, Any] = {}
             for name, result in outcome.outcomes.items():
                 if name in existing:
                     continue
@@ -757,6 +759,8 @@ class Store:
                 )
                 session.add(row)
                 session.flush()
+                if status == "succeeded" and result.data is not None:
+                    shown[name] = result.data
                 for table, values in rows.items():
                     model = NORMALIZED_MODELS[table]
                     if values:
@@ -767,6 +771,8 @@ class Store:
                     if table == "code_files":
                         line_count += sum(v["lines"] or 0 for v in values)
                 written += 1
+            if outcome.status in ("succeeded", "partial"):
+                self._store_chart_aggregates(session, ra.id, shown, existing)
             ra.status = outcome.status
             ra.file_count = outcome.file_count
             ra.line_count = line_count or ra.line_count
@@ -777,6 +783,29 @@ class Store:
             repo.last_commit_sha = ra.commit_sha
             repo.last_analyzed_at = utcnow()
         return written
+
+    @staticmethod
+    def _store_chart_aggregates(session: Session, repository_analysis_id: int, shown: dict[str, Any], existing: set[str]) -> None:
+        """The dashboard's chart aggregates of a repository analysis, written with its results.
+
+        Results stored by an earlier delivery of the same job are read back,
+        so the aggregates cover everything the analysis holds. An aggregation
+        that raises never loses the results: the dashboard computes the
+        aggregates again on the analysis' first view.
+        """
+        from . import chart_aggregates
+
+        if existing:
+            earlier = session.execute(select(AnalysisResult.analyzer, AnalysisResult.data).where(
+                AnalysisResult.repository_analysis_id == repository_analysis_id, AnalysisResult.analyzer.in_(sorted(existing)),
+                AnalysisResult.status == "succeeded"))
+            shown.update((name, data) for name, data in earlier if data is not None)
+        try:
+            with session.begin_nested():
+                chart_aggregates.store_for(session, repository_analysis_id, shown)
+        except Exception as exc:  # noqa: BLE001 - derived data: the results are stored regardless
+            log.warning("chart aggregates of repository analysis %s not computed: %s: %s", repository_analysis_id,
+                        type(exc).__name__, first_line(exc)[:200])
 
     def get_results(self, request_id: int, analyzer: str | None = None) -> list[dict[str, Any]]:
         """Results of an analysis (every repository), optionally one analyzer's. Cached once finished."""

@@ -379,3 +379,19 @@ def test_api_docs_render_with_no_other_host_reachable(visit: Any) -> None:
     assert v.page.locator(".opblock").count() > 10
     assert not v.outside, f"the docs asked other hosts: {v.outside[:3]}"
     v.page.screenshot(path=str(SCREENSHOTS / "api-docs-1280.png"))
+
+
+def test_activity_switches_between_months_and_weeks(visit: Any, site: dict[str, Any]) -> None:
+    v = visit()
+    v.sign_in()
+    repository_id = _repository_id(site, "orders-service")
+    v.go(f"/dashboard/repositories/{repository_id}")
+    v.charts_ready()
+    base = f"{site['url']}/dashboard/data/repositories/{repository_id}"
+    assert _count(v.page, "activity") == len(v.page.request.get(f"{base}/activity").json()["rows"])
+    v.page.select_option("#activity-period", label="week")
+    v.page.wait_for_function("document.getElementById('chart-activity').dataset.ready")
+    weeks = v.page.request.get(f"{base}/activity-weeks").json()
+    assert weeks["rows"] and weeks["columns"][0]["label"] == "Week"
+    assert _count(v.page, "activity") == len(weeks["rows"]) and v.page.locator("#table-activity tbody tr").count() == len(weeks["rows"])
+    assert not v.errors

@@ -194,3 +194,20 @@ def test_cors_is_off_unless_origins_are_configured(web: Any, web_database_url: s
     stranger = allowed.as_("read").get("/api/v1/plugins", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in stranger.headers
     allowed.coe.shutdown()
+
+
+def test_the_query_p95_covers_this_processs_database_statements(web: Any) -> None:
+    timer = web.coe.metrics.queries
+    timer.durations.clear()
+    assert timer.p95() is None and ("coe_db_queries_recorded", "Recent database statements of this process the query p95 covers", {}, 0.0) in timer.gauges()
+    web.as_("read").get("/api/v1/analyses")
+    assert len(timer.durations) >= 1 and timer.p95() is not None and timer.p95() >= 0
+    timer.durations.clear()
+    timer.durations.extend([1.0] * 95 + [50.0] * 5)  # nearest rank: the 95th of 100 values
+    assert timer.p95() == 1.0
+    timer.durations.append(50.0)
+    assert timer.p95() == 50.0  # 101 values: rank 96 is a slow one
+    assert "coe_db_query_p95_ms" in web.client.get("/metrics").get_data(as_text=True)
+    admin = web.app.test_client()
+    admin.post("/dashboard/sign-in", data={"token": web.tokens["admin"]})
+    assert "Query p95 (ms, this process)" in admin.get("/dashboard/health").get_data(as_text=True)

@@ -1,11 +1,14 @@
 """The dashboard's routes: pages rendered on the server, chart data as small JSON tables.
 
 Everything lives under ``/dashboard`` (``/`` redirects there). Pages and
-chart data read the same store the API reads: the portfolio through
-:mod:`coe_framework.db.portfolio`, a repository's results through
-``Store.get_results`` (finished results are cached by the store), and the
-aggregated charts of one repository analysis are kept per process, since a
-finished analysis never changes. No page downloads a result document.
+chart data read the same database the API reads: the portfolio through
+:mod:`coe_framework.db.portfolio`, a repository page's figures and charts
+from the aggregates stored per repository analysis
+(:mod:`coe_framework.db.chart_aggregates`), so a cold request reads one
+small row, never a whole result document; what was read is kept per process,
+since a finished analysis never changes. Only the file page, the SBOM
+download and plugin panels read whole payloads. No page downloads a result
+document.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from coe_framework.cache import MemoryCache
+from coe_framework.db import chart_aggregates as aggregates
 from coe_framework.db import portfolio as folio
-from coe_framework.db.store import NotFound
 
 from ..problems import Problem
 from . import charts, signin
@@ -131,25 +134,27 @@ def _repository(repository_id: int) -> dict[str, Any]:
     return found
 
 
-def _analysis_results(repository_id: int) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, str]]:
-    """The latest shown analysis of a repository, its succeeded payloads and the other analyzers' errors."""
-    latest = folio.latest_repository_analysis(current_app.extensions["coe"].engine, repository_id)
-    if latest is None:
-        return None, {}, {}
-    results: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    try:
-        stored = _store().get_results(latest["analysis_id"])
-    except NotFound:
-        return None, {}, {}
-    for result in stored:
-        if result["repository_analysis_id"] != latest["id"]:
-            continue
-        if result["status"] == "succeeded" and result["data"] is not None:
-            results[result["analyzer"]] = result["data"]
-        else:
-            errors[result["analyzer"]] = result.get("error") or result["status"]
-    return latest, results, errors
+def _engine() -> Any:
+    return current_app.extensions["coe"].engine
+
+
+def _latest(repository_id: int) -> dict[str, Any] | None:
+    return folio.latest_repository_analysis(_engine(), repository_id)
+
+
+def _analysis_key(latest: Mapping[str, Any]) -> str:
+    # The analysis id is never reused (unlike a repository analysis id on SQLite), so a cached entry never outlives its rows.
+    return f"{latest['analysis_id']}:{latest['id']}"
+
+
+def _payloads(latest: Mapping[str, Any]) -> dict[str, Any]:
+    """The succeeded payloads of a repository analysis by analyzer: the whole documents, for the pages that need them.
+
+    Only the file page, the SBOM download, plugin panels and a chart's first
+    view of an analysis stored without aggregates read these; kept per process.
+    """
+
+    return _cached(_analysis_key(latest), lambda: folio.result_payloads(_engine(), latest["id"]), tables=False)
 
 
 def _cached(key: str, build: Callable[[], Any], tables: bool = True) -> Any:
@@ -162,35 +167,45 @@ def _cached(key: str, build: Callable[[], Any], tables: bool = True) -> Any:
 
 
 def _charts(repository_id: int) -> dict[str, Any]:
-    """What the repository page itself shows of its latest analysis (figures, plugins, errors), and the payloads.
+    """What the repository page itself shows of its latest analysis: figures, plugin views and panels, errors.
 
-    Built once per repository analysis; each chart's table is aggregated on
-    its own request (:func:`_chart`), so the page never waits for a chart.
+    Built once per repository analysis and process from small reads: the
+    stored figures, each analyzer's status, and the payloads of third-party
+    analyzers only; each chart's table comes on its own request (:func:`_chart`).
     """
-    latest = folio.latest_repository_analysis(current_app.extensions["coe"].engine, repository_id)
+    latest = _latest(repository_id)
     if latest is None:
-        return {"analysis": None, "results": {}}
+        return {"analysis": None}
 
     def build() -> dict[str, Any]:
-        _latest, results, errors = _analysis_results(repository_id)
+        coe = current_app.extensions["coe"]
+        errors = folio.analyzer_errors(_engine(), latest["id"])
+        others = folio.result_payloads(_engine(), latest["id"], exclude=sorted(charts.BUILT_IN))
+        panels: list[dict[str, Any]] = []
+        if coe.manager.pm.hook.coe_dashboard_panels.get_hookimpls():  # only then are the whole documents needed
+            panels = charts.plugin_panels(coe.manager, _store().get_repository(repository_id) or {}, _payloads(latest))
         return {
             "analysis": latest,
             "errors": errors,
-            "figures": charts.key_figures(results),
-            "plugins": charts.plugin_views(results, current_app.extensions["coe"].manager.analyzers),
-            "panels": charts.plugin_panels(current_app.extensions["coe"].manager, _store().get_repository(repository_id) or {}, results),
-            "results": results,
+            "figures": [tuple(f) for f in _aggregate(latest, aggregates.FIGURES)],
+            "plugins": charts.plugin_views(others, coe.manager.analyzers),
+            "panels": panels,
         }
 
-    return _cached(f"{latest['id']}", build, tables=False)
+    return _cached(f"page:{_analysis_key(latest)}", build)
+
+
+def _aggregate(latest: Mapping[str, Any], name: str) -> Any:
+    """One stored aggregate of a repository analysis (computed and stored on the first view of an older analysis)."""
+    return _cached(f"{_analysis_key(latest)}:{name}", lambda: aggregates.chart(_engine(), latest["id"], name, lambda: _payloads(latest)))
 
 
 def _chart(repository_id: int, chart: str) -> dict[str, Any]:
-    """One chart's table of a repository's latest analysis, aggregated once per repository analysis."""
-    bundle = _charts(repository_id)
-    if bundle["analysis"] is None:
+    """One chart's table of a repository's latest analysis: its stored aggregate."""
+    latest = _latest(repository_id)
+    if latest is None:
         return charts.table((), [])
-    return _cached(f"{bundle['analysis']['id']}:{chart}", lambda: charts.REPOSITORY_CHARTS[chart](bundle["results"]))
+    return _aggregate(latest, chart)
 
 
 @bp.get(f"{PREFIX}/repositories/<int:repository_id>")
@@ -198,7 +213,11 @@ def repository(repository_id: int) -> Any:
     signin.dashboard_principal()
     repo = _repository(repository_id)
     bundle = _charts(repository_id)
-    return _page("dashboard_repository.html", repository=repo, analysis=bundle["analysis"], errors=bundle.get("errors", {}),
+    shown = bundle["analysis"]
+    newest = folio.newest_repository_analysis(_engine(), repository_id)
+    # A newer analysis that failed, was cancelled or is still running: said beside the one shown.
+    newer = newest if newest and newest["status"] not in folio.SHOWN_STATUSES and (shown is None or newest["id"] > shown["id"]) else None
+    return _page("dashboard_repository.html", repository=repo, analysis=shown, newer=newer, errors=bundle.get("errors", {}),
                  figures=bundle.get("figures", []), plugins=bundle.get("plugins", []), panels=bundle.get("panels", []), measures=folio.MEASURES,
                  trend_measures=folio.TREND_MEASURES)
 
@@ -211,9 +230,9 @@ def chart_data(repository_id: int, chart: str) -> Any:
         measure = request.args.get("measure", "mean_complexity")
         if measure not in folio.TREND_MEASURES:
             raise Problem(422, f"unknown measure '{measure[:64]}' (one of {', '.join(folio.TREND_MEASURES)})")
-        latest = _charts(repository_id)["analysis"]
-        # Reading a measure parses each stored document in the database: once per newest analysis and measure.
-        return _cached(f"{latest['id'] if latest else 'none'}:history:{measure}", lambda: _history(repository_id, measure))
+        latest = _latest(repository_id)
+        # Kept per newest analysis and measure: a new analysis of the repository starts a new key.
+        return _cached(f"{_analysis_key(latest) if latest else 'none'}:history:{measure}", lambda: _history(repository_id, measure))
     if chart not in charts.REPOSITORY_CHARTS:
         raise Problem(404, f"there is no chart '{chart[:64]}'")
     return _chart(repository_id, chart)
@@ -229,11 +248,11 @@ def _history(repository_id: int, measure: str) -> dict[str, Any]:
 def file_page(repository_id: int, path: str) -> Any:
     signin.dashboard_principal()
     repo = _repository(repository_id)
-    bundle = _charts(repository_id)
-    details = charts.file_details(bundle["results"], path)
+    latest = _latest(repository_id)
+    details = charts.file_details(_payloads(latest), path) if latest is not None else None
     if details is None:
         raise PageNotFound(f"No analyzer saw a file named {path!r} in {repo['name']}'s latest analysis.")
-    return _page("dashboard_file.html", repository=repo, analysis=bundle["analysis"], file=details)
+    return _page("dashboard_file.html", repository=repo, analysis=latest, file=details)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:
@@ -253,8 +272,7 @@ def download(repository_id: int, kind: str) -> Response:
 
     signin.dashboard_principal()
     repo = _repository(repository_id)
-    bundle = _charts(repository_id)
-    analysis = bundle["analysis"]
+    analysis = _latest(repository_id)
     if analysis is None or kind not in ("sbom", "sarif", "report"):
         raise PageNotFound(f"There is no {kind[:32]} download for {repo['name']}.")
     stem = f"{repo['name']}-{(analysis['commit'] or 'unknown')[:12]}"
@@ -262,7 +280,7 @@ def download(repository_id: int, kind: str) -> Response:
         return _download(json_bytes(sarif_for(db.session, analysis["analysis_id"], 10)), "application/sarif+json", f"{stem}.sarif")
     if kind == "report":
         return _download(report_for(db.session, analysis["analysis_id"], 10).encode("utf-8"), "text/markdown", f"{stem}.md")
-    techspec = bundle["results"].get("techspec")
+    techspec = folio.result_payloads(_engine(), analysis["id"], only=["techspec"]).get("techspec")
     if techspec is None:
         raise PageNotFound(f"{repo['name']}'s latest analysis has no techspec result, so there is no SBOM.")
     document = build_sbom(techspec, {"name": repo["name"], "url": repo["url"], "commit": analysis["commit"],
@@ -374,6 +392,7 @@ def health() -> Any:
         ("Workers with a lease", len(queue["workers"])),
         ("Pool in use", gauges.get(("db_pool_connections", "state=in_use"))),
         ("Pool overflow", gauges.get(("db_pool_connections", "state=overflow"))),
+        ("Query p95 (ms, this process)", gauges.get(("db_query_p95_ms", ""))),
         ("Result cache hit ratio", gauges.get(("cache_hit_ratio", "cache=web_results"))),
     ]
     return _page("dashboard_health.html", figures=[(label, value) for label, value in figures if value is not None], queue=queue)

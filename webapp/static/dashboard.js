@@ -137,6 +137,14 @@
         load(el, el.dataset.src + "?measure=" + encodeURIComponent(measure.value));
       });
     }
+    const period = document.getElementById("activity-period");
+    if (period) {
+      period.addEventListener("change", () => {
+        const el = document.getElementById(period.dataset.chartId);
+        el.dataset.ready = "";
+        load(el, period.value).catch((error) => { el.dataset.ready = "error"; el.textContent = "Could not load: " + error.message; });
+      });
+    }
     let pending = null;
     window.addEventListener("resize", () => { clearTimeout(pending); pending = setTimeout(() => charts.forEach((c) => c.resize()), 100); });
   }
