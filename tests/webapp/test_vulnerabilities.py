@@ -127,3 +127,25 @@ def test_cli_bad_input_is_one_line(web: Any, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "does not exist" in missing.output
     bad = _cli(web, "vulns", "affected", "--severity", "severe")
     assert bad.exit_code == 2
+
+
+def test_the_dashboard_shows_the_hits_of_a_repository_live(web: Any, analysed: int, tmp_path: Path) -> None:
+    from .test_dashboard import _signed_in
+
+    client = web.as_("read")
+    repositories = {r["repository"]["name"]: r["repository"]["id"]
+                    for r in client.get(f"/api/v1/analyses/{analysed}").get_json()["repository_analyses"]}
+    dashboard = _signed_in(web)
+    before = dashboard.get(f"/dashboard/data/repositories/{repositories['service']}/vulnerabilities").get_json()
+    assert before["rows"] == [] and "no advisory is loaded" in before["missing"]
+    assert _cli(web, "vulns", "import", str(_osv(tmp_path))).exit_code == 0  # no new analysis: the panel follows the import
+    shown = dashboard.get(f"/dashboard/data/repositories/{repositories['service']}/vulnerabilities").get_json()
+    assert "missing" not in shown and shown["total"] == 3
+    assert sorted((r["package"], r["advisory"].split()[0], r["status"]) for r in shown["rows"]) == [
+        ("Django", "PYSEC-DJ", "may resolve to an affected version"), ("lodash", "GHSA-LO", "affected"), ("requests", "PYSEC-RQ", "affected")]
+    requests_row = next(r for r in shown["rows"] if r["package"] == "requests")
+    assert requests_row == {"package": "requests", "ecosystem": "pypi", "version": "2.19.0", "advisory": "PYSEC-RQ (CVE-2018-18074)",
+                            "severity": "high", "cvss": 7.5, "status": "affected", "fixed": "2.20.0", "manifest": "requirements.txt"}
+    assert dashboard.get(f"/dashboard/data/repositories/{repositories['library']}/vulnerabilities").get_json()["rows"] == []
+    page = dashboard.get(f"/dashboard/repositories/{repositories['service']}").get_data(as_text=True)
+    assert "Known vulnerabilities" in page and "chart-vulnerabilities" in page

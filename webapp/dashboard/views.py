@@ -17,7 +17,12 @@ from typing import Any, Callable, Mapping
 from apiflask import APIBlueprint
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 
+from sqlalchemy import func, select
+
+from coe_framework.vulns import queries as vulns
 from coe_framework.cache import MemoryCache
+from coe_framework.db.engine import unit_of_work
+from coe_framework.db.models import DependencyVulnerability, Vulnerability
 from coe_framework.db import chart_aggregates as aggregates
 from coe_framework.db import portfolio as folio
 
@@ -233,9 +238,36 @@ def chart_data(repository_id: int, chart: str) -> Any:
         latest = _latest(repository_id)
         # Kept per newest analysis and measure: a new analysis of the repository starts a new key.
         return _cached(f"{_analysis_key(latest) if latest else 'none'}:history:{measure}", lambda: _history(repository_id, measure))
+    if chart == "vulnerabilities":
+        return _vulnerabilities(repository_id)
     if chart not in charts.REPOSITORY_CHARTS:
         raise Problem(404, f"there is no chart '{chart[:64]}'")
     return _chart(repository_id, chart)
+
+
+VULNERABILITY_COLUMNS = (("package", "Package"), ("ecosystem", "Ecosystem"), ("version", "Version or constraint"),
+                         ("advisory", "Advisory"), ("severity", "Severity"), ("cvss", "CVSS"), ("status", "Status"),
+                         ("fixed", "Fixed in"), ("manifest", "Manifest"))
+
+
+def _vulnerabilities(repository_id: int) -> dict[str, Any]:
+    """The latest analysis' dependencies matched to known advisories, read live: an import of
+    advisories changes them without a new analysis, so they are never a stored aggregate."""
+    latest = _latest(repository_id)
+    if latest is None:
+        return charts.table((), [])
+    with unit_of_work(_engine()) as session:
+        loaded = session.scalar(select(Vulnerability.id).limit(1)) is not None
+        found = vulns.hits(session, vulns.hits_query(repository_analysis_ids=[latest["id"]]), limit=charts.MAX_ROWS)
+        total = session.scalar(select(func.count(DependencyVulnerability.id)).where(DependencyVulnerability.repository_analysis_id == latest["id"]))
+    rows = [{"package": h["dependency"]["name"], "ecosystem": h["dependency"]["ecosystem"],
+             "version": h["dependency"]["version"] or h["dependency"]["constraint"],
+             "advisory": " ".join([h["vulnerability"]["id"], *(f"({a})" for a in h["vulnerability"]["aliases"][:2])]),
+             "severity": h["vulnerability"]["severity"], "cvss": h["vulnerability"]["cvss_score"],
+             "status": "affected" if h["status"] == "affected" else "may resolve to an affected version",
+             "fixed": h["fixed_version"], "manifest": h["dependency"]["manifest"]} for h in found]
+    missing = {} if loaded else {"missing": "no advisory is loaded: import OSV data with coe vulns import (docs/vulnerabilities.md)"}
+    return charts.table(VULNERABILITY_COLUMNS, rows, total=total, **missing)
 
 
 def _history(repository_id: int, measure: str) -> dict[str, Any]:
