@@ -57,6 +57,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "session": "coe_webapp.commands:session_group",
     "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
+    "trend": "coe_framework.measures.commands:trend_command",
+    "history": "coe_framework.measures.commands:history_command",
+    "gate": "coe_framework.gate.commands:gate_command",
 }
 
 

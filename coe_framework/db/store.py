@@ -731,6 +731,7 @@ class Store:
                 raise NotFound(f"repository analysis {repository_analysis_id} does not exist")
             existing = set(session.scalars(select(AnalysisResult.analyzer).where(AnalysisResult.repository_analysis_id == ra.id)))
             line_count = 0
+            stored_results: dict[str, dict[str, Any]] = {}
             for name, result in outcome.outcomes.items():
                 if name in existing:
                     continue
@@ -767,6 +768,14 @@ class Store:
                     if table == "code_files":
                         line_count += sum(v["lines"] or 0 for v in values)
                 written += 1
+                if status == "succeeded" and result.data is not None:
+                    stored_results[name] = result.data
+            if manager is not None and outcome.status in ("succeeded", "partial"):
+                # Same unit of work as the results: an analysis has its measures exactly when it has its results.
+                from ..measures import catalogue
+                from ..measures.queries import write_measures
+
+                write_measures(session, ra, catalogue(manager), stored_results)
             ra.status = outcome.status
             ra.file_count = outcome.file_count
             ra.line_count = line_count or ra.line_count
