@@ -71,7 +71,7 @@ def analyzers_for(spec: GateSpec, measures: Catalogue, installed: Any) -> tuple[
 @click.argument("target")
 @click.option("--condition", "conditions", multiple=True, metavar="'MEASURE OP VALUE'",
               help="A condition (repeatable), e.g. 'mean_complexity <= 4' or 'delta(mean_complexity) <= 0'.")
-@click.option("--config", type=click.Path(dir_okay=False), default=None, help=f"A TOML file with a [gate] table (default: ./{DEFAULT_CONFIG} if it has one).")
+@click.option("--config", default=None, metavar="FILE", help=f"A TOML file with a [gate] table (default: ./{DEFAULT_CONFIG} if it has one).")
 @click.option("--ref", default=None, help="Branch, tag or commit to judge (default: HEAD).")
 @click.option("--baseline", default=None, help="Ref to compare with (default: the repository's previous stored analysis).")
 @click.option("--junit", type=click.Path(dir_okay=False, writable=True), default=None, help="Write a JUnit XML report here.")
