@@ -8,7 +8,8 @@ what makes N analyses cheap is reused rather than re-implemented:
 
 * one runner for all of them, with the database's caches: a file blob already
   analyzed at an earlier sample is a blob-cache hit, and an unchanged tree
-  reuses the whole ``ast`` aggregate;
+  reuses the whole ``ast`` aggregate; its file workers are kept from sample to
+  sample instead of being forked for each;
 * every sample is analyzed under the same ref name, oldest first, so the
   incremental ``git`` analyzer mines only the commits since the previous sample;
 * RAG documents, search indexing, correlations and vulnerability matching are
@@ -106,7 +107,7 @@ def backfill(
         with store.session() as session:
             measured = commits_with_measures(session, int(known["id"]), picked)
     report = HistoryReport(head.source.url)
-    with Runner(manager, workers=workers, **store.runner_caches()) as runner:
+    with Runner(manager, workers=workers, keep_file_pools=True, **store.runner_caches()) as runner:
         for index, commit in enumerate(picked):
             pinned: PreparedRepository = pin_commit(head, commit)
             sample = SampleOutcome(commit, pinned.commit_date, "skipped")
