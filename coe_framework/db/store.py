@@ -720,8 +720,10 @@ class Store:
 
         Results already stored for this repository analysis (a redelivered
         job) are left as they are. A succeeded result whose ``table_rows``
-        is invalid is stored as failed with the reason. Returns how many
-        results were written.
+        is invalid is stored as failed with the reason. With a ``manager``,
+        the measures its plugins declare are computed from the succeeded
+        results and written in the same unit of work
+        (:mod:`coe_framework.measures`). Returns how many results were written.
         """
         analyzers = manager.analyzers if manager is not None else {}
         written = 0
