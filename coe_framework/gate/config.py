@@ -88,6 +88,8 @@ def parse_gate_document(raw: bytes, name: str, dotted: Sequence[str], measures: 
         at = re.search(r"\(at line (\d+), column \d+\)", message)
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) or "invalid TOML"
         raise GateConfigError(f"{name}:{at.group(1) if at else 1}: invalid TOML: {reason}") from None
+    except RecursionError:  # tomllib descends recursively into nested arrays and tables
+        raise GateConfigError(f"{name}: invalid TOML: nested too deeply") from None
     lines = text.splitlines()
     table: Any = document
     for part in dotted:

@@ -70,6 +70,7 @@ def _one_line(result: Any) -> str:
     ('[gate]\nconditions = ["lines < 3", 4]\n', "gate.toml:2: a condition must be a string"),
     ('[tool]\nx = 1\n', "gate.toml: no [gate] table"),
     (b"\xff\xfe[gate]", "gate.toml: not UTF-8 text"),
+    ("x = " + "[" * 100_000, "gate.toml: invalid TOML: nested too deeply"),
 ])
 def test_bad_gate_files_name_the_file_and_line(content: Any, message: str, tmp_path: Path, make_repo: Any) -> None:
     path = tmp_path / "gate.toml"
