@@ -61,6 +61,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "analyses": "coe_framework.browse_cli:analyses_group",
     "repositories": "coe_framework.browse_cli:repositories_group",
     "config": "coe_framework.config_cli:config_group",
+    "trend": "coe_framework.measures.commands:trend_command",
+    "history": "coe_framework.measures.commands:history_command",
+    "gate": "coe_framework.gate.commands:gate_command",
 }
 
 

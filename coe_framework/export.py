@@ -97,7 +97,7 @@ def sarif_run(repository: StoredRepository, threshold: float, error_threshold: f
     from .vulns.reporting import sarif_rules_and_results
 
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "CoE", "semanticVersion": __version__, "rules": [_complexity_rule(threshold, error_threshold)]}},
+        "tool": sarif_driver([_complexity_rule(threshold, error_threshold)]),
         "automationDetails": {"id": f"coe/complexity/{repository.name}/"},
         "originalUriBaseIds": {"SRCROOT": {"description": {"text": "The root of the analysed repository."}}},
         "columnKind": "unicodeCodePoints",
@@ -127,8 +127,17 @@ def sarif_log(repositories: Sequence[StoredRepository], threshold: float = DEFAU
     if limit < threshold:
         raise ValueError("the error threshold must not be below the threshold")
     found = vulnerabilities or {}
-    runs = [sarif_run(r, threshold, limit, found.get(r.repository_analysis_id, ())) for r in repositories]
-    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": runs}
+    return sarif_document([sarif_run(r, threshold, limit, found.get(r.repository_analysis_id, ())) for r in repositories])
+
+
+def sarif_document(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log holding ``runs``."""
+    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": list(runs)}
+
+
+def sarif_driver(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The ``tool`` object of a CoE run with ``rules``."""
+    return {"driver": {"name": "CoE", "semanticVersion": __version__, "rules": list(rules)}}
 
 
 def sarif_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None) -> dict[str, Any]:

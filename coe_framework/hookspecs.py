@@ -172,3 +172,29 @@ def coe_embedding_model() -> str | None:
     with the same model as the stored vectors. Optional: without it every
     document is passed to ``coe_embed_documents`` on every indexing.
     """
+
+
+@hookspec
+def coe_register_measures(register: Callable[[Any], None]) -> None:
+    """Declare measures: named numbers computed from an analyzer's result.
+
+    Call ``register(measure)`` once per measure with a
+    :class:`coe_framework.measures.Measure`: ``key`` (a lowercase identifier,
+    unique across plugins: a duplicate is the second plugin's load error),
+    ``analyzer`` (whose result it reads), ``description``, ``better``
+    (``"lower"``, ``"higher"`` or None) and either ``value(result)`` or
+    ``compare(result, baseline_result)``, returning a number or None (not
+    applicable). ``value`` measures are computed whenever results are stored
+    and kept per commit in the ``measures`` table, for ``coe trend``, the
+    API and quality gates; ``compare`` measures need a baseline and are
+    computed by ``coe gate`` only. Functions run in the parent process:
+    keep them quick and pure; one that raises or returns anything but a
+    finite number is left out and logged.
+
+    Example::
+
+        @hookimpl
+        def coe_register_measures(register):
+            register(Measure("todo_count", "todo", "TODO comments",
+                             value=lambda result: result["total"], better="lower"))
+    """

@@ -15,16 +15,25 @@ from typing import Any
 MAX_JSON_FILE_BYTES = 16 * 1024 * 1024
 
 
-def read_json_object(path: Path, max_bytes: int = MAX_JSON_FILE_BYTES) -> dict[str, Any]:
-    """The JSON object in ``path``; :class:`ValueError` (one line) when it is not one."""
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path`` when it is a regular file (not a symlink) of at most ``max_bytes``;
+    :class:`ValueError` (one line) otherwise."""
     info = path.lstat()
     if not path.is_file() or path.is_symlink():
         raise ValueError("not a regular file")
     if info.st_size > max_bytes:
-        raise ValueError(f"larger than {max_bytes // (1024 * 1024)} MiB")
+        raise ValueError(f"larger than {max_bytes // (1024 * 1024)} MiB" if max_bytes >= 1024 * 1024 else f"larger than {max_bytes} bytes")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as handle:
         raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # it grew after the check
+        raise ValueError(f"larger than {max_bytes} bytes")
+    return raw
+
+
+def read_json_object(path: Path, max_bytes: int = MAX_JSON_FILE_BYTES) -> dict[str, Any]:
+    """The JSON object in ``path``; :class:`ValueError` (one line) when it is not one."""
+    raw = read_regular_file(path, max_bytes)
     try:
         document = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

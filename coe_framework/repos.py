@@ -11,6 +11,7 @@ or logged.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -293,6 +294,21 @@ def prepare(
         raise SourceError(str(exc)) from None
     date, author, message = _commit_info(git_dir, commit)
     return PreparedRepository(source, git_dir, ref_name, commit, _default_branch(git_dir), date, author, message)
+
+
+def pin_commit(prepared: PreparedRepository, commit: str) -> PreparedRepository:
+    """``prepared`` at another commit of the same repository (same ref name), checked like
+    :func:`prepare` checks one: the commit must exist and its tree pass the guard."""
+    proc = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{commit}^{{commit}}"], cwd=prepared.git_dir, check=False, timeout=30)
+    if proc.returncode != 0:
+        raise SourceError(f"unknown commit '{commit}'")
+    sha = proc.stdout.decode().strip()
+    try:
+        check_tree(prepared.git_dir, sha)
+    except TreeTooLarge as exc:
+        raise SourceError(str(exc)) from None
+    date, author, message = _commit_info(prepared.git_dir, sha)
+    return dataclasses.replace(prepared, commit=sha, commit_date=date, author=author, message=message)
 
 
 def default_workspace() -> Path:

@@ -384,6 +384,7 @@ class Runner:
         workers: int | None = None,
         isolation: str = "process",
         limits: Limits | None = None,
+        keep_file_pools: bool = False,
     ):
         self.manager = manager
         # Whole results can be megabytes each: keep only a few in memory (the database keeps them all).
@@ -397,11 +398,18 @@ class Runner:
             isolation = "thread"
         self.isolation = isolation
         self.limits = limits or Limits()
+        #: Keep each file analyzer's workers from run to run (one thread running many commits of
+        #: one repository, as ``coe history`` does): a run then forks no new workers.
+        self.keep_file_pools = keep_file_pools
+        self._pools: dict[tuple[Any, ...], FilePool] = {}
 
     # -- pool --------------------------------------------------------------
 
     def close(self) -> None:
-        """Release what the runner holds (file workers live for one run; nothing is left)."""
+        """Release what the runner holds: the file workers kept with ``keep_file_pools``."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
     def __enter__(self) -> "Runner":
         return self
@@ -546,6 +554,24 @@ class Runner:
         status = overall_status([o.status for o in outcomes.values()])
         return RepositoryOutcome(repository, commit, status, outcomes, time.monotonic() - started, file_count)
 
+    def _run_on_kept_pool(self, key: tuple[Any, ...], work: Any, batches: list[Any], file_timeout: float,
+                          is_cancelled: Callable[[], bool], absorb: Callable[[Any], None], stats: dict[str, Any]) -> None:
+        """Run ``batches`` on the pool kept for ``key`` (same analyzer, options and repository: the
+        workers were forked with exactly this work); a run that does not end cleanly drops it."""
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = FilePool(self.workers, work)
+        replaced = pool.replaced
+        try:
+            for batch_out in pool.run(batches, file_timeout, is_cancelled):
+                absorb(batch_out)
+        except BaseException:
+            self._pools.pop(key, None)
+            pool.close()
+            raise
+        if pool.replaced > replaced:
+            stats["workers_replaced"] = pool.replaced - replaced
+
     def _run_files(
         self,
         analyzer: FileAnalyzer,
@@ -594,13 +620,17 @@ class Runner:
                         raise Cancelled("analysis cancelled")
                     absorb(analyze_file_batch(analyzer, opts, ctx.repo_path, batch, file_timeout=file_timeout))
             elif batches:
-                # A pool per run: its workers die with this thread, which waits for them.
                 work = functools.partial(analyze_file_batch, analyzer, opts, ctx.repo_path, file_timeout=file_timeout)
-                with FilePool(min(self.workers, len(batches)), work) as pool:
-                    for batch_out in pool.run(batches, file_timeout, is_cancelled):
-                        absorb(batch_out)
-                    if pool.replaced:
-                        stats["workers_replaced"] = pool.replaced
+                if self.keep_file_pools:
+                    self._run_on_kept_pool((analyzer.name, ohash, ctx.repo_path, file_timeout), work, batches, file_timeout,
+                                           is_cancelled, absorb, stats)
+                else:
+                    # A pool per run: its workers die with this thread, which waits for them.
+                    with FilePool(min(self.workers, len(batches)), work) as pool:
+                        for batch_out in pool.run(batches, file_timeout, is_cancelled):
+                            absorb(batch_out)
+                        if pool.replaced:
+                            stats["workers_replaced"] = pool.replaced
         finally:
             if fresh:
                 self.blob_cache.put_many(fresh)

@@ -28,8 +28,9 @@ from .runner import RepositoryOutcome, Runner, plan
 if TYPE_CHECKING:  # pragma: no cover
     from .db.store import Store
 
-#: A target: a path or URL, or ``{"url": ..., "ref": ..., "name": ...}`` as stored in a request.
-Target = Union[str, Mapping[str, Any]]
+#: A target: a path or URL, ``{"url": ..., "ref": ..., "name": ...}`` as stored in a request,
+#: or a repository already prepared and pinned to a commit.
+Target = Union[str, Mapping[str, Any], PreparedRepository]
 
 
 class _DefaultStore:
@@ -70,6 +71,8 @@ def _event_payload(analysis_id: Any, prepared: Sequence[PreparedRepository], ana
 
 
 def _open_target(target: Target, ref: str | None, policy: SourcePolicy) -> PreparedRepository:
+    if isinstance(target, PreparedRepository):  # already validated and pinned (history backfill)
+        return target
     if isinstance(target, str):
         return open_repository(target, ref, policy=policy)
     url = target.get("url")
@@ -134,6 +137,7 @@ def analyze_repositories(
     analysis_id: Any = None,
     store: Any = DEFAULT_STORE,
     request_id: int | None = None,
+    insights: bool = True,
 ) -> AnalysisReport:
     """Validate everything first, then analyse each target in turn.
 
@@ -142,7 +146,9 @@ def analyze_repositories(
     default opens the one the environment names; ``None`` stores nothing)
     everything is persisted; ``request_id`` names an existing queued request
     to run instead of creating one. ``report.extra["analysis_id"]`` holds
-    the stored id.
+    the stored id. ``insights=False`` leaves out what is built from stored
+    results afterwards (RAG documents, search index, correlations,
+    vulnerability matches): what a history backfill of old commits skips.
     """
     ordered = plan(manager, analyzers)
     for analyzer in ordered:
@@ -168,7 +174,7 @@ def analyze_repositories(
     runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:
         with direct:
-            report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id)
+            report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id, insights)
     except BaseException as exc:
         if store is not None and request_id is not None:
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else one_line(exc)
@@ -198,6 +204,7 @@ def _run_all(
     analysis_id: Any,
     store: "Store | None",
     request_id: int | None,
+    insights: bool = True,
 ) -> AnalysisReport:
     payload = _event_payload(analysis_id, prepared, names)
     manager.call_listeners("coe_analysis_started", analysis=payload)
@@ -229,7 +236,7 @@ def _run_all(
             store.save_repository_outcome(stored_id, outcome, manager)
         outcomes.append(outcome)
     report = AnalysisReport(outcomes, prepared, notes=notes)
-    if store is not None and request_id is not None:  # RAG documents and correlations, from the stored results
+    if insights and store is not None and request_id is not None:  # RAG documents and correlations, from the stored results
         from .insights import publish_insights
         from .vulns.matching import publish_matches
 

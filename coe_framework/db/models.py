@@ -652,6 +652,59 @@ class ChartAggregate(Base):
     chart: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column()
     data: Mapped[Any] = mapped_column(JSONType, nullable=False)
+
+
+# --- measures and quality gates (coe_framework/measures, coe_framework/gate) -------------
+
+
+class MeasureValue(Base):
+    """One measure of one repository at one commit, from one analysis.
+
+    Filled from the declared measures (``coe_register_measures``) when the
+    results are stored, in the same unit of work; deleted with the analysis.
+    Repository, commit and commit date are copies, so a trend reads this
+    table alone.
+    """
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        UniqueConstraint("repository_analysis_id", "key"),
+        # A trend: one repository's measure in commit order.
+        Index("ix_measures_repository_key_commit_date", "repository_id", "key", "commit_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"), index=True)
+    repository_analysis_id: Mapped[int] = mapped_column(BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"))
+    commit_sha: Mapped[str] = mapped_column(String(64))
+    #: The commit's date (the analysis' start when git gave none), the order of a trend.
+    commit_date: Mapped[datetime] = _ts()
+    analyzer: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column()
+
+
+class GateResult(Base):
+    """One quality gate evaluated on one repository analysis: the verdict and every condition."""
+
+    __tablename__ = "gate_results"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="CASCADE"), index=True)
+    repository_analysis_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="CASCADE"), index=True
+    )
+    #: The analysis compared against, when there was one (kept None when it is deleted).
+    baseline_repository_analysis_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("repository_analyses.id", ondelete="SET NULL"), index=True
+    )
+    baseline_commit: Mapped[str | None] = mapped_column(String(64))
+    passed: Mapped[bool] = mapped_column()
+    #: ``[{"condition", "measure", "delta", "op", "threshold", "actual", "baseline", "status", "source"}, ...]``
+    conditions: Mapped[list[Any]] = mapped_column(default=list)
+    #: Where the conditions came from: a file name, or "command line".
+    source: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 

@@ -720,8 +720,10 @@ class Store:
 
         Results already stored for this repository analysis (a redelivered
         job) are left as they are. A succeeded result whose ``table_rows``
-        is invalid is stored as failed with the reason. Returns how many
-        results were written.
+        is invalid is stored as failed with the reason. With a ``manager``,
+        the measures its plugins declare are computed from the succeeded
+        results and written in the same unit of work
+        (:mod:`coe_framework.measures`). Returns how many results were written.
         """
         analyzers = manager.analyzers if manager is not None else {}
         written = 0
@@ -731,8 +733,8 @@ class Store:
                 raise NotFound(f"repository analysis {repository_analysis_id} does not exist")
             existing = set(session.scalars(select(AnalysisResult.analyzer).where(AnalysisResult.repository_analysis_id == ra.id)))
             line_count = 0
-            #: The payloads this unit of work stores as succeeded, for the dashboard's chart aggregates.
-            shown: dict[str, Any] = {}
+            #: The payloads this unit of work stores as succeeded: the dashboard's chart aggregates and the measures come from them.
+            stored: dict[str, Any] = {}
             for name, result in outcome.outcomes.items():
                 if name in existing:
                     continue
@@ -760,7 +762,7 @@ class Store:
                 session.add(row)
                 session.flush()
                 if status == "succeeded" and result.data is not None:
-                    shown[name] = result.data
+                    stored[name] = result.data
                 for table, values in rows.items():
                     model = NORMALIZED_MODELS[table]
                     if values:
@@ -772,7 +774,13 @@ class Store:
                         line_count += sum(v["lines"] or 0 for v in values)
                 written += 1
             if outcome.status in ("succeeded", "partial"):
-                self._store_chart_aggregates(session, ra.id, shown, existing)
+                self._store_chart_aggregates(session, ra.id, stored, existing)
+            if manager is not None and outcome.status in ("succeeded", "partial"):
+                # Same unit of work as the results: an analysis has its measures exactly when it has its results.
+                from ..measures import catalogue
+                from ..measures.queries import write_measures
+
+                write_measures(session, ra, catalogue(manager), stored)
             ra.status = outcome.status
             ra.file_count = outcome.file_count
             ra.line_count = line_count or ra.line_count

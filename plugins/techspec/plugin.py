@@ -12,6 +12,7 @@ from coe_framework.hookspecs import hookimpl
 
 from . import hookspecs
 from .analyzer import TechSpecAnalyzer
+from .measures import measures
 from .cli import sbom_command
 from .rag import coe_rag_documents  # noqa: F401 - the tech-spec and documentation RAG documents
 
@@ -27,3 +28,10 @@ def coe_register_analyzers(register: Callable[[Any], None]) -> None:
 @hookimpl
 def coe_register_commands(register: Callable[[Any], None]) -> None:
     register(sbom_command)
+
+
+@hookimpl
+def coe_register_measures(register: Callable[[Any], None]) -> None:
+    """Declare the ``techspec`` analyzer's measures (see :mod:`.measures`)."""
+    for measure in measures():
+        register(measure)
