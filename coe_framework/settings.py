@@ -7,7 +7,8 @@ exactly as the variable) and reads, highest first:
 1. the environment (``COE_DATABASE_URL=...``; a variable that is set wins even when empty,
    as ``COE_PLUGINS=`` means "built-ins only"),
 2. the file named by ``COE_CONFIG``, else ``./coe.toml`` when it exists
-   (``database_url = "..."``: the name without ``COE_``, lower case),
+   (``database_url = "..."``: the name without ``COE_``, lower case; the tables
+   of :data:`OTHER_TABLES`, such as ``[gate]``, belong to their own readers),
 3. the default, which each subsystem applies itself when a value is unset.
 
 The subsystems keep their own parsing and validation (their messages name
@@ -38,6 +39,8 @@ CONFIG_VARIABLE = "COE_CONFIG"
 DEFAULT_CONFIG_FILE = "coe.toml"
 #: A settings file is small; anything larger is refused.
 MAX_CONFIG_BYTES = 1024 * 1024
+#: Tables of ``coe.toml`` that other parts of CoE read (not settings): table -> its reader.
+OTHER_TABLES = {"gate": "coe gate (docs/gates.md)"}
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,8 @@ def parse_file(path: Path) -> FileValues:
         line = lines.get(key)
         at = f"{path}:{line}" if line else str(path)
         setting = BY_KEY.get(key.lower().removeprefix("coe_"))
+        if setting is None and key in OTHER_TABLES and isinstance(value, dict):
+            continue
         if setting is None:
             if isinstance(value, dict):
                 at = f"{path}:{_table_line(text, key)}"

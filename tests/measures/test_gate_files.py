@@ -105,8 +105,10 @@ def test_coe_toml_in_the_working_directory_and_the_precedence(make_repo: Any, mo
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     assert "no gate conditions" in _one_line(_gate(str(repo.path)))
-    (workdir / "coe.toml").write_text('[database]\nurl = "x"\n')
+    (workdir / "coe.toml").write_text('result_cache_entries = 64\n')
     assert "no gate conditions" in _one_line(_gate(str(repo.path))), "a coe.toml without [gate] is not an error"
+    (workdir / "coe.toml").write_text('[gates]\nconditions = ["lines > 100"]\n')
+    assert "coe.toml:1: unknown table [gates]" in _one_line(_gate(str(repo.path))), "a misspelled table is named"
     (workdir / "coe.toml").write_text('[gate]\nconditions = ["lines > 100"]\n')
     assert _gate(str(repo.path)).exit_code == 1
     assert _gate(str(repo.path), "--condition", "lines < 100").exit_code == 0, "--condition wins over coe.toml"
