@@ -652,6 +652,7 @@ class ChartAggregate(Base):
     chart: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column()
     data: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
 # --- measures and quality gates (coe_framework/measures, coe_framework/gate) -------------

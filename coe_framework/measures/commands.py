@@ -85,7 +85,7 @@ def trend_command(ctx: click.Context, repository: str, measure: str, fmt: str) -
 @click.option("--samples", type=click.IntRange(1, 1000), default=50, show_default=True, help="Commits to analyze, spread evenly over the history.")
 @click.option("--ref", default=None, help="Branch or tag whose first-parent history is sampled (default: HEAD).")
 @click.option("-a", "--analyzer", "analyzers", multiple=True, help="Analyzer to run (repeatable; default: all).")
-@click.option("-o", "--option", "option_pairs", multiple=True, metavar="ANALYZER.KEY=VALUE", help="Analyzer option (repeatable).")
+@click.option("--set", "option_pairs", multiple=True, metavar="ANALYZER.KEY=VALUE", help="Analyzer option (repeatable).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="File analysis processes (default: all cores).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
