@@ -57,6 +57,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "session": "coe_webapp.commands:session_group",
     "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
+    "watch": "coe_framework.watch.commands:watch_group",
 }
 
 
