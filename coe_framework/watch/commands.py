@@ -135,7 +135,12 @@ def watch_check(run_now: bool, as_json: bool) -> None:
         submit = lambda request_id: runtime.run_request(request_id, "cli")  # noqa: E731
     elif runtime.settings.executor == "celery":
         submit = jobs.submit
-    report = WatchScheduler(registry.engine, submit=submit).run_once()
+    scheduler = WatchScheduler(registry.engine, submit=submit)
+    try:
+        report = scheduler.run_once()
+    finally:
+        if scheduler.lease.owner:  # hand the role back at once: this process ends here
+            scheduler.stop()
     if report is None:
         raise UserError("another process leads the watch scheduler now; its passes check the watches")
     if as_json:
