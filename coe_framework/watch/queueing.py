@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from ..db.engine import unit_of_work
 from ..db.models import PRIORITY_BULK, AnalysisRequest, WatchedRepository, utcnow
@@ -50,59 +51,71 @@ def queue_analysis(engine: Engine, watch_id: int, commit: str, *, submit: Callab
     records what HEAD named; ``outcome``/``note`` what the check found
     (``rewritten`` with the reason, for instance).
     """
-    now = now or utcnow()
     with unit_of_work(engine, write=True) as session:
-        watch = session.scalars(select(WatchedRepository).where(WatchedRepository.id == watch_id).with_for_update()).first()
-        if watch is None:
-            return Queued("gone")
-        watch.last_checked_at = now
-        watch.failure_count = 0
-        watch.backoff_seconds = 0
-        watch.last_error = note
-        if branch:
-            watch.resolved_ref = branch
-        active = None
-        if watch.last_request_id is not None:
-            active = session.scalar(select(AnalysisRequest.status).where(AnalysisRequest.id == watch.last_request_id))
-        if active in ACTIVE:
-            if commit != watch.last_commit:
-                watch.next_due_at = now  # check again as soon as the active run ended
-                watch.last_outcome = "busy"
-            return Queued("busy", watch.last_request_id)
-        watch.next_due_at = now + _interval(watch)
-        if commit == watch.last_commit:
-            watch.last_outcome = "unchanged"
-            return Queued("unchanged", watch.last_request_id)
-        digest = request_hash([(watch.url, commit)], watch.analyzers or None, watch.options or {})
-        done = session.scalar(
-            select(AnalysisRequest.id).where(AnalysisRequest.request_hash == digest, AnalysisRequest.status == "succeeded")
-            .order_by(AnalysisRequest.id.desc()).limit(1)
-        )
-        watch.last_commit = commit
-        if done is not None:
-            watch.last_request_id = done
-            watch.last_outcome = "analyzed"
-            return Queued("analyzed", done)
-        request = AnalysisRequest(
-            repositories=[{"url": watch.url, "name": watch.name, "ref": commit}],
-            analyzers=list(watch.analyzers) if watch.analyzers else None,
-            options=dict(watch.options or {}),
-            priority=PRIORITY_BULK,
-            source=request_source(watch.origin),
-            request_hash=digest,
-            status="queued",
-        )
-        session.add(request)
-        session.flush()
-        watch.last_request_id = request.id
-        watch.last_outcome = outcome
-        request_id = int(request.id)
-    if submit is not None:
-        try:
-            submit(request_id)
-        except Exception:  # noqa: BLE001 - the row stays queued; a worker or the reaper takes it
-            log.exception("watch %s: could not hand analysis %s to the executor; it stays queued", watch_id, request_id)
-    return Queued("queued", request_id)
+        queued = queue_in(session, watch_id, commit, now=now, branch=branch, outcome=outcome, note=note)
+    hand_over(queued, submit)
+    return queued
+
+
+def hand_over(queued: Queued, submit: Callable[[int], Any] | None) -> None:
+    """Give a newly queued request to the job executor (after its transaction committed)."""
+    if submit is None or queued.outcome != "queued" or queued.request_id is None:
+        return
+    try:
+        submit(queued.request_id)
+    except Exception:  # noqa: BLE001 - the row stays queued; a worker or the reaper takes it
+        log.exception("could not hand analysis %s to the executor; it stays queued", queued.request_id)
+
+
+def queue_in(session: Session, watch_id: int, commit: str, *, now: datetime | None = None, branch: str | None = None,
+             outcome: str = "queued", note: str | None = None) -> Queued:
+    """:func:`queue_analysis` inside the caller's unit of work (which then calls :func:`hand_over`)."""
+    now = now or utcnow()
+    watch = session.scalars(select(WatchedRepository).where(WatchedRepository.id == watch_id).with_for_update()).first()
+    if watch is None:
+        return Queued("gone")
+    watch.last_checked_at = now
+    watch.failure_count = 0
+    watch.backoff_seconds = 0
+    watch.last_error = note
+    if branch:
+        watch.resolved_ref = branch
+    active = None
+    if watch.last_request_id is not None:
+        active = session.scalar(select(AnalysisRequest.status).where(AnalysisRequest.id == watch.last_request_id))
+    if active in ACTIVE:
+        if commit != watch.last_commit:
+            watch.next_due_at = now  # check again as soon as the active run ended
+            watch.last_outcome = "busy"
+        return Queued("busy", watch.last_request_id)
+    watch.next_due_at = now + _interval(watch)
+    if commit == watch.last_commit:
+        watch.last_outcome = "unchanged"
+        return Queued("unchanged", watch.last_request_id)
+    digest = request_hash([(watch.url, commit)], watch.analyzers or None, watch.options or {})
+    done = session.scalar(
+        select(AnalysisRequest.id).where(AnalysisRequest.request_hash == digest, AnalysisRequest.status == "succeeded")
+        .order_by(AnalysisRequest.id.desc()).limit(1)
+    )
+    watch.last_commit = commit
+    if done is not None:
+        watch.last_request_id = done
+        watch.last_outcome = "analyzed"
+        return Queued("analyzed", done)
+    request = AnalysisRequest(
+        repositories=[{"url": watch.url, "name": watch.name, "ref": commit}],
+        analyzers=list(watch.analyzers) if watch.analyzers else None,
+        options=dict(watch.options or {}),
+        priority=PRIORITY_BULK,
+        source=request_source(watch.origin),
+        request_hash=digest,
+        status="queued",
+    )
+    session.add(request)
+    session.flush()
+    watch.last_request_id = request.id
+    watch.last_outcome = outcome
+    return Queued("queued", int(request.id))
 
 
 def _interval(watch: WatchedRepository) -> Any:

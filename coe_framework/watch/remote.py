@@ -4,8 +4,9 @@ One ``ls-remote`` per repository is the floor (git has no multi-repository
 form); they run concurrently on a bounded thread pool. Each process gets the
 same hardened environment as a fetch (:func:`coe_framework.repos.remote_environment`:
 pinned addresses, https only, no prompts), its own process group, a timeout
-after which the group is killed, and a cap on the output read: a hostile
-server can neither hang a pass nor flood it.
+after which the group is killed, and a cap on the output read (both pipes
+are read in the calling thread with a selector, so no helper thread is
+started per process): a hostile server can neither hang a pass nor flood it.
 
 Children are started without a ``preexec_fn`` so Python can use ``vfork``:
 a pass over a thousand repositories spawns a thousand processes, and a
@@ -16,8 +17,9 @@ and timeout bound.
 from __future__ import annotations
 
 import os
+import selectors
 import subprocess
-import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
@@ -69,41 +71,71 @@ def parse_listing(ref: str, output: bytes) -> RemoteHead:
     return RemoteHead(None)
 
 
-def _environment(source: RepositorySource) -> dict[str, str]:
+def _environment(source: RepositorySource, local_env: dict[str, str] | None = None) -> dict[str, str]:
     if source.kind == "remote":
         return remote_environment(source)
+    if local_env is not None:
+        return local_env
+    return local_environment()
+
+
+def local_environment() -> dict[str, str]:
+    """The environment of an ``ls-remote`` of a local repository (built once per pass)."""
     env = git_environment()
     env["GIT_ALLOW_PROTOCOL"] = "file"
     return env
 
 
-def ls_remote(source: RepositorySource, ref: str, *, timeout: float = 30.0) -> RemoteHead:
-    """The commit ``ref`` points at on ``source``; an error (never an exception) when the check fails."""
+def _read_bounded(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, str | None]:
+    """Both pipes read in this thread until EOF, the deadline or the output cap (no helper thread per process)."""
+    assert proc.stdout is not None and proc.stderr is not None
+    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
+    sizes = dict.fromkeys(chunks, 0)
+    out_fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        for fd in chunks:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return b"", b"", "timeout"
+            for key, _events in selector.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fd)
+                    continue
+                sizes[key.fd] += len(data)
+                if sizes[key.fd] > MAX_OUTPUT:
+                    return b"", b"", "too-large" if key.fd == out_fd else "timeout"
+                chunks[key.fd].append(data)
+    return b"".join(chunks[out_fd]), b"".join(chunks[proc.stderr.fileno()]), None
+
+
+def ls_remote(source: RepositorySource, ref: str, *, timeout: float = 30.0, env: dict[str, str] | None = None) -> RemoteHead:
+    """The commit ``ref`` points at on ``source``; an error (never an exception) when the check fails.
+
+    ``env`` is the environment for a local source (see :func:`local_environment`).
+    """
     target = str(source.path) if source.kind == "local" else source.url
     args = ["git", "ls-remote", "--symref", target, *ref_patterns(ref)]
     try:
         proc = subprocess.Popen(
-            args, env=_environment(source), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            args, env=_environment(source, env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             process_group=0, close_fds=True,
         )
     except OSError as exc:
         return RemoteHead(None, error=f"git ls-remote could not start: {exc.strerror or exc}")
-    timer = threading.Timer(timeout, kill_group, args=(proc.pid,))
-    timer.start()
     try:
-        out, err = proc.stdout.read(MAX_OUTPUT + 1), b""  # type: ignore[union-attr]
-        if len(out) > MAX_OUTPUT:
+        out, err, stopped = _read_bounded(proc, time.monotonic() + timeout)
+        if stopped:
             kill_group(proc.pid)
-            proc.wait()
-            return RemoteHead(None, error=f"git ls-remote printed more than {MAX_OUTPUT // 1024} KiB; refused")
-        err = proc.stderr.read(64 * 1024)  # type: ignore[union-attr]
         code = proc.wait()
     finally:
-        timer.cancel()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-    if code < 0:
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    if stopped == "too-large":
+        return RemoteHead(None, error=f"git ls-remote printed more than {MAX_OUTPUT // 1024} KiB; refused")
+    if stopped == "timeout":
         return RemoteHead(None, error=f"git ls-remote timed out after {timeout:.0f}s")
     if code != 0:
         line = first_error_line(err) or f"exit code {code}"
@@ -118,11 +150,12 @@ def ls_remote_many(items: Sequence[tuple[RepositorySource, str]], *, concurrency
     """:func:`ls_remote` over ``items`` with at most ``concurrency`` processes at once, in order."""
     if not items:
         return []
+    env = local_environment() if any(source.kind == "local" for source, _ in items) else None
     workers = max(1, min(concurrency, len(items)))
     if workers == 1:
-        return [ls_remote(source, ref, timeout=timeout) for source, ref in items]
+        return [ls_remote(source, ref, timeout=timeout, env=env) for source, ref in items]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coe-ls-remote") as pool:
-        return list(pool.map(lambda item: ls_remote(item[0], item[1], timeout=timeout), items))
+        return list(pool.map(lambda item: ls_remote(item[0], item[1], timeout=timeout, env=env), items))
 
 
 def is_ancestor(git_dir: str | os.PathLike[str], older: str, newer: str) -> bool | None:

@@ -11,9 +11,10 @@ it did. In order, each step before any work:
    ``X-Hub-Signature-256`` (``sha256=`` + hex HMAC-SHA256 of the body),
    Gitea's ``X-Gitea-Signature`` (hex HMAC-SHA256), GitLab's
    ``X-Gitlab-Token`` (the token, compared by hash); constant-time;
-5. the delivery id must be new (409: a replay); it is recorded with a unique key.
+5. the delivery id must be new (409: a replay); it is recorded with a unique key,
+   in the same transaction as what it queues, so a replay leaves nothing behind.
 
-Only then is a push to a watched ref queued (:func:`.queueing.queue_analysis`);
+Only then is a push to a watched ref queued (:func:`.queueing.queue_in`);
 other refs, deleted branches and other events are acknowledged and ignored.
 Nothing here logs the body.
 """
@@ -24,12 +25,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..db.engine import unit_of_work
 from ..db.models import WatchedRepository, WebhookDelivery, utcnow
 from .keys import match_key
-from .queueing import queue_analysis
+from .queueing import Queued, hand_over, queue_in
 from .registry import WatchRegistry
 from .secrets import SecretKeyError, decrypt_secret, hash_secret, hmac_sha256_hex, same
 
@@ -181,17 +183,30 @@ def handle_delivery(engine: Engine, provider: str, headers: Mapping[str, str], b
     if not verified:
         raise HookRefused(401, "the delivery's signature does not verify with the watch's secret", "bad-signature")
     outcome, concerned, commit = _plan(provider, event, payload, verified, delivery)
-    delivery_pk = _record_delivery(engine, provider, delivery, verified[0].id, event[:64])
-    for watch in concerned:
-        queued = queue_analysis(engine, watch.id, commit, submit=submit)
-        if queued.outcome == "queued" and queued.request_id is not None:
-            outcome.analyses.append(queued.request_id)
-            outcome.status, outcome.reason = "queued", None
-        elif queued.outcome == "busy" and outcome.status != "queued":
-            outcome.status, outcome.reason = "busy", "an analysis of this repository is active; the push is analyzed after it"
-        elif outcome.status == "ignored":
-            outcome.reason = f"commit {commit[:12]} was already analyzed"
-    _settle_delivery(engine, delivery_pk, outcome)
+    # One unit of work: the delivery row (its unique key refuses a replay) and what it queued commit together.
+    queued_now: list[Queued] = []
+    try:
+        with unit_of_work(engine, write=True) as session:
+            record = WebhookDelivery(provider=provider, delivery_id=delivery, watch_id=verified[0].id, event=event[:64],
+                                     outcome="received", received_at=utcnow())
+            session.add(record)
+            session.flush()
+            for watch in concerned:
+                queued = queue_in(session, watch.id, commit)
+                queued_now.append(queued)
+                if queued.outcome == "queued" and queued.request_id is not None:
+                    outcome.analyses.append(queued.request_id)
+                    outcome.status, outcome.reason = "queued", None
+                elif queued.outcome == "busy" and outcome.status != "queued":
+                    outcome.status, outcome.reason = "busy", "an analysis of this repository is active; the push is analyzed after it"
+                elif outcome.status == "ignored":
+                    outcome.reason = f"commit {commit[:12]} was already analyzed"
+            record.outcome = outcome.status
+            record.request_id = outcome.analyses[0] if outcome.analyses else None
+    except IntegrityError:
+        raise HookRefused(409, f"delivery {delivery[:80]} was already received", "delivery-replayed") from None
+    for queued in queued_now:
+        hand_over(queued, submit)
     log.info("webhook %s delivery %s (%s): %s%s", provider, delivery, event[:64], outcome.status,
              f" analyses {outcome.analyses}" if outcome.analyses else "")
     return outcome
@@ -217,25 +232,3 @@ def _plan(provider: str, event: str, payload: Mapping[str, Any], watches: list[W
     if not concerned:
         return HookOutcome("ignored", delivery, ids, reason=f"{ref[:255]} is not a watched ref"), [], ""
     return HookOutcome("ignored", delivery, [w.id for w in concerned]), concerned, after.lower()
-
-
-def _writer(engine: Engine) -> Engine:
-    return engine.execution_options(sqlite_begin="immediate") if engine.dialect.name == "sqlite" else engine
-
-
-def _record_delivery(engine: Engine, provider: str, delivery: str, watch_id: int, event: str) -> int:
-    try:
-        with _writer(engine).begin() as conn:
-            result = conn.execute(insert(WebhookDelivery).values(
-                provider=provider, delivery_id=delivery, watch_id=watch_id, event=event, outcome="received", received_at=utcnow(),
-            ))
-            return int(result.inserted_primary_key[0])
-    except IntegrityError:
-        raise HookRefused(409, f"delivery {delivery[:80]} was already received", "delivery-replayed") from None
-
-
-def _settle_delivery(engine: Engine, delivery_pk: int, outcome: HookOutcome) -> None:
-    with _writer(engine).begin() as conn:
-        conn.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_pk).values(
-            outcome=outcome.status, request_id=outcome.analyses[0] if outcome.analyses else None,
-        ))
