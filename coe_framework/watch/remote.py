@@ -1,12 +1,12 @@
 """The cheap check: what commit a watched ref points at, by ``git ls-remote``.
 
 One ``ls-remote`` per repository is the floor (git has no multi-repository
-form); they run concurrently on a bounded thread pool. Each process gets the
+form); they run concurrently, at most a bounded number at once. Each process gets the
 same hardened environment as a fetch (:func:`coe_framework.repos.remote_environment`:
 pinned addresses, https only, no prompts), its own process group, a timeout
-after which the group is killed, and a cap on the output read (both pipes
-are read in the calling thread with a selector, so no helper thread is
-started per process): a hostile server can neither hang a pass nor flood it.
+after which the group is killed, and a cap on the output read: a hostile
+server can neither hang a pass nor flood it. One thread runs them all,
+reading every pipe through one selector.
 
 Children are started without a ``preexec_fn`` so Python can use ``vfork``:
 a pass over a thousand repositories spawns a thousand processes, and a
@@ -20,8 +20,7 @@ import os
 import selectors
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from ..child_limits import kill_group
@@ -86,76 +85,122 @@ def local_environment() -> dict[str, str]:
     return env
 
 
-def _read_bounded(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, str | None]:
-    """Both pipes read in this thread until EOF, the deadline or the output cap (no helper thread per process)."""
-    assert proc.stdout is not None and proc.stderr is not None
-    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
-    sizes = dict.fromkeys(chunks, 0)
-    out_fd = proc.stdout.fileno()
-    with selectors.DefaultSelector() as selector:
-        for fd in chunks:
-            selector.register(fd, selectors.EVENT_READ)
-        while selector.get_map():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return b"", b"", "timeout"
-            for key, _events in selector.select(left):
-                data = os.read(key.fd, 65536)
-                if not data:
-                    selector.unregister(key.fd)
-                    continue
-                sizes[key.fd] += len(data)
-                if sizes[key.fd] > MAX_OUTPUT:
-                    return b"", b"", "too-large" if key.fd == out_fd else "timeout"
-                chunks[key.fd].append(data)
-    return b"".join(chunks[out_fd]), b"".join(chunks[proc.stderr.fileno()]), None
+@dataclass(eq=False)  # identity: kept in a set while it runs
+class _Check:
+    """One running ``ls-remote``: its process, what it printed so far, its deadline."""
+
+    index: int
+    ref: str
+    proc: subprocess.Popen[bytes]
+    deadline: float
+    out: list[bytes] = field(default_factory=list)
+    err: list[bytes] = field(default_factory=list)
+    size: int = 0
+    open_pipes: int = 2
+    stopped: str | None = None
 
 
-def ls_remote(source: RepositorySource, ref: str, *, timeout: float = 30.0, env: dict[str, str] | None = None) -> RemoteHead:
-    """The commit ``ref`` points at on ``source``; an error (never an exception) when the check fails.
-
-    ``env`` is the environment for a local source (see :func:`local_environment`).
-    """
+def _start(index: int, source: RepositorySource, ref: str, env: dict[str, str] | None, timeout: float) -> _Check | RemoteHead:
     target = str(source.path) if source.kind == "local" else source.url
-    args = ["git", "ls-remote", "--symref", target, *ref_patterns(ref)]
     try:
         proc = subprocess.Popen(
-            args, env=_environment(source, env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            process_group=0, close_fds=True,
+            ["git", "ls-remote", "--symref", target, *ref_patterns(ref)], env=_environment(source, env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0, close_fds=True,
         )
     except OSError as exc:
         return RemoteHead(None, error=f"git ls-remote could not start: {exc.strerror or exc}")
-    try:
-        out, err, stopped = _read_bounded(proc, time.monotonic() + timeout)
-        if stopped:
-            kill_group(proc.pid)
-        code = proc.wait()
-    finally:
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
-    if stopped == "too-large":
+    return _Check(index, ref, proc, time.monotonic() + timeout)
+
+
+def _finish(check: _Check, timeout: float) -> RemoteHead:
+    if check.stopped:
+        kill_group(check.proc.pid)
+    code = check.proc.wait()
+    for stream in (check.proc.stdout, check.proc.stderr):
+        if stream is not None:
+            stream.close()
+    if check.stopped == "too-large":
         return RemoteHead(None, error=f"git ls-remote printed more than {MAX_OUTPUT // 1024} KiB; refused")
-    if stopped == "timeout":
+    if check.stopped == "timeout":
         return RemoteHead(None, error=f"git ls-remote timed out after {timeout:.0f}s")
     if code != 0:
-        line = first_error_line(err) or f"exit code {code}"
+        line = first_error_line(b"".join(check.err)) or f"exit code {code}"
         return RemoteHead(None, error=f"git ls-remote failed: {line}"[:500])
-    found = parse_listing(ref, out)
+    found = parse_listing(check.ref, b"".join(check.out))
     if found.commit is None:
-        return RemoteHead(None, found.branch, error=f"the remote has no ref '{ref}'")
+        return RemoteHead(None, found.branch, error=f"the remote has no ref '{check.ref}'")
     return found
 
 
+def ls_remote(source: RepositorySource, ref: str, *, timeout: float = 30.0) -> RemoteHead:
+    """The commit ``ref`` points at on ``source``; an error (never an exception) when the check fails."""
+    return ls_remote_many([(source, ref)], concurrency=1, timeout=timeout)[0]
+
+
 def ls_remote_many(items: Sequence[tuple[RepositorySource, str]], *, concurrency: int = 8, timeout: float = 30.0) -> list[RemoteHead]:
-    """:func:`ls_remote` over ``items`` with at most ``concurrency`` processes at once, in order."""
+    """:func:`ls_remote` over ``items``, at most ``concurrency`` processes at once, results in order.
+
+    One thread multiplexes every running check's pipes with a selector: no
+    thread per process and no lock traffic between threads, so the pass's
+    own CPU is little more than the spawning itself.
+    """
+    results: list[RemoteHead | None] = [None] * len(items)
     if not items:
         return []
     env = local_environment() if any(source.kind == "local" for source, _ in items) else None
-    workers = max(1, min(concurrency, len(items)))
-    if workers == 1:
-        return [ls_remote(source, ref, timeout=timeout, env=env) for source, ref in items]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coe-ls-remote") as pool:
-        return list(pool.map(lambda item: ls_remote(item[0], item[1], timeout=timeout, env=env), items))
+    pending = iter(enumerate(items))
+    active: set[_Check] = set()
+    with selectors.DefaultSelector() as selector:
+
+        def start_next() -> bool:
+            for index, (source, ref) in pending:
+                started = _start(index, source, ref, env, timeout)
+                if isinstance(started, RemoteHead):
+                    results[index] = started
+                    continue
+                selector.register(started.proc.stdout, selectors.EVENT_READ, (started, True))  # type: ignore[arg-type]
+                selector.register(started.proc.stderr, selectors.EVENT_READ, (started, False))  # type: ignore[arg-type]
+                active.add(started)
+                return True
+            return False
+
+        def done(check: _Check) -> None:
+            for stream in (check.proc.stdout, check.proc.stderr):
+                try:
+                    selector.unregister(stream)  # type: ignore[arg-type]
+                except (KeyError, ValueError):
+                    pass
+            active.discard(check)
+            results[check.index] = _finish(check, timeout)
+            start_next()
+
+        while len(active) < concurrency and start_next():
+            pass
+        while active:
+            now = time.monotonic()
+            for check in [c for c in active if c.deadline <= now]:
+                check.stopped = "timeout"
+                done(check)
+            if not active:
+                break
+            wait = max(0.0, min(c.deadline for c in active) - time.monotonic())
+            for key, _events in selector.select(wait):
+                check, is_out = key.data
+                if check not in active:
+                    continue
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    check.open_pipes -= 1
+                    if check.open_pipes == 0:
+                        done(check)
+                    continue
+                check.size += len(data)
+                (check.out if is_out else check.err).append(data)
+                if check.size > MAX_OUTPUT:
+                    check.stopped = "too-large"
+                    done(check)
+    return [r if r is not None else RemoteHead(None, error="not checked") for r in results]
 
 
 def is_ancestor(git_dir: str | os.PathLike[str], older: str, newer: str) -> bool | None:

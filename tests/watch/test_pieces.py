@@ -1,6 +1,8 @@
 """The small parts: intervals, match keys, refs, secrets, ls-remote output."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -88,3 +90,32 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in [("COE_WATCH_SCHEDULER", "maybe"), ("COE_WATCH_CONCURRENCY", "0"), ("COE_WATCH_TICK_SECONDS", "x")]:
         with pytest.raises(WatchConfigError, match=name):
             WatchSettings.from_env({name: value})
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    import socket
+
+    from coe_framework.repos import SourcePolicy, parse_source
+    from coe_framework.watch.remote import ls_remote
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # accepts connections, never answers a byte
+    try:
+        source = parse_source(f"https://127.0.0.1:{listener.getsockname()[1]}/x.git", SourcePolicy(allow_private_hosts=True))
+        head = ls_remote(source, "main", timeout=1.5)
+    finally:
+        listener.close()
+    assert head.commit is None and "timed out after 2s" in head.error
+
+
+def test_a_flood_of_matching_refs_is_cut_off(make_repo: Any) -> None:
+    from coe_framework.repos import parse_source
+    from coe_framework.watch.remote import MAX_OUTPUT, ls_remote
+
+    repo = make_repo(files={"a.py": "x = 1\n"})
+    head = repo.head  # a git call each time it is read
+    lines = [f"{head} refs/tags/t{i:06d}/refs/heads/main" for i in range(MAX_OUTPUT // 60 + 2000)]
+    (repo.path / ".git" / "packed-refs").write_text("# pack-refs with: peeled fully-peeled sorted\n" + "\n".join(sorted(lines)) + "\n")
+    found = ls_remote(parse_source(str(repo.path)), "main")
+    assert found.commit is None and "printed more than" in found.error
