@@ -253,3 +253,27 @@ def test_a_policy_that_no_longer_admits_the_url_is_a_failure(engine: Any, make_r
     report = scheduler(engine, Clock()).run_once()
     assert "local paths are not allowed" in report.failed[watch_id]
     assert requests(engine) == []
+
+
+def test_the_process_scheduler_thread_checks_watches_and_stops(engine: Any, make_repo: Callable[..., GitRepo],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from coe_framework.watch import runtime
+
+    repo = make_repo(files={"a.py": "x = 1\n"})
+    watch_id = add(engine, repo, now=datetime.now(timezone.utc) - timedelta(minutes=1))
+    monkeypatch.setenv("COE_WATCH_TICK_SECONDS", "0.1")
+    submitted: list[int] = []
+    thread = runtime.start_scheduler(submit=submitted.append, engine=engine)
+    try:
+        assert thread is not None and runtime.start_scheduler(engine=engine) is thread  # one per process
+        deadline = time.monotonic() + 60
+        while not submitted and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runtime.stop_scheduler(wait=True)
+    assert len(submitted) == 1 and row(engine, watch_id).last_commit == repo.head
+    assert LeaderLease(engine, "watch-scheduler", owner="another").acquire()  # the stopped thread gave its lease up
+    monkeypatch.setenv("COE_WATCH_SCHEDULER", "off")
+    assert runtime.start_scheduler(engine=engine) is None
