@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Engine, Select, delete, select
@@ -161,6 +162,8 @@ class WatchRegistry:
         """A watch by id, or by URL as it was stored (the first ref)."""
         if target.isdigit():
             return self.get(int(target))
+        if "://" not in target and Path(target).exists():  # a local path, as stored: absolute and resolved
+            target = str(Path(target).resolve())
         key = match_key(target)
         with unit_of_work(self.engine) as session:
             row = session.scalars(select(W).where(W.match_key == key).order_by(W.id).limit(1)).first()

@@ -33,10 +33,12 @@ _SCHEMES = {
 
 
 def _read_body(limit: int) -> bytes:
-    """The body, refused with 413 past ``limit`` (declared or actual), before reading it all."""
+    """The body, refused with 413 past ``limit`` (declared or actual) and 415 when not JSON, before reading it all."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise Problem(413, f"the webhook body is larger than {limit} bytes", kind="body-too-large")
+    if request.mimetype != "application/json":
+        raise Problem(415, "the webhook body must be JSON (Content-Type: application/json)")
     request.max_content_length = limit  # this route's own cap, not the API's general one
     body = request.stream.read(limit + 1)
     if len(body) > limit:
@@ -47,8 +49,6 @@ def _read_body(limit: int) -> bytes:
 def _receive(provider: str) -> Any:
     settings = watch_settings()
     body = _read_body(settings.webhook_max_bytes)
-    if request.mimetype != "application/json":
-        raise Problem(415, "the webhook body must be JSON (Content-Type: application/json)")
     the_coe = coe()
     try:
         outcome = handle_delivery(the_coe.engine, provider, request.headers, body, secret_key=settings.secret_key,
