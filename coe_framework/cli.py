@@ -64,6 +64,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "trend": "coe_framework.measures.commands:trend_command",
     "history": "coe_framework.measures.commands:history_command",
     "gate": "coe_framework.gate.commands:gate_command",
+    "watch": "coe_framework.watch.commands:watch_group",
 }
 
 

@@ -363,16 +363,18 @@ def _run_capped(args: Sequence[str], cwd: Path | None, env: dict[str, str], watc
         raise SourceError(f"git {args[0]} failed: {line or 'exit code ' + str(proc.returncode)}")
 
 
-def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0, max_bytes: int = 2 * 1024**3, fetch: bool = True) -> Path:
-    """Clone ``source`` as a mirror once; later calls fetch into it.
-
-    A lock file keeps two processes from cloning the same mirror at once, and
-    a clone is built in a temporary directory and renamed into place, so an
-    interrupted clone never leaves a half-written mirror behind.
-    """
-    workspace.mkdir(parents=True, exist_ok=True)
+def mirror_path(source: RepositorySource, workspace: Path) -> Path:
+    """Where :func:`mirror` keeps ``source``'s mirror (it may not exist yet)."""
     digest = hashlib.sha256(source.url.encode()).hexdigest()[:16]
-    target = workspace / f"{source.name}-{digest}.git"
+    return workspace / f"{source.name}-{digest}.git"
+
+
+def remote_environment(source: RepositorySource) -> dict[str, str]:
+    """The environment of every git transfer from the remote ``source`` (clone, fetch, ls-remote).
+
+    Credentials travel as a header, the checked addresses are pinned, only
+    https (and ssh when the URL is ssh) may be spoken, and ssh never prompts.
+    """
     extra = [("http.extraHeader", source.auth_header)] if source.auth_header else []
     if source.resolve_pin:  # git must not resolve the name again (DNS rebinding)
         extra.append(("http.curloptResolve", source.resolve_pin))
@@ -386,6 +388,20 @@ def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0,
     env = git_environment(extra)
     env["GIT_ALLOW_PROTOCOL"] = "https:ssh" if any(k == "protocol.ssh.allow" for k, _ in extra) else "https"
     env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes"
+    return env
+
+
+def mirror(source: RepositorySource, workspace: Path, *, timeout: float = 600.0, max_bytes: int = 2 * 1024**3, fetch: bool = True) -> Path:
+    """Clone ``source`` as a mirror once; later calls fetch into it.
+
+    A lock file keeps two processes from cloning the same mirror at once, and
+    a clone is built in a temporary directory and renamed into place, so an
+    interrupted clone never leaves a half-written mirror behind.
+    """
+    workspace.mkdir(parents=True, exist_ok=True)
+    target = mirror_path(source, workspace)
+    digest = hashlib.sha256(source.url.encode()).hexdigest()[:16]  # the lock file's name
+    env = remote_environment(source)
     with open(workspace / f".{digest}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists():

@@ -17,7 +17,9 @@ def _worker_exit(server: Any, worker: Any) -> None:
         coe.shutdown()
     try:
         from coe_framework import jobs
+        from coe_framework.watch.runtime import stop_scheduler
 
+        stop_scheduler()
         jobs.shutdown(wait=False)
     except Exception:  # noqa: BLE001 - leases of unfinished jobs expire and are reaped
         pass
@@ -25,15 +27,22 @@ def _worker_exit(server: Any, worker: Any) -> None:
 
 def _start_jobs() -> None:
     """Start the embedded job executor in this process (after any fork), so queued
-    and reaped requests run without waiting for the next submission."""
+    and reaped requests run without waiting for the next submission, and the
+    watch scheduler (one process leads at a time, through the database)."""
+    import logging
+
     from coe_framework import jobs
 
     try:
         jobs.start()
     except Exception as exc:  # noqa: BLE001 - the API still serves reads; the log says why jobs do not run
-        import logging
-
         logging.getLogger(__name__).error("job executor did not start: %s", exc)
+    try:
+        from coe_framework.watch.runtime import start_scheduler
+
+        start_scheduler()
+    except Exception as exc:  # noqa: BLE001 - the API still serves; watches wait for another process to lead
+        logging.getLogger(__name__).error("watch scheduler did not start: %s", exc)
 
 
 def _post_worker_init(worker: Any) -> None:
@@ -104,4 +113,7 @@ def serve_dev(host: str, port: int) -> None:
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
+        from coe_framework.watch.runtime import stop_scheduler
+
+        stop_scheduler()
         app.extensions["coe"].shutdown()

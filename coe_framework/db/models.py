@@ -715,3 +715,89 @@ NORMALIZED_MODELS: dict[str, type[Base]] = {
     "ast_nodes": AstNode,
     "tech_dependencies": TechDependency,
 }
+
+
+# --- watched repositories and webhooks (coe_framework/watch) --------------------------
+
+
+class WatchedRepository(Base):
+    """A repository kept analyzed: checked when due, analyzed when its ref moves.
+
+    ``url`` is the credential-free source as the repository policy admitted it
+    (``origin`` says which policy: ``cli`` may name local paths, ``api`` gets the
+    server's). ``match_key`` is the URL reduced to host and path, lowercased,
+    without ``.git``: what a webhook's payload is matched on. The webhook
+    secret is kept twice, for the two ways hosts prove it: Fernet-encrypted
+    (``COE_WEBHOOK_SECRET_KEY``) for the HMAC schemes, SHA-256 for GitLab's
+    token, which only needs comparing. The check columns record the last pass:
+    a failure raises ``failure_count`` and pushes ``next_due_at`` out by
+    ``backoff_seconds`` (doubling, capped).
+    """
+
+    __tablename__ = "watched_repositories"
+    __table_args__ = (
+        UniqueConstraint("url", "ref"),
+        # The scheduler's query: enabled watches by due time.
+        Index("ix_watched_repositories_due", "enabled", "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    name: Mapped[str] = mapped_column(String(255))
+    ref: Mapped[str] = mapped_column(String(255), default="HEAD")
+    match_key: Mapped[str] = mapped_column(String(512), index=True)
+    interval_seconds: Mapped[int] = mapped_column(default=3600)
+    #: Analyzer names to run; None means every installed analyzer.
+    analyzers: Mapped[list[Any] | None] = mapped_column(JSONType)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Which source policy admitted the URL: cli (local paths allowed) or api (the server's).
+    origin: Mapped[str] = mapped_column(String(16), default="cli")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    next_due_at: Mapped[datetime] = _ts(default=utcnow)
+    last_checked_at: Mapped[datetime | None] = _ts()
+    #: The branch the remote's HEAD pointed at on the last check (for ``ref = HEAD``).
+    resolved_ref: Mapped[str | None] = mapped_column(String(255))
+    last_commit: Mapped[str | None] = mapped_column(String(64))
+    last_request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="SET NULL"), index=True)
+    #: unchanged | queued | busy | rewritten | failed | disabled
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failure_count: Mapped[int] = mapped_column(default=0)
+    backoff_seconds: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = _ts(default=utcnow)
+    updated_at: Mapped[datetime] = _ts(default=utcnow, onupdate=utcnow)
+
+
+class LeaderLease(Base):
+    """A named role one process holds at a time (the watch scheduler), until ``expires_at``.
+
+    Taken and renewed by one guarded ``UPDATE`` (owner is me, or the lease
+    expired), first created by an ``INSERT`` that the primary key lets only
+    one process win: safe on every database without locks held across calls.
+    """
+
+    __tablename__ = "leader_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = _ts(default=utcnow)
+    expires_at: Mapped[datetime] = _ts()
+
+
+class WebhookDelivery(Base):
+    """One accepted webhook delivery; the unique (provider, delivery id) refuses a replay."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("provider", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    watch_id: Mapped[int | None] = mapped_column(ForeignKey("watched_repositories.id", ondelete="SET NULL"), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    #: queued | ignored | deferred | duplicate-commit
+    outcome: Mapped[str] = mapped_column(String(32))
+    request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("analysis_requests.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = _ts(default=utcnow, index=True)

@@ -246,14 +246,28 @@ def _install_reaper(app: Celery, settings: JobSettings) -> None:
 
         reaper = state["reaper"] = Reaper(lambda: runtime.queue, settings.reap_seconds, republish, resend_lost)
         reaper.start()
+        _start_watch_scheduler(runtime, republish)
 
     def stopped(sender: Any = None, **_: Any) -> None:
         reaper = state.pop("reaper", None)
         if reaper is not None:
             reaper.stop()
+            from ..watch.runtime import stop_scheduler
+
+            stop_scheduler()
 
     worker_ready.connect(started, weak=False)
     worker_shutdown.connect(stopped, weak=False)
+
+
+def _start_watch_scheduler(runtime: Any, republish: Any) -> None:
+    """The watch scheduler in the worker's main process; what it queues is published like a requeued job."""
+    try:
+        from ..watch.runtime import start_scheduler
+
+        start_scheduler(submit=lambda request_id: republish([request_id]), engine=runtime.store.engine)
+    except Exception:  # noqa: BLE001 - jobs still run; another process may lead the scheduler
+        log.exception("the watch scheduler did not start in this worker")
 
 
 def __getattr__(name: str) -> Any:

@@ -201,6 +201,10 @@ class JobResult:
     error: str | None = None
 
 
+#: Request sources whose repositories were admitted by the CLI's policy (local paths allowed).
+LOCAL_SOURCES = frozenset({"cli", "watch-cli"})
+
+
 def is_final_error(exc: BaseException) -> bool:
     """Errors that will recur on retry: bad input (a refused source, an unknown analyzer...)."""
     return isinstance(exc, ValueError)
@@ -234,8 +238,8 @@ def execute(
     with Heartbeat(queue, lease, heartbeat_seconds, watch.stop) as heartbeat:
         try:
             request = store.get_analysis(lease.request_id)
-            # Requests from the CLI may name local paths; every other source gets the server's policy.
-            policy = SourcePolicy() if request is not None and request.get("source") == "cli" else SourcePolicy.for_server()
+            # Requests from the CLI (and watches added there) may name local paths; every other source gets the server's policy.
+            policy = SourcePolicy() if request is not None and request.get("source") in LOCAL_SOURCES else SourcePolicy.for_server()
             report = run_stored_request(
                 manager, guarded, lease.request_id, policy=policy, workers=file_workers, cancelled=watch,  # type: ignore[arg-type]
             )

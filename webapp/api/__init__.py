@@ -8,9 +8,9 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: APIFlask) -> None:
     """Attach every resource's blueprint, then routes contributed by plugins."""
-    from . import analyses, dashboard, exports, flows, logs, measures, plugins, probes, repositories, search, sessions, vulnerabilities
+    from . import analyses, dashboard, exports, flows, hooks, logs, measures, plugins, probes, repositories, search, sessions, vulnerabilities, watches
 
-    for module in (analyses, exports, repositories, flows, sessions, logs, plugins, search, vulnerabilities, measures):
+    for module in (analyses, exports, repositories, flows, sessions, logs, plugins, search, vulnerabilities, measures, watches, hooks):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(probes.bp)
     app.register_blueprint(dashboard.bp)
