@@ -1,7 +1,6 @@
 """The watch scheduler's and webhooks' settings, read from ``COE_WATCH_*`` / ``COE_WEBHOOK_*``."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -48,8 +47,11 @@ class WatchSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "WatchSettings":
-        """Settings from ``env`` (default ``os.environ``); :class:`WatchConfigError` for a bad value."""
-        env = os.environ if env is None else env
+        """Settings from ``env`` (default: the environment and ``coe.toml``); :class:`WatchConfigError` for a bad value."""
+        if env is None:
+            from .. import settings
+
+            env = settings.environ()
         flag = env.get("COE_WATCH_SCHEDULER", "on").strip().lower()
         if flag not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
             raise WatchConfigError(f"COE_WATCH_SCHEDULER must be on or off, got {flag!r}")
