@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 from ..db.models import SearchIndexEntry
 
 #: At most this many matches are ranked, the newest: a query of words found in nearly every
-#: document (ranking them all costs a scan of the corpus) stays bounded, never slow.
-MAX_RANKED = 10_000
+#: document (ranking them all costs a scan of the corpus) stays bounded, never slow. Ranking
+#: costs about 1.5 µs a term and match on SQLite and 6 µs a match on PostgreSQL
+#: (docs/benchmarks.md), so 2,000 keeps the worst query near 10 ms of CPU.
+MAX_RANKED = 2_000
 #: How much more a match in names counts than one in body text.
 NAMES_WEIGHT = 8.0
 BODY_WEIGHT = 1.0
@@ -69,29 +71,34 @@ class SqliteFts5:
     description = f"SQLite FTS5, bm25 (names weight {NAMES_WEIGHT:g}, body {BODY_WEIGHT:g})"
 
     def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
-        # fts5vocab answers a term lookup from the index; the document count from docsize's rowid.
+        # fts5vocab would walk a term's whole document list to count it (10 ms for three frequent
+        # terms over 100,000 documents); counting matches only up to the threshold stops early.
         total = session.scalar(text("SELECT count(*) FROM search_fts_docsize")) or 0
         if not total:
             return set()
-        rows = session.execute(text("SELECT term, doc FROM search_fts_vocab WHERE term IN :terms").bindparams(
-            bindparam("terms", list(terms), expanding=True)))
-        return {term for term, docs in rows if docs > share * total}
+        threshold = int(share * total)
+        counted = text("SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :term LIMIT :over)")
+        return {term for term in terms if (session.scalar(counted, {"term": f'"{term}"', "over": threshold + 1}) or 0) > threshold}
 
     def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
         # Each term is quoted: letters and digits only, so this is a phrase of one token each.
         match = (" AND " if every else " OR ").join(f'"{term}"' for term in terms)
         rank = literal_column(f"bm25(search_fts, {NAMES_WEIGHT}, {BODY_WEIGHT})", Float)
         fts = table("search_fts", column("rowid"))
-        newest = text(
-            "search_fts.rowid >= (SELECT coalesce(min(rowid), 0) FROM (SELECT rowid FROM search_fts "
-            f"WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT {MAX_RANKED}))"
-        ).bindparams(match=match)
+        matching = text("search_fts MATCH :match").bindparams(match=match)
+        # Without filters the whole query stays inside FTS5: no row of search_index is read
+        # before the limit (a join per match doubled the cost). With filters, each match is
+        # joined to its index row, and the newest matches are counted within the filters.
+        scoped = (
+            select(fts.c.rowid).select_from(fts).join(SearchIndexEntry, SearchIndexEntry.document_pk == fts.c.rowid)
+            if conditions else select(fts.c.rowid).select_from(fts)
+        ).where(matching, *conditions)
+        newest = scoped.order_by(fts.c.rowid.desc()).limit(MAX_RANKED).subquery()
+        floor = select(func.coalesce(func.min(newest.c.rowid), 0)).scalar_subquery()
         query = (
-            select(SearchIndexEntry.document_pk, (-rank).label("score"))
-            .select_from(fts)
-            .join(SearchIndexEntry, SearchIndexEntry.document_pk == fts.c.rowid)
-            .where(text("search_fts MATCH :match").bindparams(match=match), newest, *conditions)
-            .order_by(rank, SearchIndexEntry.document_pk.desc())  # ties: newest first, the same order every time
+            scoped.with_only_columns(fts.c.rowid, (-rank).label("score"))
+            .where(fts.c.rowid >= floor)
+            .order_by(rank, fts.c.rowid.desc())  # ties: newest first, the same order every time
             .limit(limit)
         )
         return _rows(session, query)
@@ -116,19 +123,23 @@ class PostgresTsvector:
     def search(self, session: Session, terms: Sequence[str], conditions: Sequence[Any], limit: int, *, every: bool = False) -> list[tuple[int, float]]:
         joined = (" & " if every else " | ").join(terms)
         query_vector = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", joined))
-        column = literal_column("search_index.terms")
-        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
-        rank = func.ts_rank(weights, column, query_vector, type_=Float)
+        terms_column = literal_column("search_index.terms")
+        # The newest matches, materialized once: the planner picks the GIN index or a backward
+        # walk of the primary key by the terms' statistics, and ts_rank then reads each
+        # candidate's terms from that set (kept in the row since revision 0013, no TOAST read).
         newest = (
-            select(SearchIndexEntry.document_pk)
-            .where(column.op("@@")(query_vector), *conditions)
+            select(SearchIndexEntry.document_pk, terms_column.label("terms"))
+            .where(terms_column.op("@@")(query_vector), *conditions)
             .order_by(SearchIndexEntry.document_pk.desc())
             .limit(MAX_RANKED)
+            .cte("newest")
+            .prefix_with("MATERIALIZED")
         )
+        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
+        rank = func.ts_rank(weights, newest.c.terms, query_vector, type_=Float)
         query = (
-            select(SearchIndexEntry.document_pk, rank.label("score"))
-            .where(SearchIndexEntry.document_pk.in_(newest))
-            .order_by(rank.desc(), SearchIndexEntry.document_pk.desc())
+            select(newest.c.document_pk, rank.label("score"))
+            .order_by(rank.desc(), newest.c.document_pk.desc())
             .limit(limit)
         )
         return _rows(session, query)
