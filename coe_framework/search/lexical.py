@@ -13,7 +13,9 @@ headings) weigh more than body text:
   score multiplied by the names weight.
 
 A backend for another database implements :class:`LexicalBackend` and is
-added to :data:`BACKENDS` under its dialect name.
+added to :data:`BACKENDS` under its dialect name. Rows reach ``search_index``
+only through :mod:`coe_framework.search.indexing`, which calls the backend's
+``added`` after each batch (SQLite fills FTS5 there).
 """
 from __future__ import annotations
 
@@ -60,6 +62,10 @@ class LexicalBackend(Protocol):
         """The best ``limit`` rows matching any of ``terms`` (``every``: all of them) and every condition."""
         ...
 
+    def added(self, session: Session, pks: Sequence[int]) -> None:
+        """Bring the engine in step with the ``search_index`` rows ``pks`` just inserted (one batch)."""
+        ...
+
 
 def _rows(session: Session, query: Any) -> list[tuple[int, float]]:
     return [(int(pk), float(score)) for pk, score in session.execute(query)]
@@ -69,6 +75,13 @@ class SqliteFts5:
     """SQLite: FTS5 over ``search_index`` (external content), BM25 with column weights."""
 
     description = f"SQLite FTS5, bm25 (names weight {NAMES_WEIGHT:g}, body {BODY_WEIGHT:g})"
+
+    def added(self, session: Session, pks: Sequence[int]) -> None:
+        # One statement per batch: a trigger inserting row by row cost three times as much
+        # (revision 0013 dropped it; deletions and updates keep theirs).
+        session.execute(text(
+            "INSERT INTO search_fts(rowid, names, body) SELECT document_pk, names, body FROM search_index "
+            "WHERE document_pk IN :pks").bindparams(bindparam("pks", list(pks), expanding=True)))
 
     def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
         # fts5vocab would walk a term's whole document list to count it (10 ms for three frequent
@@ -108,6 +121,9 @@ class PostgresTsvector:
     """PostgreSQL: the generated ``terms`` tsvector (GIN index), ``ts_rank`` with weights."""
 
     description = "PostgreSQL tsvector (GIN), ts_rank (names weight A, body D)"
+
+    def added(self, session: Session, pks: Sequence[int]) -> None:
+        pass  # the generated column and its GIN index follow every insert
 
     def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
         # ANALYZE keeps the most common lexemes of a tsvector column with their frequencies.
@@ -149,6 +165,9 @@ class MariadbFulltext:
     """MariaDB: InnoDB FULLTEXT per field, natural language mode, names weighted."""
 
     description = f"MariaDB FULLTEXT, natural language relevance (names weight {NAMES_WEIGHT:g})"
+
+    def added(self, session: Session, pks: Sequence[int]) -> None:
+        pass  # InnoDB maintains FULLTEXT indexes itself
 
     def common_terms(self, session: Session, terms: Sequence[str], share: float) -> set[str]:
         return set()  # natural language mode already discounts terms found in most rows
