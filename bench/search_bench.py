@@ -34,6 +34,7 @@ index of a reused corpus (timed) after the index itself changed.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -181,15 +182,17 @@ def lexical(name: str, store: Store, documents: int, count: int, *, reuse: bool 
             session.execute(text("ANALYZE search_index"))
     for label, frequent in (("mixed terms", False), ("frequent terms only", True)):
         asked = queries(count, random.Random(11), frequent)
-        timings, found = [], 0
+        timings, cpu, found = [], [], 0
         with unit_of_work(store.engine) as session:
             search(session, asked[0], k=10)  # warm the connection and the statement cache
             for query in asked:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 page = search(session, query, k=10)
                 timings.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)  # SQLite's work; PostgreSQL's server time is in the elapsed figure
                 found += bool(page.items)
-        print(f"{name}: lexical search k=10, {count} queries, {label} ({found} with hits): {percentiles(timings)}")
+        print(f"{name}: lexical search k=10, {count} queries, {label} ({found} with hits): {percentiles(timings)}; "
+              f"CPU of this process {percentiles(cpu)}; load average {os.getloadavg()[0]:.1f}")
 
 
 def vectors(store: Store, documents: int, count: int) -> None:
@@ -224,8 +227,6 @@ def indexing_share(repository: str, url: str) -> None:
 
     store = Store.open(url)
     manager = build_manager(builtins=["git", "ast", "techspec"])
-    import os
-
     def cpu_seconds() -> float:  # this process and the workers it waited for
         times = os.times()
         return times.user + times.system + times.children_user + times.children_system
@@ -283,8 +284,6 @@ def main() -> None:
             if not args.no_vectors:
                 vectors(store, args.documents, args.queries)
     if args.postgres and args.documents and not args.no_lexical:
-        import os
-
         os.environ.setdefault("COE_TEST_DATABASE_URL", args.postgres)
         if args.keep:
             lexical("PostgreSQL", Store.open(kept_schema(args.postgres)), args.documents, args.queries, reuse=True,

@@ -140,18 +140,18 @@ class PostgresTsvector:
         joined = (" & " if every else " | ").join(terms)
         query_vector = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", joined))
         terms_column = literal_column("search_index.terms")
-        # The newest matches, materialized once: the planner picks the GIN index or a backward
-        # walk of the primary key by the terms' statistics, and ts_rank then reads each
-        # candidate's terms from that set (kept in the row since revision 0013, no TOAST read).
+        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
+        # The newest matches, in a subquery its LIMIT keeps apart (never flattened, never
+        # materialized): the planner picks the GIN index or a backward walk of the primary key
+        # by the terms' statistics, and only the rows it passes up are ranked, each one's terms
+        # read from the row (kept there since revision 0013, no TOAST fetch).
         newest = (
             select(SearchIndexEntry.document_pk, terms_column.label("terms"))
             .where(terms_column.op("@@")(query_vector), *conditions)
             .order_by(SearchIndexEntry.document_pk.desc())
             .limit(MAX_RANKED)
-            .cte("newest")
-            .prefix_with("MATERIALIZED")
+            .subquery("newest")
         )
-        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
         rank = func.ts_rank(weights, newest.c.terms, query_vector, type_=Float)
         query = (
             select(newest.c.document_pk, rank.label("score"))
