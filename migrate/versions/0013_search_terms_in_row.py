@@ -8,8 +8,9 @@ moved out of line into the TOAST table once a row passed 2 kB, so
 (``STORAGE MAIN``: compressed when worthwhile, out of line only when a row
 cannot fit a page) and the body text it is generated from moves out of the
 row instead (``STORAGE EXTERNAL``), since no query reads it. The column's
-value, its GIN index and the ranking are unchanged. Existing rows are
-rewritten once so they take the new storage.
+value, its GIN index and the ranking are unchanged. Storage applies to rows
+written from now on: no table is rewritten here; ``coe search reindex``
+rewrites existing rows when wanted.
 
 SQLite: the trigger that copied each new ``search_index`` row into FTS5
 goes; the indexer adds each batch of rows to FTS5 in one statement (a third
@@ -34,8 +35,6 @@ depends_on: Union[str, Sequence[str], None] = None
 POSTGRESQL_UP = (
     "ALTER TABLE search_index ALTER COLUMN body SET STORAGE EXTERNAL",
     "ALTER TABLE search_index ALTER COLUMN terms SET STORAGE MAIN",
-    # Storage applies to rows written from now on: rewrite the existing ones (terms is regenerated).
-    "UPDATE search_index SET names = names",
 )
 SQLITE_UP = ("DROP TRIGGER IF EXISTS search_index_ai",)
 SQLITE_DOWN = (
