@@ -3,7 +3,7 @@
 Run by hand (never as a test)::
 
     .venv/bin/python bench/search_bench.py [--documents 100000] [--queries 200] [--postgres URL] [--repository PATH]
-        [--no-lexical] [--keep DIR [--reindex]]
+        [--no-lexical] [--no-vectors] [--no-sqlite] [--keep DIR [--reindex]]
 
 * Lexical: ``--documents`` synthetic code documents (identifiers and words
   drawn from a Zipf-distributed vocabulary of 20,000 terms, 120 per body, a
