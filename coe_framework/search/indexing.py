@@ -2,17 +2,20 @@
 
 An analysis indexes its documents at the end of its run
 (:func:`coe_framework.insights.store_insights`); ``coe search reindex`` does
-it again for one analysis or for all. A document's index row goes with it:
-the foreign key cascades, and on SQLite a trigger removes its FTS5 terms.
+it again for one analysis or for all. Rows are written here only, in
+batches, each followed by the engine's own step (SQLite adds the batch to
+FTS5 in one statement). A document's index row goes with it: the foreign key
+cascades, and on SQLite a trigger removes its FTS5 terms.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..db.models import RagDocument, RepositoryAnalysis, SearchIndexEntry
+from .lexical import backend_for
 from .tokenize import index_text
 
 #: Documents read and index rows written per round trip.
@@ -42,16 +45,23 @@ def index_row(pk: int, repository_analysis_id: int, kind: str, text: str, metada
     }
 
 
+def _insert(session: Session, backend: Any, batch: list[dict[str, Any]]) -> None:
+    # Core executemany: the ORM's bulk insert added its bookkeeping to every row.
+    session.execute(SearchIndexEntry.__table__.insert(), batch)
+    backend.added(session, [row["document_pk"] for row in batch])
+
+
 def _write(session: Session, rows: Iterable[Any]) -> int:
+    backend = backend_for(session)
     batch: list[dict[str, Any]] = []
     count = 0
     for row in rows:
         batch.append(index_row(row.id, row.repository_analysis_id, row.kind, row.text, dict(row.meta or {})))
         if len(batch) >= BATCH:
-            session.execute(insert(SearchIndexEntry), batch)
+            _insert(session, backend, batch)
             count, batch = count + len(batch), []
     if batch:
-        session.execute(insert(SearchIndexEntry), batch)
+        _insert(session, backend, batch)
         count += len(batch)
     return count
 

@@ -36,6 +36,8 @@ QUERY_STOPWORDS = frozenset(
 MAX_QUERY_TERMS = 32
 
 
+#: snowballstemmer hands out PyStemmer's C implementation of the same algorithm when it is
+#: installed (a dependency): the same stems in a twentieth of the time, which was a third of indexing.
 _stemmer = snowballstemmer.stemmer("english")
 
 

@@ -4,7 +4,7 @@ Vectors are stored once per (stable document id, model) as little-endian
 float32. Search is an exact cosine scan with numpy over every vector of the
 model, held in memory per process and refreshed when the table changes
 (new rows are appended; a deletion reloads). pgvector is not used yet: no
-package of this platform's PostgreSQL ships it (docs/search.md).
+Debian 12 package of pgvector exists for this platform's PostgreSQL 15 (docs/search.md).
 """
 from __future__ import annotations
 
