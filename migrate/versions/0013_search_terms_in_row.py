@@ -19,7 +19,7 @@ triggers stay, so a cascade delete still removes a document's terms.
 MariaDB: nothing changes.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-03
 """
 from typing import Sequence, Union
@@ -28,7 +28,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = '0008'
+down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
