@@ -118,3 +118,43 @@ def test_a_repository_that_moves_or_vanishes_backs_off(web: Any, git_server: tup
         assert shown["last_outcome"] == "failed" and shown["failure_count"] == 1 and shown["backoff_seconds"] == 3600
         assert shown["last_error"].startswith("git ls-remote failed")
     assert web.jobs.submitted == []
+
+
+def test_a_push_through_the_webhook_shows_in_the_trend_and_fails_the_gate(web: Any, git_server: tuple[GitHttpsServer, Path],
+                                                                          make_repo: Callable[..., GitRepo]) -> None:
+    from click.testing import CliRunner
+
+    from coe_framework.cli import cli
+    from tests.measures.test_trend_gate_history import SIMPLE, WORSE
+
+    server, cert = git_server
+    upstream = make_repo(files={"app.py": SIMPLE})
+    bare = server.root / "app.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(upstream.path), str(bare)], check=True)
+    subprocess.run(["git", "-C", str(bare), "config", "http.receivepack", "true"], check=True)
+    url = f"{server.url}/app.git"
+    runtime = JobRuntime(JobSettings(executor="inline"), web.coe.store, get_manager())
+    web.coe.submit = lambda request_id: runtime.run_request(request_id, "test")
+    created = web.as_("write").post("/api/v1/watches", json={"url": url, "ref": "main", "analyzers": ["ast", "git"], "secret": SECRET})
+    assert created.status_code == 201, created.get_json()
+    assert WatchScheduler(web.engine, WatchSettings(concurrency=1), submit=web.coe.submit).run_once() is not None
+
+    before = upstream.head
+    upstream.commit({"app.py": WORSE}, message="worse")
+    push(upstream, url, cert)
+    body = json.dumps({"ref": "refs/heads/main", "before": before, "after": upstream.head, "repository": {"clone_url": url}}).encode()
+    headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": str(uuid.uuid4()),
+               "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
+    assert web.client.post("/api/v1/hooks/github", data=body, headers=headers, content_type="application/json").status_code == 202
+
+    repository_id = web.as_("read").get("/api/v1/repositories").get_json()["items"][0]["id"]
+    trend = web.as_("read").get(f"/api/v1/repositories/{repository_id}/measures", query_string={"key": "mean_complexity"}).get_json()
+    assert [(p["commit"], p["value"]) for p in trend["items"]] == [(upstream.head, round(26 / 3, 3)), (before, 1.5)]  # newest first
+
+    # The CI job of the same push: coe gate on its checkout, against the commit before the push.
+    env = {"COE_DATABASE_URL": web.engine.url.render_as_string(hide_password=False)}
+    gate = CliRunner().invoke(cli, ["gate", str(upstream.path), "--baseline", before, "--condition", "delta(mean_complexity) <= 0",
+                                    "--condition", "truck_factor >= 1"], env=env)
+    assert gate.exit_code == 1, gate.output
+    assert any(line.startswith("FAIL  delta(mean_complexity) <= 0") for line in gate.stdout.splitlines())
+    assert any(line.startswith("PASS  truck_factor >= 1") for line in gate.stdout.splitlines())
