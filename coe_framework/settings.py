@@ -367,6 +367,22 @@ def _current(env: dict[str, str], found: FileValues) -> tuple[Any, dict[str, str
     return built[0], built[1]
 
 
+def read_number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0,
+                error: type[ValueError] = ValueError) -> float:
+    """The number a setting holds, ``default`` when it is unset or empty; ``error`` (one line
+    naming the variable) when it is no number or below ``minimum``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise error(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum or value != value:
+        raise error(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
 def environ() -> dict[str, str]:
     """``os.environ`` with the settings file's values for what the environment leaves unset.
 

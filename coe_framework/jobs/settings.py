@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ..settings import read_number
+
 EXECUTORS = ("inline", "threads", "celery")
 REDIS_SCHEMES = ("redis", "rediss")
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
@@ -33,16 +35,7 @@ class JobConfigError(ValueError):
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise JobConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum or value != value:
-        raise JobConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
-    return value
+    return read_number(env, name, default, minimum=minimum, error=JobConfigError)
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..settings import read_number
+
 
 class WatchConfigError(ValueError):
     """A watch setting is unusable (one line)."""
 
 
 def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise WatchConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise WatchConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
-    return value
+    return read_number(env, name, default, minimum=minimum, error=WatchConfigError)
 
 
 @dataclass(frozen=True)
