@@ -188,9 +188,18 @@ class MariadbFulltext:
             names = match(SearchIndexEntry.names, against=phrase).in_natural_language_mode()
             body = match(SearchIndexEntry.body, against=phrase).in_natural_language_mode()
         score = (names * NAMES_WEIGHT + body * BODY_WEIGHT).label("score")
+        # The same bound as the other databases: the newest matches within the filters, then
+        # ranked, so one query finds the same documents on every database.
+        newest = (
+            select(SearchIndexEntry.document_pk)
+            .where(or_(names > 0, body > 0), *conditions)
+            .order_by(SearchIndexEntry.document_pk.desc())
+            .limit(MAX_RANKED)
+            .subquery("newest")
+        )
         query = (
             select(SearchIndexEntry.document_pk, score)
-            .where(or_(names > 0, body > 0), *conditions)
+            .join(newest, newest.c.document_pk == SearchIndexEntry.document_pk)
             .order_by(score.desc(), SearchIndexEntry.document_pk.desc())
             .limit(limit)
         )
