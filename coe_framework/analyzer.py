@@ -190,6 +190,23 @@ class OptionsError(AnalyzerError):
         self.errors = exc.errors(include_url=False, include_context=False)
 
 
+def choice_problem(installed: Mapping[str, "Analyzer"], analyzers: Any, options: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first problem with a request's choice of analyzers and their options, as
+    ``(field, message)`` (``analyzers.1``, ``options.git``); None when every one is usable."""
+    for index, name in enumerate(analyzers or []):
+        if name not in installed:
+            known = ", ".join(sorted(installed)) or "none"
+            return f"analyzers.{index}", f"unknown analyzer '{name}' (installed: {known})"
+    for name, raw in options.items():
+        if name not in installed:
+            return f"options.{name}", f"options given for unknown analyzer '{name}'"
+        try:
+            installed[name].parse_options(dict(raw))
+        except Exception as exc:  # noqa: BLE001 - the analyzer's own one-line reason, whatever it raised
+            return f"options.{name}", str(exc).splitlines()[0] if str(exc) else "invalid options"
+    return None
+
+
 def contract_problems(analyzer: Any) -> list[str]:
     """Return what is wrong with ``analyzer``'s declaration, empty when nothing.
 

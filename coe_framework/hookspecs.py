@@ -195,6 +195,6 @@ def coe_register_measures(register: Callable[[Any], None]) -> None:
 
         @hookimpl
         def coe_register_measures(register):
-            register(Measure("todo_count", "todo", "TODO comments",
+            register(Measure("todo_count", "todo-counter", "TODO comments",
                              value=lambda result: result["total"], better="lower"))
     """

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from coe_framework.analyzer import AnalyzerError
+from coe_framework.analyzer import choice_problem
 from coe_framework.gitutil import GitError
 from coe_framework.plugins import PluginManager
 from coe_framework.repos import SourceError, SourcePolicy, parse_source, prepare
@@ -51,17 +51,9 @@ def validate_submission(body: AnalysisCreate, manager: PluginManager, policy: So
 
     installed = manager.analyzers
     analyzers = sorted(set(body.analyzers)) if body.analyzers else None
-    for index, name in enumerate(body.analyzers or []):
-        if name not in installed:
-            known = ", ".join(sorted(installed)) or "none"
-            raise _field_error(f"analyzers.{index}", f"unknown analyzer '{name}' (installed: {known})")
-    for name, raw in body.options.items():
-        if name not in installed:
-            raise _field_error(f"options.{name}", f"options given for unknown analyzer '{name}'")
-        try:
-            installed[name].parse_options(raw)
-        except AnalyzerError as exc:
-            raise _field_error(f"options.{name}", str(exc)) from None
+    problem = choice_problem(installed, body.analyzers, body.options)
+    if problem is not None:
+        raise _field_error(*problem)
     policy = policy or SourcePolicy.for_server()
     repositories: list[dict[str, Any]] = []
     pinned: list[tuple[str, str]] = []

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ..analyzer import choice_problem
 from ..db.engine import unit_of_work
 from ..db.models import WatchedRepository, utcnow
 from ..repos import SourceError, SourcePolicy, parse_source
@@ -107,18 +108,9 @@ class WatchRegistry:
             raise WatchError("a watched URL cannot carry credentials (they are never stored)", "url")
         ref = check_ref(spec.ref)
         analyzers = sorted(set(spec.analyzers)) if spec.analyzers else None
-        if analyzers_known is not None:
-            for index, name in enumerate(spec.analyzers or []):
-                if name not in analyzers_known:
-                    known = ", ".join(sorted(analyzers_known)) or "none"
-                    raise WatchError(f"unknown analyzer '{name}' (installed: {known})", f"analyzers.{index}")
-            for name, raw in spec.options.items():
-                if name not in analyzers_known:
-                    raise WatchError(f"options given for unknown analyzer '{name}'", f"options.{name}")
-                try:
-                    analyzers_known[name].parse_options(dict(raw))
-                except Exception as exc:  # noqa: BLE001 - the analyzer's own one-line reason
-                    raise WatchError(str(exc).splitlines()[0] if str(exc) else "invalid options", f"options.{name}") from None
+        problem = choice_problem(analyzers_known, spec.analyzers, spec.options) if analyzers_known is not None else None
+        if problem is not None:
+            raise WatchError(problem[1], problem[0])
         encrypted = hashed = None
         if spec.secret is not None:
             try:
