@@ -1,0 +1,1 @@
+"""One analysis: from a validated submission to stored results."""
