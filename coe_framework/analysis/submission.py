@@ -191,6 +191,9 @@ def _requested(target: Target, index: int, ref: str | None, policy: SourcePolicy
         return target
     if isinstance(target, PreparedRepository):  # already validated and pinned
         return RequestedRepository(target.source, target.ref, target)
+    text: Any
+    name: str | None
+    own_ref: str | None
     if isinstance(target, str):
         key, text, name, own_ref = "url", target, None, None
     else:
