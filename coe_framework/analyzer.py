@@ -19,12 +19,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import AnalysisContext, FileEntry
+from .context import AnalysisContext, FileEntry
+from .context import NoOptions as NoOptions  # the contract's name for an analyzer without options
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
@@ -48,12 +48,6 @@ NORMALIZED_TABLES: dict[str, tuple[str, ...]] = {
 
 class AnalyzerError(Exception):
     """An analyzer failed in a way worth reporting without a traceback."""
-
-
-class NoOptions(BaseModel):
-    """Options model for analyzers that take none; unknown keys are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class AnyResult(BaseModel):
