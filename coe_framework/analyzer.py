@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .context import AnalysisContext, FileEntry
 from .context import NoOptions as NoOptions  # the contract's name for an analyzer without options
+from .errors import BadInput
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
@@ -172,14 +173,19 @@ class FileAnalyzer(Analyzer):
         raise TypeError("file analyzers are driven by the runner, not called directly")
 
 
-class OptionsError(AnalyzerError):
-    """Options given to an analyzer failed validation."""
+class OptionsError(BadInput, AnalyzerError):
+    """Options given to an analyzer failed validation.
+
+    Bad input, never retried (the same options fail again); an ``AnalyzerError``
+    as well, as callers caught before the error kinds existed. ``field`` is
+    ``options.<analyzer>``, as a request names it.
+    """
 
     def __init__(self, analyzer: str, exc: ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}" for err in exc.errors()
         )
-        super().__init__(f"invalid options for analyzer '{analyzer}': {problems}")
+        super().__init__(f"invalid options for analyzer '{analyzer}': {problems}", field=f"options.{analyzer}")
         self.analyzer = analyzer
         self.errors = exc.errors(include_url=False, include_context=False)
 
