@@ -12,7 +12,7 @@ policy (:func:`~coe_framework.repos.admit`) where they will be fetched.
 Nothing after that re-parses, re-validates or re-plans: the runner runs the
 submission's steps (:meth:`~coe_framework.runner.Runner.run_steps`).
 
-Bad input raises :class:`SubmissionError`, a ``ValueError`` naming the field
+Bad input raises :class:`SubmissionError`, a :class:`~coe_framework.errors.BadInput` naming the field
 (``analyzers.1``, ``options.git``, ``repositories.0.url``) with the one-line
 reason the CLI prints and the API returns as a 422.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
-from ..errors import first_line
+from ..errors import BadInput, first_line
 from ..gitutil import GitError
 from ..plugins import PluginManager
 from ..repos import (
@@ -39,12 +39,16 @@ from ..runner import PlanError, Step, plan
 __all__ = ["RequestedRepository", "Submission", "SubmissionError", "Target"]
 
 
-class SubmissionError(ValueError):
-    """A submission's bad input: ``field`` names where, the message says why (one line)."""
+class SubmissionError(BadInput, ValueError):
+    """A submission's bad input: ``field`` names where, the message says why (one line).
+
+    Bad input (never retried); a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
+
+    field: str
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
         self.message = message
 
 
