@@ -322,6 +322,16 @@ def retry_read(fn: Callable[[], T], *, attempts: int = 4, base_delay: float = 0.
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def read(engine: Engine, fn: Callable[[Session], T]) -> T:
+    """``fn`` in a read-only unit of work of its own, retried after a transient disconnect."""
+
+    def attempt() -> T:
+        with unit_of_work(engine) as session:
+            return fn(session)
+
+    return retry_read(attempt)
+
+
 def redacted(url: str | URL) -> str:
     """The URL with any password hidden, for messages."""
     try:

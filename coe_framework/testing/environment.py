@@ -200,9 +200,9 @@ class CoeEnv:
     @property
     def store(self) -> Any:
         """The shared queries (:class:`coe_framework.db.store.Store`) on this environment's database."""
-        from ..db.store import Store
+        from ..analysis.process_store import store_for
 
-        return Store(self.engine)
+        return store_for(self.engine)
 
     def api_client(self, scopes: Sequence[str] = ("admin",)) -> Any:
         """A Flask test client of the web app, authenticated with a fresh token.

@@ -12,11 +12,12 @@ from ..cli import UserError, _manager, _parse_option_pairs
 
 
 def _registry() -> Any:
-    from ..db.store import Store, StoreError
+    from ..analysis.process_store import open_store
+    from ..db.store import StoreError
     from .registry import WatchRegistry
 
     try:
-        return WatchRegistry(Store.open().engine)
+        return WatchRegistry(open_store().engine)
     except StoreError as exc:
         raise UserError(str(exc)) from None
 
