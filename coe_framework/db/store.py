@@ -46,6 +46,7 @@ from .models import (
 from .normalized_tables import NORMALIZED_TABLES
 from .records import OutcomeRecord, PinnedRepository, ResultRecord
 from .timestamps import iso, parse_commit_date
+from .vectors import forget_orphans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -571,8 +572,6 @@ class Store:
 
     def delete_analysis(self, request_id: int) -> bool:
         """Delete an analysis and everything found in it; False when it did not exist."""
-        from ..search.vectors import forget_orphans
-
         with self.session() as session:
             req = session.get(AnalysisRequest, request_id)
             if req is None:
