@@ -220,3 +220,19 @@ def test_correlations(store: Store) -> None:
     assert pairs[0]["repository_a"]["id"] < pairs[0]["repository_b"]["id"] and pairs[0]["repository_a"]["name"] == "x.git"
     with pytest.raises(NotFound):
         store.save_correlations(request["id"], [{"a": "https://example.com/x.git", "b": "https://nowhere/z.git"}])
+
+
+def test_a_write_failing_after_the_first_result_leaves_nothing_written(store: Store) -> None:
+    """The store's unit of work is whole: a row the database refuses undoes the results flushed before it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from coe_framework.db.records import OutcomeRecord, ResultRecord
+
+    request, _ = store.create_request([{"url": "https://example.com/org/app.git", "name": "app"}], status="running")
+    ra_id = store.start_repository_analysis(request["id"], prepared())
+    good = ResultRecord("count", "1", "opts", "succeeded", data={"files": 1})
+    refused = ResultRecord("inventory", "1", "opts", "succeeded", data={"files": {}}, rows={"code_files": [{"path": None, "lines": 1}]})
+    with pytest.raises(IntegrityError):
+        store.save_repository_outcome(ra_id, OutcomeRecord("succeeded", 1, 1.0, [good, refused], measures={"m": ("count", 1.0)}))
+    assert count(store, AnalysisResult) == 0 and count(store, CodeFile) == 0
+    assert store.get_analysis(request["id"])["repository_analyses"][0]["status"] == "running"
