@@ -64,8 +64,8 @@ class UserError(BadInput, CommandError):
 #: Built-in commands that live in other modules, imported only when used, so
 #: ``coe analyze`` never pays for Flask or Celery and the core never imports Flask.
 LAZY_COMMANDS: dict[str, str] = {
-    "db": "coe_framework.db.commands:db_group",
-    "results": "coe_framework.db.commands:results_group",
+    "db": "coe_framework.db_cli:db_group",
+    "results": "coe_framework.db_cli:results_group",
     "plugin": "coe_framework.scaffold:plugin_group",
     "worker": "coe_framework.jobs.commands:worker_command",
     "cancel": "coe_framework.jobs.commands:cancel_command",

@@ -18,9 +18,9 @@ from .rag import RECORD_LAYOUTS, write_jsonl
 
 
 def _store() -> Any:
-    from .db.store import Store
+    from .analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 @contextlib.contextmanager
