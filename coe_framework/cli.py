@@ -265,22 +265,17 @@ def analyze_command(
     workers: int | None,
 ) -> None:
     """Analyze one or more repositories (local paths or https URLs)."""
+    from .analysis.submission import Submission
     from .analyze_options import split_output_and_options
     from .exports_cli import _output
-    from .service import analyze_repositories
+    from .service import run_submission
 
     manager = _manager(ctx)
     output, legacy_pairs = split_output_and_options(outputs, option_pairs)
     options = _parse_option_pairs([*legacy_pairs, *set_pairs])
-    outcomes = analyze_repositories(
-        manager,
-        list(targets),
-        analyzers=list(analyzers) or None,
-        ref=ref,
-        options=options,
-        workers=workers,
-        progress_factory=progress_factory(ctx),
-    )
+    # Validated once here (local paths allowed); the service runs it as it is.
+    submission = Submission.create(manager, list(targets), analyzers=list(analyzers) or None, ref=ref, options=options)
+    outcomes = run_submission(manager, submission, workers=workers, progress_factory=progress_factory(ctx))
     with _output(output) as handle:
         if fmt == "json":
             text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)

@@ -236,6 +236,57 @@ def parse_source(target: str, policy: SourcePolicy = SourcePolicy(), *, name: st
     return RepositorySource("local", str(resolved), name or _repo_name(str(resolved)), path=resolved)
 
 
+def stored_source(url: str, name: str | None = None) -> RepositorySource:
+    """The :class:`RepositorySource` a stored request names: its canonical ``url`` (what
+    :func:`parse_source` made of the user's text) read back without parsing it again.
+
+    Call :func:`admit` before touching the repository: it applies the policy of
+    the process that does.
+    """
+    if "://" in url or SCP_LIKE.match(url):
+        return RepositorySource("remote", url, name or _repo_name(urlsplit(url).path if "://" in url else url))
+    return RepositorySource("local", url, name or _repo_name(url), path=Path(url))
+
+
+def admit(source: RepositorySource, policy: SourcePolicy) -> RepositorySource:
+    """``source`` checked against ``policy`` where it will be read, with git pinned to the
+    host addresses checked now (a name may resolve elsewhere than when it was submitted).
+
+    Raises :class:`SourceError` with the reason in one line.
+    """
+    if source.kind == "local":
+        if not policy.allow_local:
+            raise SourceError("local paths are not allowed as repository sources on this server")
+        try:
+            resolved = (source.path or Path(source.url)).resolve(strict=True)
+        except (FileNotFoundError, RuntimeError, OSError):
+            raise SourceError(f"path '{source.url}' does not exist") from None
+        if policy.allowed_dirs and not any(resolved == d or d in resolved.parents for d in policy.allowed_dirs):
+            raise SourceError(f"path '{source.url}' is outside the directories this server may read")
+        if not resolved.is_dir():
+            raise SourceError(f"path '{source.url}' is not a directory")
+        return source
+    if "://" not in source.url:  # scp-like ssh
+        scp = SCP_LIKE.match(source.url)
+        if not policy.allow_ssh:
+            raise SourceError("ssh repository URLs are not enabled on this server (only https)")
+        _check_host(scp.group("host") if scp else "", policy)
+        return source
+    parts = urlsplit(source.url)
+    scheme = parts.scheme.lower()
+    if scheme == "ssh" and not policy.allow_ssh:
+        raise SourceError("ssh repository URLs are not enabled on this server (only https)")
+    if scheme not in ("https", "ssh"):
+        raise SourceError(f"repository URL scheme '{scheme}' is not allowed (only https" + (" and ssh)" if policy.allow_ssh else ")"))
+    try:
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        raise SourceError("repository URL has an invalid port") from None
+    addresses = _check_host(host, policy)
+    pin = _pin(host, port or 443, addresses) if scheme == "https" else None
+    return dataclasses.replace(source, resolve_pin=pin)
+
+
 def _git_dir_of(path: Path) -> Path:
     proc = run_git(["rev-parse", "--absolute-git-dir"], cwd=path, check=False, timeout=30)
     if proc.returncode != 0:

@@ -142,6 +142,34 @@ def plan(manager: PluginManager, names: Sequence[str] | None) -> list[Analyzer]:
     return [available[name] for name in order]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One analyzer of a plan with its validated options."""
+
+    analyzer: Analyzer
+    options: BaseModel
+
+    @property
+    def name(self) -> str:
+        """The analyzer's name."""
+        return self.analyzer.name
+
+
+def plan_steps(manager: PluginManager, names: Sequence[str] | None,
+               options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Step]:
+    """:func:`plan` with each analyzer's options validated: what :meth:`Runner.run_steps` runs.
+
+    Raises :class:`PlanError` (also for options of an analyzer not selected)
+    or :class:`~coe_framework.analyzer.OptionsError` with one line.
+    """
+    options = options or {}
+    ordered = plan(manager, names)
+    unknown_opts = sorted(set(options) - {a.name for a in ordered})
+    if unknown_opts:
+        raise PlanError(f"options given for analyzer '{unknown_opts[0]}', which is not selected")
+    return [Step(a, a.parse_options(options.get(a.name))) for a in ordered]
+
+
 def cache_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -440,12 +468,29 @@ class Runner:
         Raises :class:`PlanError` or :class:`~coe_framework.analyzer.OptionsError`
         before anything runs when the request itself is wrong.
         """
-        options = options or {}
-        ordered = plan(self.manager, analyzers)
-        unknown_opts = sorted(set(options) - {a.name for a in ordered})
-        if unknown_opts:
-            raise PlanError(f"options given for analyzer '{unknown_opts[0]}', which is not selected")
-        parsed = {a.name: a.parse_options(options.get(a.name)) for a in ordered}
+        steps = plan_steps(self.manager, analyzers, options)
+        return self.run_steps(repo_path, commit, repository, steps, ref=ref, progress=progress, cancelled=cancelled,
+                              use_cache=use_cache)
+
+    def run_steps(
+        self,
+        repo_path: str,
+        commit: str,
+        repository: RepositoryInfo,
+        steps: Sequence[Step],
+        *,
+        ref: str = "HEAD",
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        use_cache: bool = True,
+    ) -> RepositoryOutcome:
+        """Run a plan made beforehand (:func:`plan_steps`, a submission's) on ``commit``.
+
+        The steps are run in their order with their options as given: nothing
+        is planned or validated again.
+        """
+        ordered = [step.analyzer for step in steps]
+        parsed = {step.name: step.options for step in steps}
         is_cancelled = cancelled or (lambda: False)
         started = time.monotonic()
         outcomes: dict[str, AnalyzerOutcome] = {}

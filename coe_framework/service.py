@@ -1,8 +1,12 @@
 """The main job: prepare repositories, run analyzers, announce the outcome.
 
-The CLI calls :func:`analyze_repositories` directly; the job executors call
-:func:`run_stored_request` for queued requests, which calls the same function,
-so every path analyses the same way.
+Every analysis runs a :class:`~coe_framework.analysis.submission.Submission`,
+validated once where the request entered, through :func:`run_submission`.
+The CLI calls :func:`analyze_repositories` (which makes the submission from
+its arguments); the job executors call :func:`run_stored_request`, which
+restores the submission from the request row they read. Status and progress
+go through a :class:`~coe_framework.analysis.status.StatusPort` (a job's lease
+guard wraps the store's).
 
 Persistence: unless told otherwise (``store=None``), the analysis is stored
 in the database (``COE_DATABASE_URL``, migrated on first use): the request,
@@ -17,22 +21,22 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .analysis.normalize import save_outcome
+from .analysis.status import StatusPort
+from .analysis.submission import RequestedRepository, Submission, Target
 from .context import RepositoryInfo
 from .errors import one_line
 from .plugins import PluginManager
 from .repo_config import merged_options, repository_options
-from .repos import PreparedRepository, SourcePolicy, open_repository
-from .runner import RepositoryOutcome, Runner, plan
+from .repos import PreparedRepository, SourcePolicy
+from .runner import RepositoryOutcome, Runner, Step
 
 if TYPE_CHECKING:  # pragma: no cover
     from .db.store import Store
 
-#: A target: a path or URL, ``{"url": ..., "ref": ..., "name": ...}`` as stored in a request,
-#: or a repository already prepared and pinned to a commit.
-Target = Union[str, Mapping[str, Any], PreparedRepository]
+__all__ = ["AnalysisReport", "DEFAULT_STORE", "Target", "analyze_repositories", "run_stored_request", "run_submission"]
 
 
 class _DefaultStore:
@@ -72,22 +76,11 @@ def _event_payload(analysis_id: Any, prepared: Sequence[PreparedRepository], ana
     }
 
 
-def _open_target(target: Target, ref: str | None, policy: SourcePolicy) -> PreparedRepository:
-    if isinstance(target, PreparedRepository):  # already validated and pinned (history backfill)
-        return target
-    if isinstance(target, str):
-        return open_repository(target, ref, policy=policy)
-    url = target.get("url")
-    if not isinstance(url, str) or not url:
-        raise ValueError("each repository needs a 'url'")
-    return open_repository(url, target.get("ref") or ref, policy=policy, name=target.get("name"))
-
-
 class _StoredProgress:
-    """Forwards progress to the caller's callback and writes it to the request at most once a second."""
+    """Forwards progress to the caller's callback and reports it to the status port at most once a second."""
 
-    def __init__(self, store: "Store", request_id: int, index: int, count: int, inner: Any):
-        self.store, self.request_id, self.index, self.count, self.inner = store, request_id, index, count, inner
+    def __init__(self, status: StatusPort, request_id: int, index: int, count: int, inner: Any):
+        self.status, self.request_id, self.index, self.count, self.inner = status, request_id, index, count, inner
         self.last = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
@@ -97,29 +90,32 @@ class _StoredProgress:
         if now - self.last >= PROGRESS_INTERVAL:
             self.last = now
             overall = (self.index + max(0.0, min(1.0, fraction))) / max(1, self.count)
-            self.store.update_request(self.request_id, progress=overall, progress_message=message, expect_status=("running",))
+            self.status.progress(self.request_id, overall, message)
 
     def close(self) -> None:
         if self.inner is not None and hasattr(self.inner, "close"):
             self.inner.close()
 
 
-def _record_request(store: "Store", request_id: int | None, prepared: Sequence[PreparedRepository],
-                    analyzers: Sequence[str] | None, ref: str | None, options: Mapping[str, Any] | None) -> int:
+def _record_request(store: "Store", status: StatusPort, request_id: int | None, submission: Submission,
+                    prepared: Sequence[PreparedRepository]) -> int:
     """Create the request row for a direct (CLI) analysis, or mark a queued one running."""
     from .db.store import request_hash
 
     if request_id is not None:
-        store.update_request(request_id, status="running", expect_status=("queued", "running"))
+        status.running(request_id)
         return request_id
+    pinned = Submission(tuple(RequestedRepository(p.source, p.ref, p) for p in prepared), submission.steps,
+                        submission.analyzers, submission.options, submission.ref)
+    columns = pinned.to_json()
     request, _created = store.create_request(
-        [{"url": p.source.url, "ref": p.ref, "name": p.source.name} for p in prepared],
-        analyzers=analyzers,
-        ref=ref,
-        options=options,
+        columns["repositories"],
+        analyzers=columns["analyzers"],
+        ref=columns["ref"],
+        options=columns["options"],
         status="running",
         source="cli",
-        request_hash=request_hash([(p.source.url, p.commit) for p in prepared], analyzers, options),
+        request_hash=request_hash([(p.source.url, p.commit) for p in prepared], columns["analyzers"], columns["options"]),
     )
     return int(request["id"])
 
@@ -141,30 +137,57 @@ def analyze_repositories(
     request_id: int | None = None,
     insights: bool = True,
 ) -> AnalysisReport:
-    """Validate everything first, then analyse each target in turn.
+    """Validate everything first (one :class:`Submission`), then analyse each target in turn.
 
     Bad input (unknown analyzer, invalid options, a refused or missing source,
-    an unknown ref) raises before any analyzer runs. With a store (the
-    default opens the one the environment names; ``None`` stores nothing)
-    everything is persisted; ``request_id`` names an existing queued request
-    to run instead of creating one. ``report.extra["analysis_id"]`` holds
-    the stored id. ``insights=False`` leaves out what is built from stored
-    results afterwards (RAG documents, search index, correlations,
-    vulnerability matches): what a history backfill of old commits skips.
+    an unknown ref) raises before any analyzer runs. The other arguments are
+    :func:`run_submission`'s.
     """
-    ordered = plan(manager, analyzers)
-    for analyzer in ordered:
-        analyzer.parse_options((options or {}).get(analyzer.name))
-    prepared = [_open_target(target, ref, policy) for target in targets]
-    names = [a.name for a in ordered]
+    submission = Submission.create(manager, targets, analyzers=analyzers, options=options, ref=ref, policy=policy)
+    return run_submission(
+        manager, submission, workers=workers, runner=runner, progress_factory=progress_factory, cancelled=cancelled,
+        analysis_id=analysis_id, store=store, request_id=request_id, insights=insights,
+    )
+
+
+def run_submission(
+    manager: PluginManager,
+    submission: Submission,
+    *,
+    workers: int | None = None,
+    runner: Runner | None = None,
+    progress_factory: Callable[[str], Any] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    analysis_id: Any = None,
+    store: Any = DEFAULT_STORE,
+    request_id: int | None = None,
+    insights: bool = True,
+    status: StatusPort | None = None,
+) -> AnalysisReport:
+    """Prepare the submission's repositories and run its plan on each, in turn.
+
+    With a store (the default opens the one the environment names; ``None``
+    stores nothing) everything is persisted; ``request_id`` names an existing
+    queued request to run instead of creating one, and ``status`` is where
+    its status and progress go (default: the request row).
+    ``report.extra["analysis_id"]`` holds the stored id. ``insights=False``
+    leaves out what is built from stored results afterwards (RAG documents,
+    search index, correlations, vulnerability matches): what a history
+    backfill of old commits skips.
+    """
+    prepared = [repo.prepare() for repo in submission.repositories]
     if isinstance(store, _DefaultStore):
         from .analysis.process_store import open_store
 
         store = open_store()
-    direct = contextlib.nullcontext()
-    if store is not None:
+    direct: Any = contextlib.nullcontext()
+    if store is not None and status is None:
+        from .db.request_status import RequestStatus
+
+        status = RequestStatus(store)
+    if store is not None and status is not None:
         created = request_id is None
-        request_id = _record_request(store, request_id, prepared, analyzers, ref, options)
+        request_id = _record_request(store, status, request_id, submission, prepared)
         if analysis_id is None:
             analysis_id = request_id
         if created:  # this process runs it: a lease lets the reaper end it should the process die
@@ -176,18 +199,19 @@ def analyze_repositories(
     runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:
         with direct:
-            report = _run_all(manager, runner, prepared, names, options, progress_factory, cancelled, analysis_id, store, request_id, insights)
+            report = _run_all(manager, runner, prepared, submission, progress_factory, cancelled, analysis_id,
+                              store, status, request_id, insights)
     except BaseException as exc:
-        if store is not None and request_id is not None:
+        if status is not None and request_id is not None:
             reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else one_line(exc)
-            store.update_request(request_id, status="failed", error=reason[:2000], expect_status=("queued", "running"))
+            status.failed(request_id, reason[:2000])
         raise
     finally:
         if own_runner:
             runner.close()
-    if store is not None and request_id is not None:
+    if store is not None and status is not None and request_id is not None:
         errors = "; ".join(f"{o.repository.name}/{n}: {m}" for o in report.repositories for n, m in o.errors.items())
-        store.update_request(request_id, status=report.status, progress=1.0, error=errors[:4000] or None, expect_status=("running",))
+        status.finished(request_id, report.status, errors[:4000] or None)
         report.extra["analysis_id"] = request_id
         from .db.engine import redacted
 
@@ -195,38 +219,53 @@ def analyze_repositories(
     return report
 
 
+def _repository_steps(manager: PluginManager, repo: PreparedRepository, steps: Sequence[Step],
+                      given: Mapping[str, Mapping[str, Any]], notes: list[str]) -> Sequence[Step]:
+    """The submission's steps, with the repository's own ``[tool.coe]`` options under the given ones.
+
+    Only analyzers the repository configures get their (merged, new) options validated.
+    """
+    names = [step.name for step in steps]
+    own = repository_options(repo.git_dir, repo.commit, manager.analyzers, names, repo.source.name)
+    notes.extend(own.notes)
+    if not own.options:
+        return steps
+    merged = merged_options(own.options, given)
+    return [Step(s.analyzer, s.analyzer.parse_options(merged[s.name])) if s.name in own.options else s for s in steps]
+
+
 def _run_all(
     manager: PluginManager,
     runner: Runner,
     prepared: Sequence[PreparedRepository],
-    names: Sequence[str],
-    options: Mapping[str, Mapping[str, Any]] | None,
+    submission: Submission,
     progress_factory: Callable[[str], Any] | None,
     cancelled: Callable[[], bool] | None,
     analysis_id: Any,
     store: "Store | None",
+    status: StatusPort | None,
     request_id: int | None,
     insights: bool = True,
 ) -> AnalysisReport:
+    names = submission.plan
     payload = _event_payload(analysis_id, prepared, names)
     manager.call_listeners("coe_analysis_started", analysis=payload)
     outcomes: list[RepositoryOutcome] = []
     notes: list[str] = []
     for index, repo in enumerate(prepared):
-        own = repository_options(repo.git_dir, repo.commit, manager.analyzers, names, repo.source.name)
-        notes.extend(own.notes)
+        steps = _repository_steps(manager, repo, submission.steps, submission.options, notes)
         progress = progress_factory(repo.source.name) if progress_factory else None
         stored_id = None
-        if store is not None and request_id is not None:
+        if store is not None and status is not None and request_id is not None:
+            status.before_write()
             stored_id = store.start_repository_analysis(request_id, repo)
-            progress = _StoredProgress(store, request_id, index, len(prepared), progress)
+            progress = _StoredProgress(status, request_id, index, len(prepared), progress)
         try:
-            outcome = runner.run(
+            outcome = runner.run_steps(
                 str(repo.git_dir),
                 repo.commit,
                 RepositoryInfo(url=repo.source.url, name=repo.source.name, path=str(repo.git_dir)),
-                names,
-                merged_options(own.options, options) if own.options else options,
+                steps,
                 ref=repo.ref,
                 progress=progress,
                 cancelled=cancelled,
@@ -234,7 +273,8 @@ def _run_all(
         finally:
             if progress is not None and hasattr(progress, "close"):
                 progress.close()
-        if store is not None and stored_id is not None:
+        if store is not None and status is not None and stored_id is not None:
+            status.before_write()
             # Rows, measures and chart aggregates are computed here; the store writes them in one unit of work.
             save_outcome(store, stored_id, outcome, manager)
         outcomes.append(outcome)
@@ -260,33 +300,40 @@ def run_stored_request(
     workers: int | None = None,
     cancelled: Callable[[], bool] | None = None,
     progress_factory: Callable[[str], Any] | None = None,
+    request: Mapping[str, Any] | None = None,
+    status: StatusPort | None = None,
 ) -> AnalysisReport:
     """Run a request recorded in the store (what the job executors call).
 
-    Sources are checked with the server's policy unless another is given;
-    bad input marks the request failed with the one-line reason and raises.
+    ``request`` is the row when the caller has read it already (it is read
+    here otherwise); its submission is restored once
+    (:meth:`Submission.from_json`), with sources admitted by the server's
+    policy unless another is given. Bad input marks the request failed with
+    the one-line reason and raises. ``status`` receives status and progress
+    (default: the request row).
     """
+    from .db.request_status import RequestStatus
     from .db.store import NotFound
 
-    request = store.get_analysis(request_id)
+    if request is None:
+        request = store.get_analysis(request_id)
     if request is None:
         raise NotFound(f"analysis {request_id} does not exist")
+    status = status if status is not None else RequestStatus(store)
     try:
-        return analyze_repositories(
+        submission = Submission.from_json(request, manager, policy if policy is not None else SourcePolicy.for_server())
+        return run_submission(
             manager,
-            request["repositories"],
-            analyzers=request["analyzers"],
-            ref=request["ref"],
-            options=request["options"],
+            submission,
             workers=workers,
-            policy=policy if policy is not None else SourcePolicy.for_server(),
             runner=runner,
             progress_factory=progress_factory,
             cancelled=cancelled,
             store=store,
             request_id=request_id,
+            status=status,
         )
     except Exception as exc:
         # Failures before the run starts (a refused source, an unknown ref) end the request too.
-        store.update_request(request_id, status="failed", error=str(exc)[:2000] or type(exc).__name__, expect_status=("queued", "running"))
+        status.failed(request_id, str(exc)[:2000] or type(exc).__name__)
         raise

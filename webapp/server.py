@@ -40,7 +40,7 @@ def _start_jobs() -> None:
     try:
         from coe_framework.watch.runtime import start_scheduler
 
-        start_scheduler()
+        start_scheduler(submit=jobs.submit)
     except Exception as exc:  # noqa: BLE001 - the API still serves; watches wait for another process to lead
         logging.getLogger(__name__).error("watch scheduler did not start: %s", exc)
 

@@ -1,9 +1,11 @@
 """Turning a POSTed analysis into a queued request, safely.
 
-Repository sources are hostile input: each is validated with the server's
-:class:`~coe_framework.repos.SourcePolicy` before anything is queued, and
-analyzers and options are checked against the installed plugins, so a bad
-submission is a 422 naming the field rather than a failed job later.
+Repository sources are hostile input: the body becomes a
+:class:`~coe_framework.analysis.submission.Submission` (sources parsed with the
+server's :class:`~coe_framework.repos.SourcePolicy`, analyzers planned and
+their options validated) before anything is queued, so a bad submission is a
+422 naming the field rather than a failed job later. The request row stores
+it (:meth:`Submission.to_json`) and the job restores it without parsing again.
 
 When every repository's commit is known without touching the network (a
 local directory the server may read, or a full commit SHA as the ref), the
@@ -13,14 +15,15 @@ running again.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from coe_framework.analyzer import choice_problem
+from coe_framework.analysis.submission import RequestedRepository, Submission, SubmissionError
 from coe_framework.gitutil import GitError
 from coe_framework.plugins import PluginManager
-from coe_framework.repos import SourceError, SourcePolicy, parse_source, prepare
+from coe_framework.repos import SourceError, SourcePolicy, prepare
 from coe_framework.db.store import request_hash
 
 from .problems import Problem
@@ -31,64 +34,84 @@ _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|^-|^/|/$|\.lock$")
 
 
 @dataclass(frozen=True)
-class Submission:
-    """A validated analysis request, ready for the store."""
+class Admission:
+    """A validated submission with what the API adds: its priority and, when knowable, its hash."""
 
-    repositories: list[dict[str, Any]]
-    analyzers: list[str] | None
-    options: dict[str, dict[str, Any]]
+    submission: Submission
     priority: int
     request_hash: str | None
+
+    @property
+    def repositories(self) -> list[dict[str, Any]]:
+        """The request row's ``repositories``."""
+        return [repo.to_json() for repo in self.submission.repositories]
+
+    @property
+    def analyzers(self) -> list[str] | None:
+        """The analyzers asked for (None: all)."""
+        return list(self.submission.analyzers) if self.submission.analyzers else None
+
+    @property
+    def options(self) -> dict[str, dict[str, Any]]:
+        """The options as given."""
+        return {name: dict(values) for name, values in self.submission.options.items()}
 
 
 def _field_error(field: str, message: str) -> Problem:
     return Problem(422, f"invalid fields: {field}", errors=[{"location": "json", "field": field, "message": message}])
 
 
-def validate_submission(body: AnalysisCreate, manager: PluginManager, policy: SourcePolicy | None = None) -> Submission:
+def _ref_problem(ref: str) -> str | None:
+    return f"invalid ref '{ref[:100]}'" if _BAD_REF.search(ref) else None
+
+
+def validate_submission(body: AnalysisCreate, manager: PluginManager, policy: SourcePolicy | None = None) -> Admission:
     """Check analyzers, options and sources; 422 with the field and reason on the first problem."""
     from coe_framework.db.models import PRIORITY_BULK, PRIORITY_INTERACTIVE
 
-    installed = manager.analyzers
-    analyzers = sorted(set(body.analyzers)) if body.analyzers else None
-    problem = choice_problem(installed, body.analyzers, body.options)
-    if problem is not None:
-        raise _field_error(*problem)
-    policy = policy or SourcePolicy.for_server()
-    repositories: list[dict[str, Any]] = []
+    targets = [
+        {"url": repo.url} if repo.url is not None else {"path": repo.path}
+        for repo in body.repositories
+    ]
+    for target, repo in zip(targets, body.repositories):
+        target.update(name=repo.name, ref=repo.ref)
+    try:
+        submission = Submission.create(
+            manager, targets, analyzers=body.analyzers or None, options=body.options,
+            policy=policy or SourcePolicy.for_server(), ref_problem=_ref_problem,
+        )
+    except SubmissionError as exc:
+        raise _field_error(exc.field, exc.message) from None
+    analyzers = tuple(sorted(set(body.analyzers))) if body.analyzers else None
+    submission = dataclasses.replace(submission, analyzers=analyzers)
     pinned: list[tuple[str, str]] = []
-    for index, repo in enumerate(body.repositories):
-        key = "url" if repo.url is not None else "path"
-        target = repo.url if repo.url is not None else repo.path
-        if repo.ref is not None and _BAD_REF.search(repo.ref):
-            raise _field_error(f"repositories.{index}.ref", f"invalid ref '{repo.ref[:100]}'")
+    for index, (target, repo) in enumerate(zip(targets, submission.repositories)):
         try:
-            source = parse_source(target or "", policy, name=repo.name)
-            commit = _known_commit(source, repo.ref)
+            commit = _known_commit(repo)
         except (SourceError, GitError) as exc:
-            raise _field_error(f"repositories.{index}.{key}", str(exc)) from None
-        repositories.append({"url": source.url, "name": source.name, "ref": repo.ref})
+            raise _field_error(f"repositories.{index}.{'url' if 'url' in target else 'path'}", str(exc)) from None
         if commit is not None:
-            pinned.append((source.url, commit))
+            pinned.append((repo.source.url, commit))
     # Only options actually given count for identity, as the runner sees them.
-    digest = request_hash(pinned, analyzers, body.options) if len(pinned) == len(repositories) else None
+    options = dict(submission.options)
+    digest = request_hash(pinned, list(analyzers) if analyzers else None, options) if len(pinned) == len(submission.repositories) else None
     priority = PRIORITY_BULK if body.priority == "bulk" else PRIORITY_INTERACTIVE
-    return Submission(repositories, analyzers, dict(body.options), priority, digest)
+    return Admission(submission, priority, digest)
 
 
-def _known_commit(source: Any, ref: str | None) -> str | None:
-    """The commit a source is at, when knowable without the network."""
-    if source.kind == "local":
-        return prepare(source, ref, fetch=False).commit
-    if ref is not None and FULL_SHA.match(ref):
-        return ref
+def _known_commit(repo: RequestedRepository) -> str | None:
+    """The commit a repository is at, when knowable without the network."""
+    if repo.source.kind == "local":
+        return prepare(repo.source, repo.ref, fetch=False).commit
+    if repo.ref is not None and FULL_SHA.match(repo.ref):
+        return repo.ref
     return None
 
 
-def same_submission(existing: dict[str, Any], submission: Submission) -> bool:
-    """True when a stored request asked for exactly what ``submission`` asks (Idempotency-Key reuse)."""
+def same_submission(existing: dict[str, Any], admission: Admission) -> bool:
+    """True when a stored request asked for exactly what ``admission`` asks (Idempotency-Key reuse)."""
     return (
-        [dict(r) for r in existing.get("repositories") or []] == submission.repositories
-        and (existing.get("analyzers") or None) == submission.analyzers
-        and (existing.get("options") or {}) == submission.options
+        [dict(r) for r in existing.get("repositories") or []] == admission.repositories
+        and (existing.get("analyzers") or None) == admission.analyzers
+        and (existing.get("options") or {}) == admission.options
     )

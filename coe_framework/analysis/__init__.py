@@ -1,1 +1,1 @@
-"""One analysis: from validated repositories and analyzers to stored results."""
+"""One analysis: from a validated submission to stored results."""

@@ -103,7 +103,7 @@ def worker_runtime(settings: JobSettings) -> Any:
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            from .executors import JobRuntime
+            from .runtime import JobRuntime
 
             # The soft limit is enforced by the job itself: it stops at its next
             # cancellation check and fails with the reason. (Celery's own soft limit
@@ -211,7 +211,7 @@ def _allow_analyzer_processes(**_: Any) -> None:
 
 def _install_reaper(app: Celery, settings: JobSettings) -> None:
     """Run a reaper in the worker's main process; it republishes the jobs it requeues."""
-    from .executors import Reaper
+    from .reaper import Reaper
 
     state: dict[str, Reaper] = {}
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from .execution import CancelWatch, Heartbeat
+from .guard import CancelWatch, Heartbeat
 from .leases import DIRECT_RUN_LABEL, JobQueue, new_owner
 from ..settings import environ
 from .settings import JobSettings

@@ -20,8 +20,10 @@ _lock = threading.Lock()
 def start_scheduler(submit: Callable[[int], Any] | None = None, engine: Any = None) -> SchedulerThread | None:
     """Start this process's scheduler thread (idempotent); None when ``COE_WATCH_SCHEDULER`` is off.
 
-    ``submit`` hands queued requests to the job executor (default:
-    :func:`coe_framework.jobs.submit`); ``engine`` defaults to ``COE_DATABASE_URL``'s.
+    ``submit`` hands queued requests to the job executor (the caller's:
+    :func:`coe_framework.jobs.submit` in ``coe serve``, a publisher in a Celery
+    worker); it is needed to start a scheduler, not to find the running one.
+    ``engine`` defaults to ``COE_DATABASE_URL``'s.
     """
     global _thread
     settings = WatchSettings.from_env()
@@ -35,9 +37,7 @@ def start_scheduler(submit: Callable[[int], Any] | None = None, engine: Any = No
 
             engine = get_engine()
         if submit is None:
-            from .. import jobs
-
-            submit = jobs.submit
+            raise ValueError("the watch scheduler needs the function that submits queued requests")
         _thread = SchedulerThread(WatchScheduler(engine, settings, submit=submit))
         _thread.start()
         log.info("watch scheduler started (a pass every %ss while this process leads)", settings.tick_seconds)

@@ -8,7 +8,8 @@ import pytest
 
 from coe_framework import service
 from coe_framework.jobs import executors as executors_module
-from coe_framework.jobs.execution import CancelWatch, Heartbeat, LeaseGuardedStore
+from coe_framework.db.request_status import RequestStatus
+from coe_framework.jobs.guard import CancelWatch, Heartbeat, LeaseGuard
 from coe_framework.jobs.executors import InlineExecutor, JobRuntime, ThreadExecutor
 from coe_framework.jobs.leases import JobQueue
 
@@ -267,10 +268,10 @@ def test_progress_and_status_writes_follow_the_lease(queue: JobQueue, make_job: 
     request_id = make_job()
     lease = queue.claim_next("worker")
     assert lease is not None
-    guarded = LeaseGuardedStore(store, queue, lease)
+    guarded = LeaseGuard(RequestStatus(store), queue, lease)
 
-    assert guarded.update_request(request_id, progress=0.4, progress_message="jobcount: half", expect_status=("running",))
-    assert guarded.update_request(request_id, status="succeeded", progress=1.0, expect_status=("running",))
+    assert guarded.progress(request_id, 0.4, "jobcount: half")
+    assert guarded.finished(request_id, "succeeded", None)
     row = request_row(store, request_id)
     # Progress went in; the final status waits for the executor to settle the job.
     assert row["status"] == "running" and row["progress"] == 0.4 and row["progress_message"] == "jobcount: half"
@@ -278,7 +279,7 @@ def test_progress_and_status_writes_follow_the_lease(queue: JobQueue, make_job: 
 
     clock.advance(61)
     queue.reap()
-    assert not guarded.update_request(request_id, progress=0.9, progress_message="late")
+    assert not guarded.progress(request_id, 0.9, "late")
     assert request_row(store, request_id)["progress_message"] != "late"
 
 
