@@ -37,6 +37,12 @@ def process_cache(engine: Engine) -> TieredCache:
         return cache
 
 
+def forget_process_caches() -> None:
+    """Drop every database's cache in this process, as a restart would (after a restore, or tests emptying tables)."""
+    with _lock:
+        _caches.clear()
+
+
 def store_for(engine: Engine) -> Store:
     """A store on ``engine`` with the process's cache of its database."""
     return Store(engine, process_cache(engine))
