@@ -49,10 +49,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "worker": "coe_framework.jobs.commands:worker_command",
     "cancel": "coe_framework.jobs.commands:cancel_command",
     "jobs": "coe_framework.jobs.commands:jobs_group",
-    "rag": "coe_framework.exports_cli:rag_group",
-    "report": "coe_framework.exports_cli:report_command",
-    "sarif": "coe_framework.exports_cli:sarif_command",
-    "correlate": "coe_framework.exports_cli:correlate_command",
+    "rag": "coe_framework.outputs.commands:rag_group",
+    "report": "coe_framework.outputs.commands:report_command",
+    "sarif": "coe_framework.outputs.commands:sarif_command",
+    "correlate": "coe_framework.outputs.commands:correlate_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
     "serve": "coe_webapp.commands:serve_command",
     "session": "coe_webapp.session_cli:session_group",
@@ -245,7 +245,7 @@ def analyze_command(
 ) -> None:
     """Analyze one or more repositories (local paths or https URLs)."""
     from .analyze_options import split_output_and_options
-    from .exports_cli import _output
+    from .outputs.commands import _output
     from .service import analyze_repositories
 
     manager = _manager(ctx)

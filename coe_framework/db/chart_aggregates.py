@@ -1,7 +1,7 @@
 """The dashboard's chart aggregates in the database: computed once per repository analysis, read as small rows.
 
 A repository page draws about a dozen charts, each from a small table
-(:mod:`coe_framework.charts`) aggregated from the analysis' results, whose
+(:mod:`coe_framework.outputs.charts`) aggregated from the analysis' results, whose
 ast document alone can be many megabytes of JSON. Decoding it on every cold
 request (after a restart, in every worker process) costs most of a second,
 so each aggregate is computed once and kept in ``chart_aggregates``, keyed
@@ -18,7 +18,7 @@ row whose ``version`` is not :data:`VERSION` is computed again: bump it when
 an aggregation changes what it returns.
 
 Besides the charts, two aggregates feed the page: ``figures`` (the headline
-numbers, :func:`coe_framework.charts.key_figures`) and ``measures`` (each
+numbers, :func:`coe_framework.outputs.charts.key_figures`) and ``measures`` (each
 portfolio measure of the analysis, read inside the database by the
 portfolio's own expressions, :func:`.portfolio.analysis_measures`), which
 the measure history reads instead of every stored document.
@@ -33,7 +33,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..charts import REPOSITORY_CHARTS, key_figures
+from ..outputs.charts import REPOSITORY_CHARTS, key_figures
 from .caches import upsert
 from .engine import chunks, retry_read, unit_of_work
 from .models import ChartAggregate, utcnow

@@ -24,7 +24,7 @@ SBOM_ANALYZER = "techspec"
 def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) -> dict[str, Any]:
     """The SBOM of one repository of a stored analysis; ``ValueError`` (one line) when there is none."""
     from coe_framework.db.engine import unit_of_work
-    from coe_framework.stored_analysis import load_analysis
+    from coe_framework.outputs.stored_analysis import load_analysis
     from coe_framework.vulns.queries import hits_by_analysis
 
     from .sbom import build_sbom
@@ -68,7 +68,7 @@ def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, in
 def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id: int | None, analyze: bool, output: str | None) -> None:
     """Write a CycloneDX 1.6 SBOM (JSON) of TARGET: an analysis id, or a stored repository (path or https URL)."""
     from coe_framework.db.store import Store
-    from coe_framework.exports_cli import _output
+    from coe_framework.outputs.commands import _output
     from coe_framework.progress import note
 
     store = Store.open()

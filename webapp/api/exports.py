@@ -46,7 +46,7 @@ def _raw_response(media_type: str, description: str) -> dict[int, Any]:
 @bp.input(RagDocumentQuery, location="query", arg_name="query")
 @bp.output(RagDocumentPage)
 def rag_documents(analysis_id: int, query: RagDocumentQuery) -> Any:
-    from coe_framework.rag_store import list_documents
+    from coe_framework.outputs.rag.storage import list_documents
 
     with store_errors(analysis_id):
         page = list_documents(db.session, analysis_id, kind=query.kind, path=query.path, after=query.cursor, limit=query.limit)
@@ -71,7 +71,7 @@ def correlations(analysis_id: int) -> Any:
         responses=_raw_response(SARIF_MEDIA_TYPE, "A SARIF 2.1.0 log"))
 @bp.input(ThresholdQuery, location="query", arg_name="query")
 def sarif(analysis_id: int, query: ThresholdQuery) -> Response:
-    from coe_framework.export import sarif_for
+    from coe_framework.outputs.sarif import sarif_for
 
     with store_errors(analysis_id):
         log = sarif_for(db.session, analysis_id, query.threshold)
@@ -84,7 +84,7 @@ def sarif(analysis_id: int, query: ThresholdQuery) -> Response:
         responses={**_raw_response(CYCLONEDX_MEDIA_TYPE, "A CycloneDX 1.6 JSON document"), 409: "The analysis has several repositories; name one"})
 @bp.input(SbomQuery, location="query", arg_name="query")
 def sbom(analysis_id: int, query: SbomQuery) -> Response:
-    from coe_framework.stored_analysis import load_analysis
+    from coe_framework.outputs.stored_analysis import load_analysis
     from coe_plugins.techspec.sbom import build_sbom
 
     with store_errors(analysis_id):
@@ -113,7 +113,7 @@ def sbom(analysis_id: int, query: SbomQuery) -> Response:
         responses=_raw_response(MARKDOWN_MEDIA_TYPE, "A Markdown document"))
 @bp.input(ThresholdQuery, location="query", arg_name="query")
 def report(analysis_id: int, query: ThresholdQuery) -> Response:
-    from coe_framework.export import report_for
+    from coe_framework.outputs.report import report_for
 
     with store_errors(analysis_id):
         text = report_for(db.session, analysis_id, query.threshold)

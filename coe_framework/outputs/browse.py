@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .db.store import NotFound, Store
+from ..db.store import NotFound, Store
 
 #: The keys of one result in the API's documents (internal ones such as cache keys left out).
 RESULT_FIELDS = ("id", "repository_analysis_id", "repository", "commit", "analyzer", "version", "status",

@@ -13,12 +13,13 @@ from typing import IO, Any, Iterator
 
 import click
 
-from .export import DEFAULT_THRESHOLD, report_for, sarif_for
-from .rag import RECORD_LAYOUTS, write_jsonl
+from .report import report_for
+from .sarif import DEFAULT_THRESHOLD, sarif_for
+from .rag.collect import RECORD_LAYOUTS, write_jsonl
 
 
 def _store() -> Any:
-    from .db.store import Store
+    from ..db.store import Store
 
     return Store.open()
 
@@ -42,13 +43,13 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 def _manager(ctx: click.Context) -> Any:
-    from .cli import _manager as root_manager
+    from ..cli import _manager as root_manager
 
     return root_manager(ctx)
 
 
 def _echo_notes(lines: list[str]) -> None:
-    from .progress import note
+    from ..progress import note
 
     for line in lines:
         note(line)
@@ -73,7 +74,7 @@ def rag_group() -> None:
 @click.pass_context
 def rag_build(ctx: click.Context, analysis: int, no_embed: bool) -> None:
     """Build (again) and store the documents and correlations of ANALYSIS."""
-    from .insights import store_insights
+    from ..insights import store_insights
 
     summary = store_insights(_store(), analysis, _manager(ctx), embed=not no_embed)
     for line in summary.notes():
@@ -90,9 +91,9 @@ def rag_build(ctx: click.Context, analysis: int, no_embed: bool) -> None:
 @click.pass_context
 def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None, path_filter: str | None, output: str | None) -> None:
     """Write the documents of ANALYSIS as JSON Lines (built first if none are stored)."""
-    from .db.engine import unit_of_work
-    from .insights import load, store_documents
-    from .rag_store import iter_documents
+    from ..db.engine import unit_of_work
+    from ..insights import load, store_documents
+    from .rag.storage import iter_documents
 
     store = _store()
     with unit_of_work(store.engine) as session:
@@ -111,7 +112,7 @@ def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None,
 @output_option
 def report_command(analysis: int, threshold: float, output: str | None) -> None:
     """Print a Markdown report of ANALYSIS."""
-    from .db.engine import unit_of_work
+    from ..db.engine import unit_of_work
 
     store = _store()
     with unit_of_work(store.engine) as session:
@@ -127,7 +128,7 @@ def report_command(analysis: int, threshold: float, output: str | None) -> None:
 @output_option
 def sarif_command(analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
     """Write the complexity findings of ANALYSIS as SARIF 2.1.0."""
-    from .db.engine import unit_of_work
+    from ..db.engine import unit_of_work
 
     store = _store()
     with unit_of_work(store.engine) as session:
@@ -146,8 +147,8 @@ def _pct(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def correlate_command(analysis: int, recompute: bool, as_json: bool) -> None:
     """Show what the repositories of ANALYSIS share: dependencies, contributors, stack."""
-    from .db.engine import unit_of_work
-    from .insights import correlations_for, load, store_correlations
+    from ..db.engine import unit_of_work
+    from ..insights import correlations_for, load, store_correlations
 
     store = _store()
     with unit_of_work(store.engine) as session:
