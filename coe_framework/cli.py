@@ -53,6 +53,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "coe_framework.outputs.commands:report_command",
     "sarif": "coe_framework.outputs.commands:sarif_command",
     "correlate": "coe_framework.outputs.commands:correlate_command",
+    "export": "coe_framework.outputs.commands:export_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
     "serve": "coe_webapp.commands:serve_command",
     "session": "coe_webapp.session_cli:session_group",
@@ -245,7 +246,7 @@ def analyze_command(
 ) -> None:
     """Analyze one or more repositories (local paths or https URLs)."""
     from .analyze_options import split_output_and_options
-    from .outputs.commands import _output
+    from .outputs.commands import open_output
     from .service import analyze_repositories
 
     manager = _manager(ctx)
@@ -260,7 +261,7 @@ def analyze_command(
         workers=workers,
         progress_factory=progress_factory(ctx),
     )
-    with _output(output) as handle:
+    with open_output(output) as handle:
         if fmt == "json":
             text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
             handle.write(text + "\n")

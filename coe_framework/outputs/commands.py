@@ -1,4 +1,8 @@
-"""``coe rag``, ``coe report``, ``coe sarif`` and ``coe correlate``: exports of a stored analysis.
+"""``coe rag``, ``coe report``, ``coe sarif``, ``coe export`` and ``coe correlate``: exports of a stored analysis.
+
+Every export is a format of the registry (:mod:`coe_framework.outputs.registry`):
+``coe sarif`` is the ``sarif`` format, ``coe report`` ``markdown``, ``coe rag
+export`` ``rag``, and ``coe export --format NAME`` any of them, plugins' included.
 
 ANALYSIS is the id ``coe analyze`` printed ("stored as analysis N").
 """
@@ -9,13 +13,12 @@ import json
 import os
 import sys
 import tempfile
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterator, Mapping
 
 import click
 
-from .report import report_for
-from .sarif import DEFAULT_THRESHOLD, sarif_for
-from .rag.collect import RECORD_LAYOUTS, write_jsonl
+from .rag.collect import RECORD_LAYOUTS
+from .sarif import DEFAULT_THRESHOLD
 
 
 def _store() -> Any:
@@ -25,7 +28,7 @@ def _store() -> Any:
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
+def open_output(path: str | None) -> Iterator[IO[str]]:
     """The file to write (stdout without ``--output``); a file is replaced only when complete."""
     if not path:
         yield sys.stdout
@@ -100,8 +103,7 @@ def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None,
         empty = next(iter_documents(session, analysis), None) is None
     if empty:
         _echo_notes(store_documents(store, load(store, analysis), _manager(ctx)).notes())
-    with unit_of_work(store.engine) as session, _output(output) as handle:
-        count = write_jsonl(iter_documents(session, analysis, kind, path_filter), handle, layout)
+    count = write_export(ctx, store, "rag", analysis, {"layout": layout, "kind": kind, "path": path_filter}, output)
     if output:
         _echo_notes([f"{count} documents written to {output}"])
 
@@ -110,15 +112,10 @@ def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None,
 @analysis_argument
 @threshold_option
 @output_option
-def report_command(analysis: int, threshold: float, output: str | None) -> None:
+@click.pass_context
+def report_command(ctx: click.Context, analysis: int, threshold: float, output: str | None) -> None:
     """Print a Markdown report of ANALYSIS."""
-    from ..db.engine import unit_of_work
-
-    store = _store()
-    with unit_of_work(store.engine) as session:
-        text = report_for(session, analysis, threshold)
-    with _output(output) as handle:
-        handle.write(text)
+    write_export(ctx, _store(), "markdown", analysis, {"threshold": threshold}, output)
 
 
 @click.command("sarif")
@@ -126,15 +123,74 @@ def report_command(analysis: int, threshold: float, output: str | None) -> None:
 @threshold_option
 @click.option("--error-threshold", type=click.FloatRange(min=0), default=None, help="Complexity above which a finding is an error (default: twice the threshold).")
 @output_option
-def sarif_command(analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
+@click.pass_context
+def sarif_command(ctx: click.Context, analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
     """Write the complexity findings of ANALYSIS as SARIF 2.1.0."""
-    from ..db.engine import unit_of_work
+    write_export(ctx, _store(), "sarif", analysis, {"threshold": threshold, "error_threshold": error_threshold}, output)
 
-    store = _store()
+
+def write_export(ctx: click.Context, store: Any, name: str, analysis: int, options: Mapping[str, Any], output: str | None) -> int:
+    """Render format ``name`` of ANALYSIS into ``output`` (stdout without one); returns the pieces written.
+
+    The content is rendered in full before a file is touched, except streamed
+    text, which goes into a temporary file that replaces ``output`` only when complete.
+    """
+    from ..db.engine import unit_of_work
+    from .registry import file_chunks, get_format
+    from .source import ExportSource
+
+    fmt = get_format(_manager(ctx), name)
+    parsed = fmt.parse_options(options)
+    count = 0
     with unit_of_work(store.engine) as session:
-        log = sarif_for(session, analysis, threshold, error_threshold)
-    with _output(output) as handle:
-        handle.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+        content = fmt.render(ExportSource(session, analysis, fmt.analyzers), parsed)
+        with open_output(output) as handle:
+            for chunk in file_chunks(content):
+                if isinstance(chunk, bytes):
+                    handle.flush()
+                    handle.buffer.write(chunk)  # type: ignore[attr-defined]
+                else:
+                    handle.write(chunk)
+                count += 1
+    return count
+
+
+def _format_lines(formats: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for name, fmt in sorted(formats.items()):
+        lines.append(f"{name}  {fmt.media_type}  {fmt.suffix}  [{fmt.plugin}]  {fmt.description}".rstrip())
+        for option in fmt.options:
+            default = "" if option.default is None else f" (default {option.default})"
+            lines.append(f"  {option.name}={option.type}{default}  {option.help}".rstrip())
+    return lines
+
+
+@click.command("export")
+@click.argument("analysis", type=click.IntRange(min=1), metavar="ANALYSIS", required=False)
+@click.option("--format", "-f", "format_name", default=None, metavar="NAME", help="Export format (see --list).")
+@click.option("--option", "-O", "option_pairs", multiple=True, metavar="NAME=VALUE", help="Option of the format (repeatable).")
+@click.option("--list", "list_formats", is_flag=True, help="List the export formats and their options.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@output_option
+@click.pass_context
+def export_command(ctx: click.Context, analysis: int | None, format_name: str | None, option_pairs: tuple[str, ...],
+                   list_formats: bool, as_json: bool, output: str | None) -> None:
+    """Write ANALYSIS in an export format: built-in or registered by a plugin (`coe export --list`)."""
+    from .registry import export_formats, parse_pairs
+
+    if list_formats:
+        formats = export_formats(_manager(ctx))
+        if as_json:
+            click.echo(json.dumps([f.describe() for _n, f in sorted(formats.items())], indent=2, ensure_ascii=False))
+        else:
+            for line in _format_lines(formats):
+                click.echo(line)
+        return
+    if analysis is None or not format_name:
+        raise click.UsageError("name ANALYSIS and --format NAME (or pass --list)")
+    write_export(ctx, _store(), format_name, analysis, parse_pairs(option_pairs), output)
+    if output:
+        _echo_notes([f"wrote {output} ({format_name})"])
 
 
 def _pct(value: Any) -> str:

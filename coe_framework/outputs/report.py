@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from . import result_views as views
 from .sarif import DEFAULT_THRESHOLD
-from .stored_analysis import StoredAnalysis, load_analysis
+from .source import ExportSource
+from .stored_analysis import StoredAnalysis
 
 #: Rows in the report's tables.
 REPORT_TOP_N = 10
@@ -129,11 +130,11 @@ def markdown_report(analysis: StoredAnalysis, correlations: Sequence[Mapping[str
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_report(source: ExportSource, options: Mapping[str, Any]) -> str:
+    """The ``markdown`` export format: :func:`markdown_report` of a stored analysis."""
+    return markdown_report(source.analysis, source.correlations, options["threshold"], source.vulnerabilities)
+
+
 def report_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD) -> str:
     """The Markdown report of a stored analysis (``NotFound`` for an unknown one)."""
-    from ..insights import correlations_for
-    from ..vulns.queries import hits_by_analysis
-
-    analysis = load_analysis(session, analysis_id)
-    found = hits_by_analysis(session, [r.repository_analysis_id for r in analysis.repositories])
-    return markdown_report(analysis, correlations_for(session, analysis_id), threshold, found)
+    return render_report(ExportSource(session, analysis_id), {"threshold": threshold})

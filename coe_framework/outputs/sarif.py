@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from .. import __version__
 from . import result_views as views
-from .stored_analysis import StoredRepository, load_analysis
+from .source import ExportSource
+from .stored_analysis import StoredRepository
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -138,10 +139,11 @@ def sarif_driver(rules: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"driver": {"name": "CoE", "semanticVersion": __version__, "rules": list(rules)}}
 
 
+def render_sarif(source: ExportSource, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``sarif`` export format: :func:`sarif_log` of a stored analysis."""
+    return sarif_log(source.analysis.repositories, options["threshold"], options.get("error_threshold"), source.vulnerabilities)
+
+
 def sarif_for(session: Session, analysis_id: int, threshold: float = DEFAULT_THRESHOLD, error_threshold: float | None = None) -> dict[str, Any]:
     """The SARIF log of a stored analysis (``NotFound`` for an unknown one)."""
-    from ..vulns.queries import hits_by_analysis
-
-    repositories = load_analysis(session, analysis_id, [views.AST]).repositories
-    found = hits_by_analysis(session, [r.repository_analysis_id for r in repositories])
-    return sarif_log(repositories, threshold, error_threshold, found)
+    return render_sarif(ExportSource(session, analysis_id, [views.AST]), {"threshold": threshold, "error_threshold": error_threshold})
