@@ -23,6 +23,7 @@ from .analyzer import AnalyzerError
 from .errors import first_line, one_line
 from .gitutil import scrub_process_environment
 from .logsetup import configure_cli_logging, debug_enabled
+from .plugin.lazy_command import LazyCommand
 from .plugins import PluginLoadError, PluginManager, get_manager
 from .progress import StageProgress, is_quiet, note, progress_factory
 from .repos import SourceError
@@ -42,6 +43,8 @@ class UserError(click.ClickException):
 
 #: Built-in commands that live in other modules, imported only when used, so
 #: ``coe analyze`` never pays for Flask or Celery and the core never imports Flask.
+#: The web app's commands (``serve``, ``session``, ``flows``) come from its own
+#: plugin through ``coe_register_commands``, as a third party's would.
 LAZY_COMMANDS: dict[str, str] = {
     "db": "coe_framework.db.commands:db_group",
     "results": "coe_framework.db.commands:results_group",
@@ -55,9 +58,6 @@ LAZY_COMMANDS: dict[str, str] = {
     "correlate": "coe_framework.outputs.commands:correlate_command",
     "export": "coe_framework.outputs.commands:export_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
-    "serve": "coe_webapp.commands:serve_command",
-    "session": "coe_webapp.session_cli:session_group",
-    "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
     "analyses": "coe_framework.browse_cli:analyses_group",
     "repositories": "coe_framework.browse_cli:repositories_group",
@@ -107,6 +107,12 @@ class CoeGroup(click.Group):
             command = _load_lazy(name)
             self.add_command(command, name)
         return command or self._plugin_commands(ctx).get(name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, LazyCommand):  # a plugin's command, imported now that it runs
+            command = command.load()
+        return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:

@@ -19,7 +19,8 @@ from .source import ExportSource
 
 SARIF_MEDIA_TYPE = "application/sarif+json"
 MARKDOWN_MEDIA_TYPE = "text/markdown"
-JSONL_MEDIA_TYPE = "application/x-ndjson"
+#: JSON Lines (as AWS and others name it; ``application/x-ndjson`` is the same content).
+JSONL_MEDIA_TYPE = "application/jsonlines"
 
 
 def _threshold() -> ExportOption:

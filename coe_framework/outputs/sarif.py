@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import __version__
 from . import result_views as views
+from .registry import ExportError
 from .source import ExportSource
 from .stored_analysis import StoredRepository
 
@@ -121,10 +122,10 @@ def sarif_log(repositories: Sequence[StoredRepository], threshold: float = DEFAU
     advisories (:func:`coe_framework.vulns.queries.hits_by_analysis`).
     """
     if threshold < 0:
-        raise ValueError("the complexity threshold must not be negative")
+        raise ExportError("the complexity threshold must not be negative")
     limit = 2 * threshold if error_threshold is None else error_threshold
     if limit < threshold:
-        raise ValueError("the error threshold must not be below the threshold")
+        raise ExportError("the error threshold must not be below the threshold")
     found = vulnerabilities or {}
     return sarif_document([sarif_run(r, threshold, limit, found.get(r.repository_analysis_id, ())) for r in repositories])
 

@@ -25,6 +25,10 @@ from .gitrepo import GitRepo
 RepoLike = GitRepo | str | os.PathLike[str]
 
 
+#: The entry point name of the web app's plugin, whose app factory ``api_client`` uses.
+WEB_PLUGIN = "webapp"
+
+
 class KitSetupError(RuntimeError):
     """The test environment cannot be built as asked (one line saying why)."""
 
@@ -106,6 +110,13 @@ def build_manager(
         manager.register(obj, name)
     manager.verify()
     return manager
+
+
+def _web_plugin() -> Any:
+    """The module of the web app's plugin (entry point ``webapp`` of the ``coe`` group)."""
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=WEB_PLUGIN):
+        return ep.load()
+    raise KitSetupError(f"no '{WEB_PLUGIN}' plugin in the '{ENTRY_POINT_GROUP}' entry point group: the web app is not installed")
 
 
 class CoeEnv:
@@ -211,11 +222,10 @@ class CoeEnv:
         plugins contribute included). Every request carries ``Authorization:
         Bearer <token>``; the clear token is ``client.token``.
         """
-        from coe_webapp.app import create_app
-        from coe_webapp.tokens import issue_token
-
         from ..db.engine import unit_of_work
 
+        web = _web_plugin()
+        create_app, issue_token = web.create_app, web.issue_token
         self.engine  # noqa: B018 - migrate first; the app refuses an unmigrated database
         app = create_app(database_url=self.database_url, flows_dir=str(self.root / "flows"), rate_limit_enabled=False)
         app.config["TESTING"] = True
