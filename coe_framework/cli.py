@@ -253,6 +253,7 @@ def analyze_command(
     """Analyze one or more repositories (local paths or https URLs)."""
     from .analyze_options import split_output_and_options
     from .outputs.commands import open_output
+    from .outputs.documents import run_document
     from .service import analyze_repositories
 
     manager = _manager(ctx)
@@ -269,7 +270,8 @@ def analyze_command(
     )
     with open_output(output) as handle:
         if fmt == "json":
-            text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
+            document = run_document(outcomes.repositories, outcomes.extra, _stored_results(outcomes.extra.get("analysis_id")))
+            text = json.dumps(document, indent=2, ensure_ascii=False)
             handle.write(text + "\n")
         else:
             _print_table(outcomes.repositories, manager, file=handle)
@@ -282,6 +284,15 @@ def analyze_command(
         note(f"wrote {output} ({fmt})", ctx)
     if any(o.status != "succeeded" for o in outcomes.repositories):
         ctx.exit(EXIT_FAILED)
+
+
+def _stored_results(analysis_id: Any) -> list[dict[str, Any]]:
+    """The stored results of the analysis ``coe analyze`` just stored (none when it stored nothing)."""
+    if analysis_id is None:
+        return []
+    from .db.store import Store
+
+    return Store.open().get_results(int(analysis_id))
 
 
 def stdout_reader_gone() -> bool:
