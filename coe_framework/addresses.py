@@ -18,6 +18,8 @@ import ipaddress
 import re
 import socket
 
+from .errors import BadInput
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Numeric IPv4 spellings that the C library (and curl) accept: decimal, octal, hex, 1–4 parts.
@@ -28,8 +30,11 @@ _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-class AddressRefused(ValueError):
-    """A host is, or resolves to, an address a server must not connect to (one line)."""
+class AddressRefused(BadInput, ValueError):
+    """A host is, or resolves to, an address a server must not connect to (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -19,12 +19,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import AnalysisContext, FileEntry
+from .context import AnalysisContext, FileEntry
+from .context import NoOptions as NoOptions  # the contract's name for an analyzer without options
+from .errors import BadInput
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
@@ -48,12 +49,6 @@ NORMALIZED_TABLES: dict[str, tuple[str, ...]] = {
 
 class AnalyzerError(Exception):
     """An analyzer failed in a way worth reporting without a traceback."""
-
-
-class NoOptions(BaseModel):
-    """Options model for analyzers that take none; unknown keys are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class AnyResult(BaseModel):
@@ -178,14 +173,19 @@ class FileAnalyzer(Analyzer):
         raise TypeError("file analyzers are driven by the runner, not called directly")
 
 
-class OptionsError(AnalyzerError):
-    """Options given to an analyzer failed validation."""
+class OptionsError(BadInput, AnalyzerError):
+    """Options given to an analyzer failed validation.
+
+    Bad input, never retried (the same options fail again); an ``AnalyzerError``
+    as well, as callers caught before the error kinds existed. ``field`` is
+    ``options.<analyzer>``, as a request names it.
+    """
 
     def __init__(self, analyzer: str, exc: ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}" for err in exc.errors()
         )
-        super().__init__(f"invalid options for analyzer '{analyzer}': {problems}")
+        super().__init__(f"invalid options for analyzer '{analyzer}': {problems}", field=f"options.{analyzer}")
         self.analyzer = analyzer
         self.errors = exc.errors(include_url=False, include_context=False)
 

@@ -2,9 +2,12 @@
 
 Every user error ends in one line on stderr and a non-zero exit code, never a
 traceback (set ``COE_DEBUG=1`` to see one for an internal error). Exit codes:
-0 success, 1 the analysis failed or was partial, 2 bad input. A reader that
-closes the output early (``coe correlate ... | head -1``) ends the command
-quietly with 0, as Unix tools do.
+0 success, 1 the analysis failed or was partial (or an internal error), and
+for a :class:`~coe_framework.errors.CoeError` the code its kind maps to in
+:data:`coe_framework.errors.KINDS`: 2 bad input, an unknown id or a conflict,
+75 a service that is unavailable (retry later). A reader that closes the
+output early (``coe correlate ... | head -1``) ends the command quietly with 0,
+as Unix tools do.
 """
 from __future__ import annotations
 
@@ -20,25 +23,43 @@ import click
 
 from . import __version__
 from .analyzer import AnalyzerError
-from .errors import first_line, one_line
+from .errors import KINDS, BadInput, CoeError, first_line, kind_of, one_line
 from .gitutil import scrub_process_environment
 from .logsetup import configure_cli_logging, debug_enabled
 from .plugin.lazy_command import LazyCommand
 from .plugins import PluginLoadError, PluginManager, get_manager
 from .progress import StageProgress, is_quiet, note, progress_factory
-from .repos import SourceError
 
 EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_USAGE = KINDS[BadInput].exit_code
 
 
-class UserError(click.ClickException):
-    """An error the user can fix; printed as one line, exit code 2."""
+class CommandError(click.ClickException):
+    """A :class:`~coe_framework.errors.CoeError` as click ends a command: one line, its kind's exit code."""
 
-    exit_code = EXIT_USAGE
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
+        super().__init__(message)
+        setattr(self, "exit_code", exit_code)  # click declares exit_code a class variable; this error carries its own
+
+    @classmethod
+    def of(cls, exc: BaseException) -> "CommandError":
+        """``exc`` as one line; a CoeError's kind gives the exit code, any other error is bad input (2)."""
+        message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else first_line(exc)
+        kind = kind_of(exc)
+        return cls(message or type(exc).__name__, kind.exit_code if kind is not None else EXIT_USAGE)
 
     def show(self, file: Any = None) -> None:
         click.echo(f"coe: error: {self.format_message()}", err=True)
+
+
+class UserError(BadInput, CommandError):
+    """Bad input found by a command itself (a :class:`~coe_framework.errors.BadInput`); one line, exit code 2.
+
+    A click exception too, so it ends the command the same way wherever click meets it.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
 
 
 #: Built-in commands that live in other modules, imported only when used, so
@@ -125,13 +146,13 @@ class CoeGroup(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             end_on_broken_pipe()
-        except (SourceError, AnalyzerError, PluginLoadError, ValueError, KeyError, OSError) as exc:
+        except (CoeError, AnalyzerError, PluginLoadError, ValueError, KeyError, OSError) as exc:
+            # CoeErrors by their kind; the others are what modules raised for bad input before the kinds existed.
             if isinstance(exc, click.ClickException):
                 raise
             if debug_enabled():
                 raise
-            message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else first_line(exc)
-            raise UserError(message or type(exc).__name__) from None
+            raise CommandError.of(exc) from None
 
 
 def _manager(ctx: click.Context) -> PluginManager:

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .addresses import AddressRefused, check_addresses, literal_address, resolve
 from .child_limits import kill_group
+from .errors import BadInput
 from .gitutil import GitError, first_error_line, git_environment, git_process_options, run_git
 from .tree_guard import TreeTooLarge, check_tree
 
@@ -40,8 +41,11 @@ MAX_URL_LENGTH = 2048
 MAX_PATH_LENGTH = 4096
 
 
-class SourceError(ValueError):
-    """A repository source was refused or could not be prepared (one line)."""
+class SourceError(BadInput, ValueError):
+    """A repository source was refused or could not be prepared (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from pydantic import BaseModel
 
 from .analyzer import Analyzer, AnalyzerOutcome, FileAnalyzer, validate_result
-from .errors import one_line
+from .errors import BadInput, one_line
 from .cache import KeyValueCache, MemoryCache
 from .child_limits import ChildLimits, enter_child, kill_group
 from .context import AnalysisContext, BlobReader, Cancelled, FileEntry, Limits, RepositoryInfo, count_entries
@@ -43,8 +43,11 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float, str], None]
 
 
-class PlanError(ValueError):
-    """The selected analyzers cannot be run (unknown name, missing requirement, cycle)."""
+class PlanError(BadInput, ValueError):
+    """The selected analyzers cannot be run (unknown name, missing requirement, cycle).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 class StateStore:

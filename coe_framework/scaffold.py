@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .analyzer import NAME_PATTERN
+from .errors import BadInput
 
 TEMPLATE_PACKAGE = "coe_framework.testing"
 TEMPLATE_DIR = "plugin_template"
@@ -26,8 +27,11 @@ TEMPLATE_SUFFIX = ".tmpl"
 UNSAFE_TEXT = re.compile(r'["\\\n\r%$]')
 
 
-class ScaffoldError(ValueError):
-    """The plugin cannot be created as asked (one line saying why)."""
+class ScaffoldError(BadInput, ValueError):
+    """The plugin cannot be created as asked (one line saying why).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass(frozen=True)

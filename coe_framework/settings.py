@@ -32,6 +32,8 @@ from typing import Any, Mapping
 
 from typing import TYPE_CHECKING
 
+from .errors import BadInput
+
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic_settings import BaseSettings
 
@@ -159,8 +161,11 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS if s.name != CONFIG_VARIABLE}
 
 
-class ConfigFileError(ValueError):
-    """A settings file that cannot be used; ``str()`` is one line naming the file and line."""
+class ConfigFileError(BadInput, ValueError):
+    """A settings file that cannot be used; ``str()`` is one line naming the file and line.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 # --- the file --------------------------------------------------------------------

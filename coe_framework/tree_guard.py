@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BadInput
 from .gitutil import GitError, git_environment, git_process_options
 
 DEFAULT_MAX_ENTRIES = 2_000_000
@@ -24,8 +25,11 @@ DEFAULT_MAX_DEPTH = 200
 _TREE_MODE = b"40000"
 
 
-class TreeTooLarge(ValueError):
-    """The commit's tree expands past a cap; ``str()`` is one line naming it."""
+class TreeTooLarge(BadInput, ValueError):
+    """The commit's tree expands past a cap; ``str()`` is one line naming it.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass(frozen=True)

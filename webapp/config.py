@@ -11,11 +11,16 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from coe_framework.errors import BadInput
+
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
-class ConfigError(ValueError):
-    """A web setting is unusable (one line)."""
+class ConfigError(BadInput, ValueError):
+    """A web setting is unusable (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def is_loopback_host(host: str) -> bool:

@@ -3,9 +3,6 @@
 ``coe serve``, ``coe session`` and ``coe flows`` are registered here exactly
 as a third party registers commands, as :class:`LazyCommand` entries, so
 neither Flask nor the web app is imported until one of them runs.
-
-:func:`create_app` and :func:`issue_token` are what the plugin test kit's
-``api_client`` builds a test client with (imported on call, too).
 """
 from __future__ import annotations
 
@@ -22,16 +19,3 @@ def coe_register_commands(register: Callable[[Any], None]) -> None:
     register(LazyCommand("session", "coe_webapp.session_cli:session_group", "API tokens (sessions)."))
     register(LazyCommand("flows", "coe_webapp.commands:flows_group", "LangFlow flows."))
 
-
-def create_app(**settings: Any) -> Any:
-    """The web app (:func:`coe_webapp.app.create_app`)."""
-    from .app import create_app as factory
-
-    return factory(**settings)
-
-
-def issue_token(session: Any, **fields: Any) -> Any:
-    """A new API token in ``session`` (:func:`coe_webapp.tokens.issue_token`)."""
-    from .tokens import issue_token as issue
-
-    return issue(session, **fields)

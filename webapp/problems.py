@@ -4,6 +4,11 @@ Every error leaves as ``application/problem+json`` with ``type``, ``title``,
 ``status``, ``detail``, ``instance`` and the request id. Internals (exception
 text, SQL, file paths, stack traces) are logged, never sent: a 500 says only
 that something failed and which request id to quote.
+
+A :class:`~coe_framework.errors.CoeError` that leaves a view becomes the
+problem its kind maps to in :data:`coe_framework.errors.KINDS` (bad input 422,
+not found 404, conflict 409, unavailable 503 with ``Retry-After``); a bad input
+naming a ``field`` lists it in ``errors`` as request validation does.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Request, Response, g, json, request
 from werkzeug.exceptions import HTTPException
+
+from coe_framework.errors import KINDS, CoeError, Unavailable, first_line, kind_of
 
 from .database import DATABASE_DOWN
 
@@ -85,6 +92,24 @@ def problem_response(
     return response
 
 
+def field_errors(field: str, message: str, location: str | None = None) -> list[dict[str, str]]:
+    """The ``errors`` list naming one request field (``location`` defaults to where this request carries input)."""
+    where = location or ("query" if request.method in ("GET", "HEAD", "DELETE") else "json")
+    return [{"location": where, "field": field, "message": message}]
+
+
+def error_response(error: CoeError, headers: Mapping[str, str] | None = None) -> Response | None:
+    """The problem :data:`~coe_framework.errors.KINDS` maps ``error`` to; None for an error of no kind."""
+    kind = kind_of(error)
+    if kind is None:
+        return None
+    detail = first_line(error) or _TITLES.get(kind.status, "Error")
+    if kind.status == 422 and error.field:
+        return problem_response(422, f"invalid fields: {error.field}", kind=kind.problem_type,
+                                errors=field_errors(error.field, detail), headers=headers)
+    return problem_response(kind.status, detail, kind=kind.problem_type, headers=headers)
+
+
 def _validation_errors(detail: Mapping[str, Any]) -> list[dict[str, str]]:
     """APIFlask's ``{location: {field: [messages]}}`` as a flat list."""
     out = []
@@ -139,9 +164,19 @@ def install(app: APIFlask, retry_after_seconds: int) -> None:
     def _database_down(error: Exception) -> Response:
         log.warning("database unavailable (request %s): %s", getattr(g, "request_id", "-"), type(error).__name__)
         return problem_response(
-            503, "the database is unavailable; retry later", kind="database-unavailable",
+            KINDS[Unavailable].status, "the database is unavailable; retry later", kind="database-unavailable",
             headers={"Retry-After": str(retry_after_seconds)},
         )
+
+    @app.errorhandler(CoeError)
+    def _coe_error(error: CoeError) -> Response:
+        headers = {"Retry-After": str(retry_after_seconds)} if error.retryable else None
+        response = error_response(error, headers)
+        if response is None:  # a CoeError of no kind is a bug
+            return _unexpected(error)
+        if response.status_code >= 500:
+            log.warning("request %s: %s", getattr(g, "request_id", "-"), first_line(error))
+        return response
 
     for error_type in DATABASE_DOWN:
         app.register_error_handler(error_type, _database_down)

@@ -24,6 +24,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from coe_framework.errors import BadInput
+
 log = logging.getLogger(__name__)
 
 #: Seconds between attempts to return to a shared storage that failed.
@@ -58,8 +60,11 @@ class InlineExpiryMemoryStorage(MemoryStorage):
             self._gc_lock.release()
 
 
-class RateLimitError(ValueError):
-    """``COE_RATE_LIMIT`` or the storage address is unusable (one line)."""
+class RateLimitError(BadInput, ValueError):
+    """``COE_RATE_LIMIT`` or the storage address is unusable (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 class RateLimiter:

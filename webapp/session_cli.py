@@ -28,7 +28,7 @@ def session_list_command(active: bool, limit: int, cursor: str | None, fmt: str)
     """List API tokens (sessions), newest first; tokens themselves are never shown."""
     from coe_framework.db.engine import unit_of_work
     from coe_framework.db.models import UserSession, utcnow
-    from coe_framework.db.store import _paginate
+    from coe_framework.db.pagination import paginate
 
     from .tokens import session_dict
 
@@ -38,7 +38,7 @@ def session_list_command(active: bool, limit: int, cursor: str | None, fmt: str)
         query = query.where(UserSession.revoked.is_(False), (UserSession.expires_at.is_(None)) | (UserSession.expires_at > now))
     engine = _ready_database()
     with unit_of_work(engine) as session:  # type: ignore[arg-type]
-        page = _paginate(session, query, UserSession.id, limit, cursor, session_dict)
+        page = paginate(session, query, UserSession.id, limit=limit, cursor=cursor, serialize=session_dict)
     if fmt == "json":
         click.echo(json.dumps(page.to_dict(), indent=2, ensure_ascii=False))
         return

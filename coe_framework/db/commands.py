@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
-from ..errors import first_line
+from ..errors import CoeError, first_line, kind_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy import Engine
@@ -34,15 +34,13 @@ def _guard(action: Callable[[], T]) -> T:
     from coe_migrate.migrate import MigrationError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .engine import DatabaseConfigError
-    from .store import StoreError
-
     try:
         return action()
     except MigrationError as exc:
         raise DatabaseCommandError(str(exc)) from None
-    except (StoreError, DatabaseConfigError) as exc:
-        raise DatabaseCommandError(str(exc), exit_code=2) from None
+    except CoeError as exc:  # a bad URL or setting, an unknown analysis...: the exit code of its kind
+        kind = kind_of(exc)
+        raise DatabaseCommandError(str(exc), exit_code=kind.exit_code if kind is not None else 1) from None
     except SQLAlchemyError as exc:
         raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(exc.orig or exc)}") from None
 

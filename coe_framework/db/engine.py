@@ -30,6 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool, StaticPool
 
+from ..errors import BadInput
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -44,8 +46,11 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-class DatabaseConfigError(ValueError):
-    """The database URL or a pool setting is unusable (one line)."""
+class DatabaseConfigError(BadInput, ValueError):
+    """The database URL or a pool setting is unusable (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def _truthy(value: str) -> bool:

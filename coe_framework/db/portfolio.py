@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ..errors import BadInput
 from .engine import retry_read, unit_of_work
 from .json_length import json_array_length
 from .models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
@@ -59,8 +60,11 @@ COLUMNS = ("name", "analyzed_at")
 TREND_MEASURES = tuple(k for k, m in MEASURES.items() if m.kind in ("number", "count"))
 
 
-class PortfolioError(ValueError):
-    """A sort key, measure or page that does not exist (one line)."""
+class PortfolioError(BadInput, ValueError):
+    """A sort key, measure or page that does not exist (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass

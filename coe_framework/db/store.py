@@ -11,8 +11,6 @@ database. A deleted analysis is evicted from the cache.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import logging
@@ -24,10 +22,13 @@ from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from .. import errors
 from ..analyzer import NORMALIZED_TABLES
 from ..cache import TieredCache, default_cache
 from ..errors import first_line
 from .engine import chunks, get_engine, retry_read, unit_of_work
+from .errors import StoreError
+from .pagination import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor, paginate  # noqa: F401 - re-exported for callers of the store
 from .models import (
     FINISHED_STATUSES,
     NORMALIZED_MODELS,
@@ -52,15 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_PAGE_SIZE = 500
-
-
-class StoreError(ValueError):
-    """A request to the store that cannot be honoured (one line, safe to show)."""
-
-
-class NotFound(StoreError):
-    """The named row does not exist."""
+class NotFound(errors.NotFound, StoreError):
+    """The named row does not exist (a :class:`~coe_framework.errors.NotFound`; a ``StoreError`` as it always was)."""
 
 
 class RowsError(StoreError):
@@ -110,55 +104,6 @@ def cache_prefix(engine: Engine) -> str:
     """A shared-cache key prefix unique to one database, so two databases never share entries."""
     identity = engine.url.render_as_string(hide_password=True)
     return f"coe:{hashlib.sha256(identity.encode()).hexdigest()[:12]}:"
-
-
-@dataclass
-class Page:
-    """One page of a listing; ``next_cursor`` is None on the last page."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "next_cursor": self.next_cursor}
-
-
-def encode_cursor(last_id: int) -> str:
-    """An opaque cursor pointing after row ``last_id``."""
-    return base64.urlsafe_b64encode(json.dumps({"after": int(last_id)}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    """The row id a cursor points after; :class:`StoreError` for a malformed cursor."""
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-        if not isinstance(value, int) or value < 0:
-            raise ValueError
-        return value
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise StoreError("invalid cursor") from None
-
-
-def _page_size(limit: int) -> int:
-    if not isinstance(limit, int) or limit < 1:
-        raise StoreError("limit must be a positive integer")
-    return min(limit, MAX_PAGE_SIZE)
-
-
-def _paginate(session: Session, query: Select[Any], id_column: Any, limit: int, cursor: str | None,
-              to_dict: Callable[[Any], dict[str, Any]]) -> Page:
-    """Newest first (descending id), keyset pagination: stable under concurrent inserts."""
-    size = _page_size(limit)
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(id_column < after)
-    rows = list(session.scalars(query.order_by(id_column.desc()).limit(size + 1)))
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page([to_dict(r) for r in rows], encode_cursor(rows[-1].id) if more and rows else None)
 
 
 def usable_flow_id(session: Session, candidate: Any) -> str:
@@ -431,7 +376,7 @@ class Store:
         query = select(Repository)
         if name:
             query = query.where(Repository.name == name)
-        return self._read(lambda s: _paginate(s, query, Repository.id, limit, cursor, repository_dict))
+        return self._read(lambda s: paginate(s, query, Repository.id, limit=limit, cursor=cursor, serialize=repository_dict))
 
     def repository_analyses(self, repository_id: int, *, limit: int = 50, cursor: str | None = None) -> Page:
         """Every analysis of one repository (one row per request), newest first."""
@@ -440,7 +385,7 @@ class Store:
             .where(RepositoryAnalysis.repository_id == repository_id)
             .options(selectinload(RepositoryAnalysis.repository))
         )
-        return self._read(lambda s: _paginate(s, query, RepositoryAnalysis.id, limit, cursor, repository_analysis_dict))
+        return self._read(lambda s: paginate(s, query, RepositoryAnalysis.id, limit=limit, cursor=cursor, serialize=repository_analysis_dict))
 
     def latest_results(self, repository_id: int) -> list[dict[str, Any]]:
         """The newest succeeded result of each analyzer for one repository."""
@@ -576,7 +521,7 @@ class Store:
                     select(RepositoryAnalysis.request_id).join(Repository).where(repo_match)
                 )
             )
-        return self._read(lambda s: _paginate(s, query, AnalysisRequest.id, limit, cursor, request_dict))
+        return self._read(lambda s: paginate(s, query, AnalysisRequest.id, limit=limit, cursor=cursor, serialize=request_dict))
 
     def update_request(
         self,
@@ -883,7 +828,7 @@ class Store:
             if key not in NORMALIZED_TABLES[table]:
                 raise StoreError(f"cannot filter {table} by '{key}'")
             query = query.where(model.__table__.c[key] == value)
-        return self._read(lambda s: _paginate(s, query, model.id, limit, cursor, detail_row_dict))  # type: ignore[attr-defined]
+        return self._read(lambda s: paginate(s, query, model.id, limit=limit, cursor=cursor, serialize=detail_row_dict))  # type: ignore[attr-defined]
 
     # -- correlations (RAG documents live in coe_framework.outputs.rag.storage) -----------
 

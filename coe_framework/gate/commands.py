@@ -89,13 +89,10 @@ def gate_command(ctx: click.Context, target: str, conditions: tuple[str, ...], c
 
     manager = _manager(ctx)
     measures = catalogue(manager)
-    try:
-        spec = gate_spec(conditions, config, measures)
-        prepared = open_repository(target, ref)
-        if spec is None:
-            spec = from_repository(prepared.git_dir, prepared.commit, measures)
-    except GateConfigError as exc:
-        raise UserError(str(exc)) from None
+    spec = gate_spec(conditions, config, measures)  # a GateConfigError (bad input) ends the command in one line
+    prepared = open_repository(target, ref)
+    if spec is None:
+        spec = from_repository(prepared.git_dir, prepared.commit, measures)
     if spec is None:
         raise UserError(f"no gate conditions: give --condition, a [gate] table in {DEFAULT_CONFIG} (or --config FILE), "
                         "or [tool.coe.gate] in the repository's pyproject.toml")

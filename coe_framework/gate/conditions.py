@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import BadInput
 from ..measures.registry import Catalogue
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -27,8 +28,11 @@ _SYNTAX = re.compile(
 )
 
 
-class ConditionError(ValueError):
-    """A condition that cannot be used; the message is one line (the caller adds where it came from)."""
+class ConditionError(BadInput, ValueError):
+    """A condition that cannot be used; the message is one line (the caller adds where it came from).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..errors import BadInput
 from ..jsonfiles import read_regular_file
 from ..measures.registry import Catalogue
 from .conditions import Condition, ConditionError, parse_condition
@@ -32,8 +33,11 @@ DEFAULT_CONFIG = "coe.toml"
 _TABLE_KEYS = {"conditions", "baseline"}
 
 
-class GateConfigError(ValueError):
-    """Gate conditions that cannot be used; the message is one line naming where."""
+class GateConfigError(BadInput, ValueError):
+    """Gate conditions that cannot be used; the message is one line naming where.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass

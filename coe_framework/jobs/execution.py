@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.models import FINISHED_STATUSES
-from ..errors import first_line, one_line
+from ..errors import CoeError, first_line, one_line
 from .leases import JobQueue, Lease
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -206,7 +206,11 @@ LOCAL_SOURCES = frozenset({"cli", "watch-cli"})
 
 
 def is_final_error(exc: BaseException) -> bool:
-    """Errors that will recur on retry: bad input (a refused source, an unknown analyzer...)."""
+    """Errors that will recur on retry: a :class:`~coe_framework.errors.CoeError` that is not
+    retryable (bad input such as a refused source, bad options or an unknown analyzer; a row
+    that does not exist), and a plain ``ValueError``, bad input before the error kinds existed."""
+    if isinstance(exc, CoeError):
+        return not exc.retryable
     return isinstance(exc, ValueError)
 
 

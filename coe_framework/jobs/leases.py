@@ -30,14 +30,15 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import Connection, Engine, func, select, update
 
 from ..db.models import FINISHED_STATUSES, REQUEST_STATUSES, AnalysisRequest, utcnow
+from ..errors import NotFound
 
 Clock = Callable[[], datetime]
 
 T = AnalysisRequest.__table__
 
 
-class JobNotFound(LookupError):
-    """No analysis request has this id."""
+class JobNotFound(NotFound, LookupError):
+    """No analysis request has this id (not found; a ``LookupError`` as callers caught before the error kinds existed)."""
 
 
 def new_owner(label: str = "") -> str:

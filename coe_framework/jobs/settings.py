@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ..errors import BadInput
 from ..settings import read_number
 
 EXECUTORS = ("inline", "threads", "celery")
@@ -30,8 +31,11 @@ REDIS_SCHEMES = ("redis", "rediss")
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 
 
-class JobConfigError(ValueError):
-    """A job setting is missing or unusable (one line)."""
+class JobConfigError(BadInput, ValueError):
+    """A job setting is missing or unusable (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:

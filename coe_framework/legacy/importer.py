@@ -48,7 +48,7 @@ from ..db.models import (
     RepositoryAnalysis,
 )
 from ..db.store import Store, parse_commit_date, usable_flow_id
-from ..errors import first_line
+from ..errors import BadInput, first_line
 from ..jsonfiles import read_json_object
 from .ids import valid_key
 from .models import LegacyAnalysisResult
@@ -59,12 +59,18 @@ _FLOW_NAME = re.compile(FLOW_NAME_PATTERN)
 _STATUSES = {"completed": "succeeded", "failed": "failed", "pending": "cancelled", "running": "cancelled"}
 
 
-class LegacySourceError(ValueError):
-    """The source cannot be read at all (one line)."""
+class LegacySourceError(BadInput, ValueError):
+    """The source cannot be read at all (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
-class Malformed(ValueError):
-    """One file or row cannot be imported; the text says why."""
+class Malformed(BadInput, ValueError):
+    """One file or row cannot be imported; the text says why.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass

@@ -9,13 +9,14 @@ repository's measure in commit-date order; pages are keyset pages over
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import MeasureValue, RepositoryAnalysis, utcnow
-from ..db.store import Page, StoreError, decode_cursor, encode_cursor, iso
+from ..db.pagination import INVALID_CURSOR, Page, PageError, decode_cursor, encode_cursor, page_size
+from ..db.store import NotFound, iso
 from .registry import Catalogue
 
 #: Most points in one page of a trend.
@@ -71,27 +72,24 @@ def trend_page(
     limit: int = 100,
     cursor: str | None = None,
     newest_first: bool = True,
-    decode: Callable[[str | None], int | None] = decode_cursor,
 ) -> Page:
     """One page of a repository's stored measures (one key, or all) in commit-date order.
 
-    ``since`` keeps commits dated at or after it. ``decode`` turns the cursor
-    into the id of the last row of the previous page (the web app passes one
-    that answers 422).
+    ``since`` keeps commits dated at or after it. A cursor that is not one of
+    this repository's rows, or a bad limit, is a
+    :class:`~coe_framework.db.pagination.PageError`.
     """
-    if not isinstance(limit, int) or limit < 1:
-        raise StoreError("limit must be a positive integer")
-    size = min(limit, MAX_POINTS)
+    size = page_size(limit, MAX_POINTS)
     query = select(MeasureValue).where(MeasureValue.repository_id == repository_id)
     if key is not None:
         query = query.where(MeasureValue.key == key)
     if since is not None:
         query = query.where(MeasureValue.commit_date >= since)
-    after = decode(cursor)
+    after = decode_cursor(cursor)
     if after is not None:
         last = session.get(MeasureValue, after)
         if last is None or last.repository_id != repository_id:
-            raise StoreError("invalid cursor")
+            raise PageError(INVALID_CURSOR, field="cursor")
         ahead = (MeasureValue.commit_date < last.commit_date) if newest_first else (MeasureValue.commit_date > last.commit_date)
         tie = (MeasureValue.id < last.id) if newest_first else (MeasureValue.id > last.id)
         query = query.where(or_(ahead, and_(MeasureValue.commit_date == last.commit_date, tie)))
@@ -167,7 +165,7 @@ def results_of(session: Session, repository_analysis_id: int, analyzers: list[st
 
 
 def stored_repository(store: Any, text: str) -> dict[str, Any]:
-    """A stored repository named by id, URL or local path; :class:`StoreError` when none is stored."""
+    """A stored repository named by id, URL or local path; :class:`~coe_framework.db.store.NotFound` when none is stored."""
     from ..repos import SourceError, parse_source
 
     text = (text or "").strip()
@@ -182,7 +180,7 @@ def stored_repository(store: Any, text: str) -> dict[str, Any]:
         except SourceError:
             found = None
     if found is None:
-        raise StoreError(f"no stored repository is named '{text}' (give its id, URL or path; see the analyses listing)")
+        raise NotFound(f"no stored repository is named '{text}' (give its id, URL or path; see the analyses listing)")
     return found
 
 

@@ -21,6 +21,8 @@ import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
+from ..errors import BadInput, NotFound
+
 #: The framework's own formats are attributed to this plugin name.
 CORE_PLUGIN = "coe"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -31,11 +33,11 @@ OPTION_TYPES = ("float", "int", "str", "choice")
 Rendered = Union[str, bytes, Iterable[str], Mapping[str, Any], list]
 
 
-class ExportError(ValueError):
+class ExportError(BadInput, ValueError):
     """A format or an option that cannot be used (bad input: one line on the CLI, 422 over HTTP)."""
 
 
-class UnknownFormat(ExportError):
+class UnknownFormat(NotFound, ExportError):
     """No loaded plugin registers a format of that name."""
 
 

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 
 from sqlalchemy.orm import Session
 
-from ..db.store import NotFound
+from ..errors import Conflict, NotFound
 from .stored_analysis import StoredAnalysis, StoredRepository, load_analysis
 
 
@@ -36,7 +36,7 @@ class MissingResult(ExportUnavailable):
         self.analysis_id, self.analyzer, self.repository = analysis_id, analyzer, repository
 
 
-class SeveralRepositories(ValueError):
+class SeveralRepositories(Conflict, ValueError):
     """A per-repository format was asked for an analysis of several repositories without naming one."""
 
     def __init__(self, analysis_id: int, choices: Sequence[tuple[int, str]]):

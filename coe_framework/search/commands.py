@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import click
 
-from .service import DEFAULT_K, MAX_K, SearchError
+from .service import DEFAULT_K, MAX_K
 
 #: The subcommands; any other first word starts a query.
 SUBCOMMANDS = ("reindex",)
@@ -112,11 +112,8 @@ def query_command(
     filters = {"analysis": analysis, "repository": repository, "commit": commit, "type": list(types) or None,
                "language": language, "path_prefix": path_prefix}
     store = _store()
-    try:
-        with unit_of_work(store.engine) as session:
-            page = search(session, " ".join(query), k=k, filters=filters, cursor=cursor, manager=_manager(ctx))
-    except SearchError as exc:
-        raise _user_error(str(exc)) from None
+    with unit_of_work(store.engine) as session:  # a SearchError (bad input) ends the command in one line
+        page = search(session, " ".join(query), k=k, filters=filters, cursor=cursor, manager=_manager(ctx))
     if fmt == "json":
         body: dict[str, Any] = page.to_dict()
         if explain:

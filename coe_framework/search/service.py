@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import RagDocument, Repository, RepositoryAnalysis, SearchIndexEntry
 from ..db.store import Page
+from ..errors import BadInput
 from .embedding import embed_query
 from .lexical import backend_for
 from .tokenize import highlight_words, query_terms
@@ -55,12 +56,16 @@ _HIGHLIGHT_CHARS = 160
 _MAX_HIGHLIGHTS = 3
 
 
-class SearchError(ValueError):
-    """A search that cannot be run as asked; ``field`` names the part of the request at fault."""
+class SearchError(BadInput, ValueError):
+    """A search that cannot be run as asked; ``field`` names the part of the request at fault.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
+
+    field: str
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,6 @@ from .gitrepo import GitRepo
 RepoLike = GitRepo | str | os.PathLike[str]
 
 
-#: The entry point name of the web app's plugin, whose app factory ``api_client`` uses.
-WEB_PLUGIN = "webapp"
-
-
 class KitSetupError(RuntimeError):
     """The test environment cannot be built as asked (one line saying why)."""
 
@@ -112,13 +108,6 @@ def build_manager(
     return manager
 
 
-def _web_plugin() -> Any:
-    """The module of the web app's plugin (entry point ``webapp`` of the ``coe`` group)."""
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP, name=WEB_PLUGIN):
-        return ep.load()
-    raise KitSetupError(f"no '{WEB_PLUGIN}' plugin in the '{ENTRY_POINT_GROUP}' entry point group: the web app is not installed")
-
-
 class CoeEnv:
     """An isolated framework: a plugin manager, a runner and a scratch directory.
 
@@ -151,7 +140,7 @@ class CoeEnv:
         self.runner = Runner(self.manager, workers=workers, isolation=isolation, limits=self.limits)
         self.database_url = f"sqlite:///{self.root / 'coe.sqlite3'}"
         self._engine: Any = None
-        self._apps: list[Any] = []
+        self._cleanups: list[Callable[[], None]] = []
         self.activated = activate
         if activate:
             reset_manager(self.manager)
@@ -161,16 +150,19 @@ class CoeEnv:
     def close(self) -> None:
         """Stop worker processes, web apps and the database; forget the process-wide manager."""
         self.runner.close()
-        for app in self._apps:
-            app.extensions["coe"].shutdown()
-            with app.app_context():
-                app.extensions["sqlalchemy"].engine.dispose()
-        self._apps.clear()
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+        self._cleanups.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
         if self.activated:
             reset_manager()
+
+    def add_cleanup(self, cleanup: Callable[[], None]) -> None:
+        """Run ``cleanup`` when this environment closes (last added, first run): for what
+        other test kits build on it, such as the web app's test client."""
+        self._cleanups.append(cleanup)
 
     def __enter__(self) -> "CoeEnv":
         return self
@@ -214,38 +206,6 @@ class CoeEnv:
         from ..db.store import Store
 
         return Store(self.engine)
-
-    def api_client(self, scopes: Sequence[str] = ("admin",)) -> Any:
-        """A Flask test client of the web app, authenticated with a fresh token.
-
-        The app uses this environment's database and plugins (routes that
-        plugins contribute included). Every request carries ``Authorization:
-        Bearer <token>``; the clear token is ``client.token``.
-        """
-        from ..db.engine import unit_of_work
-
-        web = _web_plugin()
-        create_app, issue_token = web.create_app, web.issue_token
-        self.engine  # noqa: B018 - migrate first; the app refuses an unmigrated database
-        app = create_app(database_url=self.database_url, flows_dir=str(self.root / "flows"), rate_limit_enabled=False)
-        app.config["TESTING"] = True
-        self._apps.append(app)
-        self._run_jobs_inline(app.extensions["coe"])
-        with unit_of_work(self.engine, write=True) as session:
-            issued = issue_token(session, label="coe test kit", scopes=list(scopes))
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issued.token}"
-        client.token = issued.token  # type: ignore[attr-defined]
-        return client
-
-    def _run_jobs_inline(self, web: Any) -> None:
-        """Analyses submitted through the API run before the request returns, on this environment."""
-        from ..jobs.executors import JobRuntime
-        from ..jobs.settings import JobSettings
-
-        runtime = JobRuntime(JobSettings.from_env({"COE_EXECUTOR": "inline"}), store=self.store, manager=self.manager)
-        web.submit = runtime.run_request
-        web.cancel = runtime.queue.request_cancel
 
     # -- running -------------------------------------------------------------
 

@@ -11,8 +11,9 @@ Fixtures:
 ``run_analyzer``      ``run_analyzer(name, repo, **options)`` -> the validated result
 ``analyzer_conforms`` ``analyzer_conforms(name_or_instance, **kwargs)`` runs the
                       conformance suite inside ``coe_env``
-``api_client``        the web app's Flask test client on ``coe_env`` (its database and
-                      plugins), every request authenticated with an admin token
+
+The web app adds ``api_client`` (its Flask test client on ``coe_env``) through its
+own pytest plugin (the ``coe_web`` entry point of the ``pytest11`` group).
 
 Which plugins ``coe_env`` loads comes from the ini options ``coe_plugins`` and
 ``coe_builtins`` (entry point names, space separated or a TOML list), or per test
@@ -97,9 +98,3 @@ def analyzer_conforms(coe_env: "CoeEnv", tmp_path: Path) -> Callable[..., None]:
         assert_analyzer_conforms(analyzer, env=coe_env, **kwargs)
 
     return check
-
-
-@pytest.fixture
-def api_client(coe_env: "CoeEnv") -> Any:
-    """The web app's test client on ``coe_env``'s database and plugins, authenticated (admin scope)."""
-    return coe_env.api_client()

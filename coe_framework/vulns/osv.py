@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..errors import BadInput
 from .ecosystems import coe_ecosystem, package_key
 from .severity import Severity, severity_of
 from .versions import KNOWN_RANGE_TYPES, VERSION_RANGE_TYPES, RangeError, check_events
@@ -23,8 +24,11 @@ MAX_AFFECTED = 5000
 MAX_VERSIONS = 20000
 
 
-class RecordError(ValueError):
-    """A record that cannot be imported; the message is one line."""
+class RecordError(BadInput, ValueError):
+    """A record that cannot be imported; the message is one line.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 @dataclass

@@ -27,6 +27,8 @@ from packaging.version import InvalidVersion, Version
 from univers import version_range as vr
 from univers import versions as uv
 
+from ..errors import BadInput
+
 #: Range types OSV defines that name versions; GIT ranges name commits and are not matched.
 VERSION_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
 KNOWN_RANGE_TYPES = (*VERSION_RANGE_TYPES, "GIT")
@@ -148,8 +150,11 @@ def point(version: Any) -> Interval:
 # --- OSV ranges ---------------------------------------------------------------------
 
 
-class RangeError(ValueError):
-    """An OSV range that cannot be evaluated (the reason is safe to show)."""
+class RangeError(BadInput, ValueError):
+    """An OSV range that cannot be evaluated (the reason is safe to show).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")

@@ -12,13 +12,10 @@ from ..cli import UserError, _manager, _parse_option_pairs
 
 
 def _registry() -> Any:
-    from ..db.store import Store, StoreError
+    from ..db.store import Store
     from .registry import WatchRegistry
 
-    try:
-        return WatchRegistry(Store.open().engine)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    return WatchRegistry(Store.open().engine)  # a StoreError (bad input) ends the command in one line
 
 
 def _json(data: Any) -> str:
@@ -56,7 +53,7 @@ def watch_add(ctx: click.Context, url: str, ref: str, every: str, analyzers: tup
               secret_file: str | None, generate_secret: bool, as_json: bool) -> None:
     """Watch URL (an https URL or, here, a local path); it is checked at once by the next scheduler pass."""
     from .intervals import parse_interval
-    from .registry import WatchError, WatchSpec
+    from .registry import WatchSpec
     from .secrets import generate_secret as new_secret
     from .settings import WatchConfigError, WatchSettings
 
@@ -69,10 +66,7 @@ def watch_add(ctx: click.Context, url: str, ref: str, every: str, analyzers: tup
         raise UserError(str(exc)) from None
     secret = new_secret() if generate_secret else _read_secret(secret_file) if secret_file else None
     spec = WatchSpec(url, ref, interval, list(analyzers) or None, _parse_option_pairs(option_pairs), secret)
-    try:
-        watch = _registry().add(spec, origin="cli", analyzers_known=_manager(ctx).analyzers, secret_key=settings.secret_key)
-    except WatchError as exc:
-        raise UserError(str(exc)) from None
+    watch = _registry().add(spec, origin="cli", analyzers_known=_manager(ctx).analyzers, secret_key=settings.secret_key)
     if as_json:
         click.echo(_json({**watch, **({"secret": secret} if generate_secret else {})}))
     else:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..analyzer import choice_problem
 from ..db.engine import unit_of_work
 from ..db.models import WatchedRepository, utcnow
+from ..errors import BadInput, Conflict, kind_of
 from ..repos import SourceError, SourcePolicy, parse_source
 from .intervals import format_interval
 from .keys import match_key
@@ -24,13 +25,24 @@ _FULL_SHA = re.compile(r"^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$")
 W = WatchedRepository
 
 
-class WatchError(ValueError):
-    """A watch cannot be added or found (one line); ``field`` names the input at fault."""
+class WatchError(BadInput, ValueError):
+    """A watch cannot be added or found (one line); ``field`` names the input at fault.
 
-    def __init__(self, message: str, field: str | None = None, status: int = 422):
-        super().__init__(message)
-        self.field = field
-        self.status = status
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message, field=field)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of this error's kind (422, or 409 for a :class:`WatchConflict`)."""
+        kind = kind_of(self)
+        return kind.status if kind is not None else 422
+
+
+class WatchConflict(Conflict, WatchError):
+    """The watch cannot be added as things stand: already watched, or webhook secrets are not configured."""
 
 
 def check_ref(ref: str | None) -> str:
@@ -117,7 +129,7 @@ class WatchRegistry:
                 secret = check_secret(spec.secret)
                 encrypted = encrypt_secret(secret, secret_key)
             except SecretKeyError as exc:
-                raise WatchError(str(exc), "secret", status=409) from None
+                raise WatchConflict(str(exc), "secret") from None
             except ValueError as exc:
                 raise WatchError(str(exc), "secret") from None
             hashed = hash_secret(secret)
@@ -133,7 +145,7 @@ class WatchRegistry:
                 session.flush()
                 return to_dict(row)
         except IntegrityError:
-            raise WatchError(f"{source.url} (ref {ref}) is already watched", "url", status=409) from None
+            raise WatchConflict(f"{source.url} (ref {ref}) is already watched", "url") from None
 
     def query(self) -> Select[Any]:
         """Every watch (the API pages over this)."""

@@ -11,14 +11,19 @@ import hashlib
 import hmac
 import secrets as _random
 
+from ..errors import BadInput
+
 #: Bytes of randomness in a generated secret.
 GENERATED_BYTES = 32
 #: Longest secret accepted (what a user pastes).
 MAX_SECRET_LENGTH = 256
 
 
-class SecretKeyError(ValueError):
-    """The Fernet key is missing or malformed, or a stored secret cannot be decrypted (one line)."""
+class SecretKeyError(BadInput, ValueError):
+    """The Fernet key is missing or malformed, or a stored secret cannot be decrypted (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def generate_secret() -> str:

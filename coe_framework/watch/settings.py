@@ -4,11 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..errors import BadInput
 from ..settings import read_number
 
 
-class WatchConfigError(ValueError):
-    """A watch setting is unusable (one line)."""
+class WatchConfigError(BadInput, ValueError):
+    """A watch setting is unusable (one line).
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:

@@ -22,8 +22,9 @@ from .export import SBOM_ANALYZER, render_cyclonedx
 
 
 def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) -> dict[str, Any]:
-    """The SBOM of one repository of a stored analysis; ``ValueError`` (one line) when there is none."""
+    """The SBOM of one repository of a stored analysis; a ``CoeError`` (one line) when there is none."""
     from coe_framework.db.engine import unit_of_work
+    from coe_framework.errors import Conflict
     from coe_framework.outputs.source import ExportSource, SeveralRepositories
 
     from .export import CYCLONEDX
@@ -34,7 +35,7 @@ def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) 
             return render_cyclonedx(source, {"repository": repository_id})
         except SeveralRepositories as exc:
             choices = ", ".join(f"{rid} ({name})" for rid, name in exc.choices)
-            raise ValueError(f"analysis {analysis_id} has several repositories; pass --repository, one of {choices}") from None
+            raise Conflict(f"analysis {analysis_id} has several repositories; pass --repository, one of {choices}") from None
 
 
 def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, int]:

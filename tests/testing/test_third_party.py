@@ -46,12 +46,13 @@ def plugins_listing(venv: venvs.VirtualEnv) -> dict[str, dict]:
 
 
 def run_own_tests(venv: venvs.VirtualEnv, source: Path):
-    """pytest in a plugin's source tree; the kit comes in through its pytest11 entry point (``-p coe``).
+    """pytest in a plugin's source tree; the kit comes in through its pytest11 entry points
+    (``-p coe``, and ``-p coe_web`` for the web app's ``api_client``).
 
     Autoloading is off only so that the project's other pytest plugins do not
-    slow each run down; ``-p coe`` still loads the kit by its entry point name.
+    slow each run down; ``-p`` still loads the kit by its entry point names.
     """
-    return venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "coe", cwd=source, check=False,
+    return venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "coe", "-p", "coe_web", cwd=source, check=False,
                     env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 

@@ -83,14 +83,11 @@ def result_out(result: dict[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def store_errors(analysis_id: int | None = None) -> Iterator[None]:
-    """Store lookups as HTTP: a missing analysis is 404, a bad cursor or limit is 422."""
-    from coe_framework.db.store import NotFound, StoreError
-
-    from ..pagination import invalid_query
+    """Store lookups as HTTP: a missing analysis is a 404 naming it; any other store error
+    (a bad cursor or limit: a 422 naming the field) is left to the app's one mapping of errors."""
+    from coe_framework.db.store import NotFound
 
     try:
         yield
     except NotFound:
         raise not_found(f"analysis {analysis_id}" if analysis_id is not None else "the resource") from None
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None

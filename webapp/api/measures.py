@@ -8,7 +8,6 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from coe_framework.db.engine import unit_of_work
-from coe_framework.db.store import StoreError, decode_cursor
 from coe_framework.gate.storage import gates_of
 from coe_framework.measures import catalogue
 from coe_framework.measures.queries import trend_page
@@ -29,13 +28,6 @@ def _since(text: str | None) -> datetime | None:
     except ValueError:
         raise invalid_query("since", "expected an ISO 8601 date or date and time, such as 2024-01-31 or 2024-01-31T12:00:00Z") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def _cursor(cursor: str | None) -> int | None:
-    try:
-        return decode_cursor(cursor)
-    except StoreError:
-        raise invalid_query("cursor", "invalid cursor; use the one from the previous page") from None
 
 
 @bp.get("/measures")
@@ -60,12 +52,8 @@ def repository_measures(repository_id: int, query: MeasureQuery) -> Any:
         if declared is None or declared.needs_baseline:
             raise invalid_query("key", f"unknown measure '{query.key}'; GET /api/v1/measures lists them")
     since = _since(query.since)
-    try:
-        with unit_of_work(store().engine) as session:
-            page = trend_page(session, repository_id, key=query.key, since=since, limit=query.limit,
-                              cursor=query.cursor, decode=_cursor)
-    except StoreError as exc:
-        raise invalid_query("cursor", str(exc)) from None
+    with unit_of_work(store().engine) as session:  # a bad cursor is a PageError: a 422 naming it
+        page = trend_page(session, repository_id, key=query.key, since=since, limit=query.limit, cursor=query.cursor)
     return page_response(page, query.limit)
 
 

@@ -8,6 +8,7 @@ from flask import current_app, url_for
 
 from coe_framework.db.models import WatchedRepository
 from coe_framework.db.store import iso
+from coe_framework.errors import Conflict
 from coe_framework.watch.intervals import parse_interval
 from coe_framework.watch.registry import WatchError, WatchRegistry, WatchSpec, to_dict
 from coe_framework.watch.secrets import generate_secret
@@ -42,7 +43,7 @@ def watch_out(row: WatchedRepository) -> dict[str, Any]:
 
 
 def _field_problem(exc: WatchError) -> Problem:
-    if exc.status == 409:
+    if isinstance(exc, Conflict):
         return Problem(409, str(exc), kind="watch-conflict")
     field = exc.field or "url"
     return Problem(422, f"invalid fields: {field}", errors=[{"location": "json", "field": field, "message": str(exc)}])

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import IO, Any, Callable, Iterable, Mapping
 
-from ...errors import one_line
+from ...errors import BadInput, one_line
 from ...plugin.rag_helpers import truncate
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,11 @@ RECORD_LAYOUTS = ("jsonl", "langchain", "llamaindex")
 Scalar = str | int | float | bool | None
 
 
-class DocumentError(ValueError):
-    """A plugin registered a document the contract does not allow."""
+class DocumentError(BadInput, ValueError):
+    """A plugin registered a document the contract does not allow.
+
+    Bad input; a ``ValueError`` too, as callers caught before the error kinds existed.
+    """
 
 
 class DocumentLimitReached(Exception):

@@ -14,7 +14,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from ...db.models import AnalysisRequest, RagDocument, RepositoryAnalysis
-from ...db.store import NotFound, Page, _paginate, iso
+from ...db.pagination import Page, paginate
+from ...db.store import NotFound, iso
 from .collect import Document
 
 #: Rows fetched per round trip when streaming an export.
@@ -95,7 +96,7 @@ def list_documents(
     or limit.
     """
     require_analysis(session, analysis_id)
-    return _paginate(session, _query(analysis_id, kind, path), RagDocument.id, limit, after, document_dict)
+    return paginate(session, _query(analysis_id, kind, path), RagDocument.id, limit=limit, cursor=after, serialize=document_dict)
 
 
 def iter_documents(session: Session, analysis_id: int, kind: str | None = None, path: str | None = None) -> Iterator[dict[str, Any]]:
