@@ -29,9 +29,9 @@ cursor_option = click.option("--cursor", default=None, help="Continue after the 
 
 
 def _store() -> Any:
-    from .db.store import Store
+    from .analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 def _echo_json(document: Any) -> None:

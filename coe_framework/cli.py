@@ -67,8 +67,8 @@ class UserError(BadInput, CommandError):
 #: The web app's commands (``serve``, ``session``, ``flows``) come from its own
 #: plugin through ``coe_register_commands``, as a third party's would.
 LAZY_COMMANDS: dict[str, str] = {
-    "db": "coe_framework.db.commands:db_group",
-    "results": "coe_framework.db.commands:results_group",
+    "db": "coe_framework.db_cli:db_group",
+    "results": "coe_framework.db_cli:results_group",
     "plugin": "coe_framework.scaffold:plugin_group",
     "worker": "coe_framework.jobs.commands:worker_command",
     "cancel": "coe_framework.jobs.commands:cancel_command",
@@ -311,9 +311,9 @@ def _stored_results(analysis_id: Any) -> list[dict[str, Any]]:
     """The stored results of the analysis ``coe analyze`` just stored (none when it stored nothing)."""
     if analysis_id is None:
         return []
-    from .db.store import Store
+    from .analysis.process_store import open_store
 
-    return Store.open().get_results(int(analysis_id))
+    return open_store().get_results(int(analysis_id))
 
 
 def stdout_reader_gone() -> bool:

@@ -7,7 +7,8 @@ so every path analyses the same way.
 Persistence: unless told otherwise (``store=None``), the analysis is stored
 in the database (``COE_DATABASE_URL``, migrated on first use): the request,
 one ``repository_analyses`` row per repository, every analyzer's result with
-its normalized rows. The database also serves as the runner's result cache,
+its normalized rows, measures and chart aggregates (computed here, before
+the store's unit of work, :mod:`coe_framework.analysis.normalize`). The database also serves as the runner's result cache,
 blob cache and state store, so analysing an unchanged repository again is a
 cache hit and a new commit re-runs only changed blobs.
 """
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
+from .analysis.normalize import save_outcome
 from .context import RepositoryInfo
 from .errors import one_line
 from .plugins import PluginManager
@@ -156,9 +158,9 @@ def analyze_repositories(
     prepared = [_open_target(target, ref, policy) for target in targets]
     names = [a.name for a in ordered]
     if isinstance(store, _DefaultStore):
-        from .db.store import Store
+        from .analysis.process_store import open_store
 
-        store = Store.open()
+        store = open_store()
     direct = contextlib.nullcontext()
     if store is not None:
         created = request_id is None
@@ -233,7 +235,8 @@ def _run_all(
             if progress is not None and hasattr(progress, "close"):
                 progress.close()
         if store is not None and stored_id is not None:
-            store.save_repository_outcome(stored_id, outcome, manager)
+            # Rows, measures and chart aggregates are computed here; the store writes them in one unit of work.
+            save_outcome(store, stored_id, outcome, manager)
         outcomes.append(outcome)
     report = AnalysisReport(outcomes, prepared, notes=notes)
     if insights and store is not None and request_id is not None:  # RAG documents and correlations, from the stored results

@@ -102,7 +102,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 @pytest.fixture
 def store(database_url: str) -> Any:
     """A migrated :class:`coe_framework.db.store.Store` on ``database_url`` with a memory-only cache."""
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.cache import MemoryCache, TieredCache
-    from coe_framework.db.store import Store
 
-    return Store.open(database_url, cache=TieredCache(MemoryCache(10_000)))
+    return open_store(database_url, cache=TieredCache(MemoryCache(10_000)))

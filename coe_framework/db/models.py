@@ -104,6 +104,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime()}
 
 
+_mysql_ddl.use_model_metadata(Base.metadata)
+
+
 class Repository(Base):
     """One distinct repository source; the credential-free URL is its identity."""
 
@@ -709,7 +712,7 @@ class GateResult(Base):
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
-#: The tables filled from :meth:`Analyzer.table_rows`, by name.
+#: The tables filled from :meth:`Analyzer.table_rows`, by name (their keys: :data:`.normalized_tables.NORMALIZED_TABLES`).
 NORMALIZED_MODELS: dict[str, type[Base]] = {
     "code_files": CodeFile,
     "ast_nodes": AstNode,

@@ -18,13 +18,15 @@ schema without a dialect branch in any revision:
   live flows) becomes a unique index over invisible generated columns that
   hold the value only where the condition holds (NULLs never collide).
 
-Importing :mod:`coe_framework.db.models` registers these compilers.
+Importing :mod:`coe_framework.db.models` registers these compilers (and the
+models' metadata, :func:`use_model_metadata`); the engine refuses servers
+older than :data:`MIN_MARIADB` / :data:`MIN_MYSQL` with :func:`version_problem`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, Index, String, inspect
+from sqlalchemy import DateTime, Index, MetaData, String, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex
@@ -83,33 +85,26 @@ def version_problem(dialect: Any) -> str | None:
     return f"{product} {found} is too old: CoE needs {product} {'.'.join(map(str, minimum))} or later"
 
 
-def refuse_old_servers(engine: Any) -> None:
-    """Make each new connection of ``engine`` refuse a server older than :data:`MIN_MARIADB` / :data:`MIN_MYSQL`.
-
-    Checked on every new connection (a tuple comparison), after the dialect
-    has read the server's version on the first one.
-    """
-    from sqlalchemy import event
-
-    from .engine import DatabaseConfigError
-
-    def check(_dbapi_connection: Any, _record: Any) -> None:
-        problem = version_problem(engine.dialect)
-        if problem:
-            raise DatabaseConfigError(problem)
-
-    event.listen(engine, "connect", check)
-
-
 # --- DDL -------------------------------------------------------------------------
+
+
+#: The models' metadata, registered by :mod:`coe_framework.db.models` when it is imported.
+_model_metadata: list[MetaData] = []
+
+
+def use_model_metadata(metadata: MetaData) -> None:
+    """Let the DDL compilers look up the models' column types (called once by the models module)."""
+    if metadata not in _model_metadata:
+        _model_metadata.append(metadata)
 
 
 def _model_column(table_name: str, column_name: str) -> Any:
     """The models' column of that name (revisions build indexes on typeless stand-in columns)."""
-    from .models import Base
-
-    table = Base.metadata.tables.get(table_name)
-    return table.c.get(column_name) if table is not None else None
+    for metadata in _model_metadata:
+        table = metadata.tables.get(table_name)
+        if table is not None:
+            return table.c.get(column_name)
+    return None
 
 
 def _column_type(column: Any) -> Any:

@@ -76,9 +76,9 @@ class LeaseGuardedStore:
         self._hold()
         return self._store.start_repository_analysis(request_id, prepared)
 
-    def save_repository_outcome(self, repository_analysis_id: int, outcome: Any, manager: Any = None) -> int:
+    def save_repository_outcome(self, repository_analysis_id: int, record: Any) -> int:
         self._hold()
-        return self._store.save_repository_outcome(repository_analysis_id, outcome, manager)
+        return self._store.save_repository_outcome(repository_analysis_id, record)
 
     def update_request(
         self,

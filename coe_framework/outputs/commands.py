@@ -22,9 +22,9 @@ from .sarif import DEFAULT_THRESHOLD
 
 
 def _store() -> Any:
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 @contextlib.contextmanager

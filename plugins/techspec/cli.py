@@ -59,11 +59,11 @@ def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, in
 @click.pass_context
 def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id: int | None, analyze: bool, output: str | None) -> None:
     """Write a CycloneDX 1.6 SBOM (JSON) of TARGET: an analysis id, or a stored repository (path or https URL)."""
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.outputs.commands import open_output
     from coe_framework.progress import note
 
-    store = Store.open()
+    store = open_store()
     is_id = target.isdigit() and not os.path.exists(target)
     if is_id and (ref or analyze):
         raise UserError("--ref and --analyze name a repository, not an analysis id")

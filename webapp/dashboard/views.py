@@ -23,7 +23,7 @@ from coe_framework.vulns import queries as vulns
 from coe_framework.cache import MemoryCache
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import DependencyVulnerability, Vulnerability
-from coe_framework.db import chart_aggregates as aggregates
+from coe_framework.analysis import aggregates
 from coe_framework.db import portfolio as folio
 
 from ..problems import Problem

@@ -1,0 +1,1 @@
+"""One analysis: from validated repositories and analyzers to stored results."""
