@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 
 from sqlalchemy import Engine
 
-from ..charts import REPOSITORY_CHARTS, key_figures
+from ..outputs.charts import REPOSITORY_CHARTS, key_figures
 from ..db import chart_aggregates as stored
 from ..db.chart_aggregates import FIGURES, MEASURES, VERSION
 

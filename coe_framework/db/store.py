@@ -708,7 +708,7 @@ class Store:
             query = query.where(model.__table__.c[key] == value)
         return self._read(lambda s: paginate(s, query, model.id, limit=limit, cursor=cursor, serialize=detail_row_dict))  # type: ignore[attr-defined]
 
-    # -- correlations (RAG documents live in coe_framework.rag_store) -----------
+    # -- correlations (RAG documents live in coe_framework.outputs.rag.storage) -----------
 
     def save_correlations(self, request_id: int, pairs: Sequence[Mapping[str, Any]]) -> int:
         """Store repository pairs of one request (by repository URL); existing pairs are replaced.

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import result_views as views
+from ..outputs import result_views as views
 from ..db.models import AnalysisRequest
 from ..db.store import iso
 from .ids import STATUS_WORDS, keys_for, public_id

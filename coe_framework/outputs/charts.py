@@ -7,7 +7,7 @@ stored before) and keeps in the database, so no page reads a whole result
 document. Every chart is a small table, ``{"columns": [...], "rows": [...]}``, so the
 page draws the chart and shows the same rows as a data table; a tree (the
 treemap) also carries its nested ``tree``. The payload shapes are read
-through :mod:`coe_framework.result_views` and tolerate missing parts: an
+through :mod:`coe_framework.outputs.result_views` and tolerate missing parts: an
 analyzer that did not run yields an empty table and a ``missing`` note.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from coe_framework import result_views as views
+from coe_framework.outputs import result_views as views
 
 #: Radon's complexity ranks: the upper bound of each.
 RANKS = (("A", 5), ("B", 10), ("C", 20), ("D", 30), ("E", 40), ("F", None))
