@@ -23,7 +23,8 @@ class DatabaseCommandError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar but reads it from the instance; the code varies per error here.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"coe: error: {self.format_message()}", err=True)
@@ -42,7 +43,7 @@ def _guard(action: Callable[[], T]) -> T:
         kind = kind_of(exc)
         raise DatabaseCommandError(str(exc), exit_code=kind.exit_code if kind is not None else 1) from None
     except SQLAlchemyError as exc:
-        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(exc.orig or exc)}") from None
+        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(getattr(exc, 'orig', None) or exc)}") from None
 
 
 def _engine(ctx: click.Context) -> "Engine":

@@ -103,7 +103,7 @@ class DatabaseBlobCache(_Cached):
         rows = [{"key": k, "value": v, "created_at": now} for k, v in items.items()]
         with unit_of_work(self.engine, write=True) as session:
             for chunk in chunks(rows):
-                insert_ignoring_duplicates(session, BlobCacheEntry.__table__, chunk)  # type: ignore[arg-type]
+                insert_ignoring_duplicates(session, BlobCacheEntry.__table__, chunk)
         self.cache.put_many({self.namespace + k: v for k, v in items.items()})
 
 

@@ -17,7 +17,7 @@ Conventions:
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -102,6 +103,11 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime()}
+
+    if TYPE_CHECKING:
+        # Every model maps one Table (none maps a join or a select), so its
+        # ``__table__`` supports insert()/update() and is typed as such.
+        __table__: ClassVar[Table]
 
 
 _mysql_ddl.use_model_metadata(Base.metadata)

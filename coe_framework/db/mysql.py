@@ -30,7 +30,7 @@ from sqlalchemy import DateTime, Index, MetaData, String, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.types import NullType
 
 #: The SQLAlchemy dialect names of MariaDB and MySQL.
@@ -121,7 +121,7 @@ def _string_length(column: Any) -> int | None:
 
 def _prefix_lengths(index: Index) -> dict[str, int]:
     """Prefix lengths that bring a too-long key within :data:`MAX_KEY_BYTES` (empty when it fits)."""
-    columns = [c for c in index.expressions if hasattr(c, "table")]
+    columns = _columns(index)
     strings = {c.name: n for c in columns if (n := _string_length(c))}
     fixed = (len(columns) - len(strings)) * _FIXED_KEY_BYTES
     if fixed + sum(strings.values()) * _BYTES_PER_CHAR <= MAX_KEY_BYTES:
@@ -179,12 +179,17 @@ def _create_index(element: CreateIndex, compiler: Any, **kw: Any) -> str:
     return compiler.visit_create_index(element, **kw)
 
 
+def _columns(index: Index) -> list[ColumnClause[Any]]:
+    """The table columns an index is over (CoE's indexes are over plain columns only)."""
+    return [c for c in index.expressions if isinstance(c, ColumnClause)]
+
+
 def _create_partial_unique(index: Index, where: ClauseElement, compiler: Any) -> str:
     """``ALTER TABLE`` adding one generated column per indexed column and the unique index over them."""
     table = _identifier(compiler, index.table.name)  # type: ignore[union-attr]
     condition = compiler.sql_compiler.process(where, include_table=False, literal_binds=True)
     parts, keys = [], []
-    for column in index.expressions:
+    for column in _columns(index):
         key = live_key_column(str(index.name), column.name)
         kind = compiler.dialect.type_compiler_instance.process(_column_type(column))
         parts.append(
@@ -202,7 +207,7 @@ def _drop_index(element: DropIndex, compiler: Any, **kw: Any) -> str:
     if not (index.unique and _where(index) is not None):
         return compiler.visit_drop_index(element, **kw)
     table = _identifier(compiler, index.table.name)  # type: ignore[union-attr]
-    drops = [f"DROP COLUMN {_identifier(compiler, live_key_column(str(index.name), c.name))}" for c in index.expressions]
+    drops = [f"DROP COLUMN {_identifier(compiler, live_key_column(str(index.name), c.name))}" for c in _columns(index)]
     return f"ALTER TABLE {table} DROP INDEX {_identifier(compiler, str(index.name))}, " + ", ".join(drops)
 
 
@@ -220,10 +225,11 @@ def partial_unique_indexes(metadata: Any) -> dict[tuple[str, str], Index]:
 
 def hidden_objects(metadata: Any) -> tuple[set[tuple[str, str]], set[str]]:
     """What :func:`_create_partial_unique` adds: (table, column) pairs and index names."""
-    columns, indexes = set(), set()
+    columns: set[tuple[str, str]] = set()
+    indexes: set[str] = set()
     for (table, name), index in partial_unique_indexes(metadata).items():
         indexes.add(name)
-        columns.update((table, live_key_column(name, c.name)) for c in index.expressions)
+        columns.update((table, live_key_column(name, c.name)) for c in _columns(index))
     return columns, indexes
 
 
@@ -238,7 +244,7 @@ def schema_problems(conn: Connection, metadata: Any) -> list[str]:
     problems = []
     for (table, name), index in partial_unique_indexes(metadata).items():
         found = {i["name"]: i for i in inspector.get_indexes(table)}.get(name)
-        wanted = [live_key_column(name, c.name) for c in index.expressions]
+        wanted = [live_key_column(name, c.name) for c in _columns(index)]
         if found is None or not found.get("unique") or list(found["column_names"]) != wanted:
             problems.append(f"{table}.{name}: expected a unique index over {', '.join(wanted)}, found {found}")
     coarse = conn.exec_driver_sql(

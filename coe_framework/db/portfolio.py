@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import BadInput
 from .chart_aggregates import measures as stored_measures
@@ -90,7 +91,7 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
         .outerjoin(counts, counts.c.ra_id == analysis.id)
     )
     query = joined_results(query, analysis, results)
-    filters = []
+    filters: list[ColumnElement[bool]] = []
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         filters.append(func.lower(Repository.name).like(f"%{escaped}%", escape="\\"))
@@ -112,7 +113,7 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
     return read(engine, read_page)
 
 
-def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _row(row: Mapping[Any, Any]) -> dict[str, Any]:
     languages = row["languages"] if isinstance(row["languages"], Mapping) else {}
     top = sorted(((n, v.get("bytes") or 0) for n, v in languages.items() if isinstance(v, Mapping)), key=lambda i: -i[1])
     return {

@@ -87,7 +87,7 @@ def _analysis_document(session: Session, req: AnalysisRequest) -> dict[str, Any]
         }
         out_results.append(item)
     ra_ids = [ra.id for ra in req.repository_analyses]
-    documents = [
+    documents: list[dict[str, Any]] = [
         {"id": d.document_id, "repository": d.repository_analysis_id, "kind": d.kind, "text": d.text, "metadata": d.meta,
          "created_at": iso(d.created_at)}
         for d in session.scalars(select(RagDocument).where(RagDocument.repository_analysis_id.in_(ra_ids)).order_by(RagDocument.id))
