@@ -193,8 +193,9 @@ def run_submission(
         if created:  # this process runs it: a lease lets the reaper end it should the process die
             from .jobs.direct import DirectRun
 
-            direct = DirectRun(store.engine, request_id)
-            cancelled = direct.cancelled(cancelled)
+            run = DirectRun(store.engine, request_id)
+            cancelled = run.cancelled(cancelled)
+            direct = run
     own_runner = runner is None
     runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:

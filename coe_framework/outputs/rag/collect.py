@@ -217,7 +217,7 @@ def attach_embeddings(manager: Any, documents: list[Document]) -> None:
     """Let ``coe_embed_documents`` plugins add vectors; malformed vectors are dropped."""
     if not manager.hook.coe_embed_documents.get_hookimpls():
         return
-    payload = [{"id": d.id, "text": d.text, "metadata": dict(d.metadata)} for d in documents]
+    payload: list[dict[str, Any]] = [{"id": d.id, "text": d.text, "metadata": dict(d.metadata)} for d in documents]
     manager.call_listeners("coe_embed_documents", documents=payload)
     for document, item in zip(documents, payload):
         vector = item.get("embedding")
