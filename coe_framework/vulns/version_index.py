@@ -170,7 +170,7 @@ class Grid:
 #: own lists, so reading an index builds nothing): ``[vulnerability id, versions listed exactly
 #: as written, [[scheme, first cell, last cell, fixed version], ...] per affected interval in
 #: the record's order, cells of the listed versions that parse (in the ecosystem's own grid)]``.
-IndexedAdvisory = list
+IndexedAdvisory = list[Any]
 
 
 class PackageIndex:
