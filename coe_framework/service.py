@@ -238,7 +238,7 @@ def _repository_steps(manager: PluginManager, repo: PreparedRepository, steps: S
 def _run_all(
     manager: PluginManager,
     runner: Runner,
-    prepared: Sequence[PreparedRepository],
+    prepared: list[PreparedRepository],
     submission: Submission,
     progress_factory: Callable[[str], Any] | None,
     cancelled: Callable[[], bool] | None,

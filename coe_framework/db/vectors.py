@@ -8,9 +8,9 @@ matrices) asks to hear of such deletions with :func:`when_vectors_removed`.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
-from sqlalchemy import delete, exists
+from sqlalchemy import CursorResult, delete, exists
 from sqlalchemy.orm import Session
 
 from .engine import chunks
@@ -31,11 +31,13 @@ def forget_orphans(session: Session, document_ids: Iterable[str] | None = None) 
     """Delete vectors whose document id no stored document carries any more (of ``document_ids``, or all)."""
     orphan = ~exists().where(RagDocument.document_id == VectorEmbedding.document_id)
     if document_ids is None:
-        removed = int(session.execute(delete(VectorEmbedding).where(orphan)).rowcount or 0)
+        # A DML statement's result is a CursorResult (Session.execute is typed as returning Result).
+        removed = int(cast(CursorResult[Any], session.execute(delete(VectorEmbedding).where(orphan))).rowcount or 0)
     else:
         removed = 0
         for part in chunks(sorted(set(document_ids))):
-            removed += int(session.execute(delete(VectorEmbedding).where(VectorEmbedding.document_id.in_(part), orphan)).rowcount or 0)
+            deleted = session.execute(delete(VectorEmbedding).where(VectorEmbedding.document_id.in_(part), orphan))
+            removed += int(cast(CursorResult[Any], deleted).rowcount or 0)
     if removed:
         with _lock:
             listeners = list(_listeners)
