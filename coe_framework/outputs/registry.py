@@ -30,7 +30,7 @@ OPTION_TYPES = ("float", "int", "str", "choice")
 
 #: What ``render`` returns: text, bytes, text in pieces (streamed to files), or a
 #: JSON document (a dict or list), which each channel encodes its own way.
-Rendered = Union[str, bytes, Iterable[str], Mapping[str, Any], list]
+Rendered = Union[str, bytes, Iterable[str], Mapping[str, Any], list[Any]]
 
 
 class ExportError(BadInput, ValueError):
@@ -198,7 +198,7 @@ def file_chunks(content: Rendered) -> Iterator[str | bytes]:
     elif isinstance(content, (str, bytes)):
         yield content
     else:
-        yield from content  # type: ignore[misc]
+        yield from content
 
 
 def content_bytes(content: Rendered, encode_document: Callable[[Any], bytes]) -> bytes:
@@ -209,7 +209,7 @@ def content_bytes(content: Rendered, encode_document: Callable[[Any], bytes]) ->
         return content
     if isinstance(content, str):
         return content.encode("utf-8")
-    return "".join(content).encode("utf-8")  # type: ignore[arg-type]
+    return "".join(content).encode("utf-8")
 
 
 def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
