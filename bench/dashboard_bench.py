@@ -92,7 +92,7 @@ def forget_aggregates(url: str, repository_id: int) -> None:
 
 def aggregation(url: str, repository_id: int, rounds: int) -> None:
     """CPU and wall time of computing every aggregate from loaded payloads, and of the measures query."""
-    from coe_framework.db import chart_aggregates
+    from coe_framework.analysis import aggregates as chart_aggregates
     from coe_framework.db.engine import unit_of_work
     from coe_framework.db.portfolio import analysis_measures, result_payloads
 

@@ -30,6 +30,8 @@ from coe_framework.cache import MemoryCache, TieredCache
 from coe_framework.context import RepositoryInfo
 from coe_framework.db.engine import make_engine
 from coe_framework.db.models import Repository
+from coe_framework.analysis.process_store import open_store
+from coe_framework.analysis.normalize import save_outcome
 from coe_framework.db.store import Store
 from coe_framework.repos import PreparedRepository, RepositorySource
 from coe_framework.runner import RepositoryOutcome
@@ -189,7 +191,7 @@ def _stored_analysis(store: Store, n: int) -> int:
         name: AnalyzerOutcome(name, "1", "o", "succeeded", data=payload, cache_key=f"{n}-{name}")
         for name in ("git", "ast", "techspec")
     }
-    store.save_repository_outcome(ra, RepositoryOutcome(RepositoryInfo(url, f"c{n}", "/x"), prepared.commit, "succeeded", outcomes, 1.0, 200))
+    save_outcome(store, ra, RepositoryOutcome(RepositoryInfo(url, f"c{n}", "/x"), prepared.commit, "succeeded", outcomes, 1.0, 200))
     store.update_request(request["id"], status="succeeded", progress=1.0)
     return int(request["id"])
 
@@ -215,7 +217,7 @@ def bench_cached_reads(store: Store, reads: int, analyses: int = 10) -> dict[str
 
 
 def run_backend(name: str, url: str, ops: int, reads: int) -> dict[str, Any]:
-    store = Store.open(url, cache=TieredCache(MemoryCache(10_000)))
+    store = open_store(url, cache=TieredCache(MemoryCache(10_000)))
     try:
         return {
             "connections": bench_connections(store, url, ops),

@@ -248,7 +248,7 @@ def wait_all(store: Any, ids: list[int], timeout: float, alive: Callable[[], boo
 
 def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> tuple[float, float]:
     """Seconds per job: (direct call, inline executor), measured alternately."""
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import InlineExecutor, JobRuntime
     from coe_framework.jobs.settings import JobSettings
     from coe_framework.repos import SourcePolicy
@@ -256,7 +256,7 @@ def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | Non
 
     direct_db, inline_db = fresh_database(base, workdir), fresh_database(base, workdir)
     try:
-        direct_store, inline_store = Store.open(direct_db.url), Store.open(inline_db.url)
+        direct_store, inline_store = open_store(direct_db.url), open_store(inline_db.url)
         direct_ids, inline_ids = queue_requests(direct_store, repos), queue_requests(inline_store, repos)
         executor = InlineExecutor(JobRuntime(JobSettings(executor="inline"), inline_store, manager))
         direct = inline = 0.0
@@ -277,13 +277,13 @@ def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | Non
 
 
 def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.repos import SourcePolicy
     from coe_framework.service import run_stored_request
 
     db = fresh_database(base, workdir)
     try:
-        store = Store.open(db.url)
+        store = open_store(db.url)
         ids = queue_requests(store, repos)
         meter = CpuMeter()
         started = time.perf_counter()
@@ -301,13 +301,13 @@ def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) 
 
 
 def run_threads(workers: int, repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import JobRuntime, ThreadExecutor
     from coe_framework.jobs.settings import JobSettings
 
     db = fresh_database(base, workdir)
     try:
-        store = Store.open(db.url)
+        store = open_store(db.url)
         ids = queue_requests(store, repos)
         settings = JobSettings(executor="threads", threads=workers, poll_seconds=0.05)
         executor = ThreadExecutor(JobRuntime(settings, store, manager))
@@ -364,7 +364,7 @@ def start_worker(workers: int, env: dict[str, str], log: Path) -> Iterator[Worke
 
 
 def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir: Path, base: str | None) -> Row:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import CeleryExecutor, JobRuntime
     from coe_framework.jobs.settings import JobSettings
 
@@ -373,7 +373,7 @@ def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir:
     env = {**os.environ, "COE_DATABASE_URL": db.url, "COE_EXECUTOR": "celery", "COE_BROKER_URL": broker,
            "COE_JOB_QUEUE": queue_name, "COE_PLUGIN_MODULES": str(THIS_FILE), "COE_DISABLE_PLUGINS": "git,ast,techspec"}
     try:
-        store = Store.open(db.url)
+        store = open_store(db.url)
         ids = queue_requests(store, repos)
         settings = JobSettings(executor="celery", broker_url=broker, queue=queue_name)
         for worker in start_worker(workers, env, workdir / f"{mode}-{workers}.log"):

@@ -11,7 +11,7 @@ interleaved for ``--rounds`` rounds so a noisy machine slows both alike:
 * the floor: listing the tree and reading every blob the documents are made
   from (each file the ast analyzer described and each documentation file of
   the techspec inventory), decoded as text;
-* building every document (:func:`coe_framework.rag.build_documents`, no
+* building every document (:func:`coe_framework.outputs.rag.collect.build_documents`, no
   embedding plugin), which does that reading plus chunking and formatting;
 * writing the documents as JSONL (to memory).
 
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from coe_framework.context import BlobReader, list_files
-from coe_framework.rag import build_documents, write_jsonl
+from coe_framework.outputs.rag.collect import build_documents, write_jsonl
 from coe_framework.service import analyze_repositories
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -56,6 +56,7 @@ from coe_framework.db.models import (  # noqa: E402
     RepositoryAnalysis,
     VectorEmbedding,
 )
+from coe_framework.analysis.process_store import open_store  # noqa: E402
 from coe_framework.db.store import Store  # noqa: E402
 from coe_framework.search import search  # noqa: E402
 from coe_framework.search.indexing import index_analysis  # noqa: E402
@@ -225,7 +226,7 @@ def indexing_share(repository: str, url: str) -> None:
     from coe_framework.service import analyze_repositories
     from coe_framework.testing.environment import build_manager
 
-    store = Store.open(url)
+    store = open_store(url)
     manager = build_manager(builtins=["git", "ast", "techspec"])
     def cpu_seconds() -> float:  # this process and the workers it waited for
         times = os.times()
@@ -278,7 +279,7 @@ def main() -> None:
             Path(args.keep).mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{Path(args.keep).resolve() / 'corpus.sqlite3'}" if args.keep else f"sqlite:///{tmp}/bench.sqlite3"
         if args.documents and not (args.no_sqlite and args.no_vectors):
-            store = Store.open(url)
+            store = open_store(url)
             if not args.no_lexical and not args.no_sqlite:
                 lexical("SQLite", store, args.documents, args.queries, reuse=bool(args.keep), reindex=args.reindex)
             if not args.no_vectors:
@@ -286,13 +287,13 @@ def main() -> None:
     if args.postgres and args.documents and not args.no_lexical:
         os.environ.setdefault("COE_TEST_DATABASE_URL", args.postgres)
         if args.keep:
-            lexical("PostgreSQL", Store.open(kept_schema(args.postgres)), args.documents, args.queries, reuse=True,
+            lexical("PostgreSQL", open_store(kept_schema(args.postgres)), args.documents, args.queries, reuse=True,
                     reindex=args.reindex)
         else:
             from tests.postgres import postgres_schema
 
             with postgres_schema("coe_bench_search", migrate=True) as pg_url:
-                lexical("PostgreSQL", Store.open(pg_url), args.documents, args.queries)
+                lexical("PostgreSQL", open_store(pg_url), args.documents, args.queries)
 
 
 def kept_schema(base: str) -> str:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_quality_fixtures import QUERIES, REPOSITORIES  # noqa: E402
 
 from coe_framework.db.engine import unit_of_work  # noqa: E402
-from coe_framework.db.store import Store  # noqa: E402
+from coe_framework.analysis.process_store import open_store  # noqa: E402
 from coe_framework.search.service import (  # noqa: E402
     fuse,
     lexical_ranking,
@@ -81,7 +81,7 @@ def main() -> None:
     builtins = ["git", "ast", "techspec"] + (["embeddings-local"] if vectors else [])
     manager = build_manager(builtins=builtins)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{tmp}/quality.sqlite3")
+        store = open_store(f"sqlite:///{tmp}/quality.sqlite3")
         for name, files in REPOSITORIES.items():
             repo = init_repo(Path(tmp) / name, files=files)
             report = analyze_repositories(manager, [str(repo.path)], workers=1, store=store)

@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from coe_framework.db.models import AnalysisRequest, AnalysisResult, Repository, RepositoryAnalysis, TechDependency
+from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
 from coe_framework.vulns.ecosystems import COE_TO_OSV
 from coe_framework.vulns.importer import import_path
@@ -132,7 +133,7 @@ def store_dependencies(store: Store, count: int, packages: int, rng: random.Rand
 
 
 def run(url: str, folder: Path, args: argparse.Namespace) -> None:
-    store = Store.open(url)
+    store = open_store(url)
     rng = random.Random(7)
     store_dependencies(store, args.dependencies, args.packages, rng)
     started = time.perf_counter()
@@ -189,7 +190,7 @@ def match_only(url: str, repeat: int, *, start: str, dump: Path | None) -> None:
     """Time ``rematch`` alone on an already imported database; ``start`` is what the first run
     finds: ``stored`` (the hits of the last run), ``no-hits`` (advisory indexes only, as for a
     newly stored analysis) or ``nothing`` (as right after an import)."""
-    store = Store.open(url)
+    store = open_store(url)
     if start != "stored":
         forget_matches(store, indexes=start == "nothing")
     for attempt in range(1, repeat + 1):

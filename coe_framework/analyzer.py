@@ -25,26 +25,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .context import AnalysisContext, FileEntry
 from .context import NoOptions as NoOptions  # the contract's name for an analyzer without options
+#: The normalized tables an analyzer may fill through :meth:`Analyzer.table_rows`, with the keys a
+#: row may carry; defined beside the tables, re-exported here for plugin authors.
+from .db.normalized_tables import NORMALIZED_TABLES as NORMALIZED_TABLES
 from .errors import BadInput
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-
-
-#: The normalized tables an analyzer may fill through :meth:`Analyzer.table_rows`,
-#: with the keys a row may carry.
-NORMALIZED_TABLES: dict[str, tuple[str, ...]] = {
-    "code_files": (
-        "path", "language", "size", "lines", "sloc", "blob_sha",
-        "complexity", "max_complexity", "maintainability", "functions", "error",
-    ),
-    "ast_nodes": (
-        "path", "kind", "name", "qualified_name", "line_start", "line_end",
-        "parent", "complexity", "cognitive_complexity",
-    ),
-    "tech_dependencies": (
-        "ecosystem", "name", "constraint", "version", "scope", "manifest", "license", "direct",
-    ),
-}
 
 
 class AnalyzerError(Exception):

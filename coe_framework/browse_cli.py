@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .browse import (
+from .outputs.browse import (
     analysis_lines,
     analysis_or_fail,
     analysis_rows,
@@ -29,9 +29,9 @@ cursor_option = click.option("--cursor", default=None, help="Continue after the 
 
 
 def _store() -> Any:
-    from .db.store import Store
+    from .analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 def _echo_json(document: Any) -> None:
@@ -59,9 +59,9 @@ def analyses_list(status: str | None, repository: str | None, limit: int, cursor
     key: int | str | None = int(repository) if repository and repository.isdigit() else repository
     page = _store().list_analyses(limit=limit, cursor=cursor, status=status, repository=key)
     if fmt == "json":
-        from .browse import analysis_out
+        from .outputs.documents import analysis_document
 
-        _echo_json({"items": [analysis_out(a) for a in page.items], "next_cursor": page.next_cursor})
+        _echo_json({"items": [analysis_document(a) for a in page.items], "next_cursor": page.next_cursor})
         return
     for line in table(analysis_rows(page.items), ["ID", "STATUS", "CREATED", "SOURCE", "ANALYZERS", "REPOSITORIES"]):
         click.echo(line)
@@ -150,10 +150,10 @@ def repositories_show(repository: str, limit: int, fmt: str) -> None:
     analyses = store.repository_analyses(found["id"], limit=limit)
     latest = store.latest_results(found["id"])
     if fmt == "json":
-        from .browse import result_out
+        from .outputs.documents import result_document
 
         _echo_json({"repository": found, "analyses": analyses.to_dict(), "latest_results": [
-            {k: v for k, v in result_out(r).items() if k != "data"} for r in latest]})
+            {k: v for k, v in result_document(r).items() if k != "data"} for r in latest]})
         return
     click.echo(f"repository {found['id']}  {found['name']}  {found['url']}")
     click.echo(f"  default branch {found['default_branch'] or '-'}, last commit {(found['last_commit_sha'] or '-')[:12]},"

@@ -22,6 +22,7 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Callable
 
 GIB = 1024**3
 
@@ -176,7 +177,7 @@ def enter_child(limits: ChildLimits, parent_pid: int, *, cpu_per_unit: bool = Fa
         apply_limits(limits)
 
 
-def git_preexec(limits: ChildLimits, parent_pid: int):  # noqa: ANN201 - a preexec_fn
+def git_preexec(limits: ChildLimits, parent_pid: int) -> Callable[[], None]:
     """A ``preexec_fn`` for git: parent-death signal and the git caps.
 
     Runs between fork and exec, so it only makes system calls (the process

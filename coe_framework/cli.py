@@ -26,6 +26,7 @@ from .analyzer import AnalyzerError
 from .errors import KINDS, BadInput, CoeError, first_line, kind_of, one_line
 from .gitutil import scrub_process_environment
 from .logsetup import configure_cli_logging, debug_enabled
+from .plugin.lazy_command import LazyCommand
 from .plugins import PluginLoadError, PluginManager, get_manager
 from .progress import StageProgress, is_quiet, note, progress_factory
 
@@ -63,21 +64,21 @@ class UserError(BadInput, CommandError):
 
 #: Built-in commands that live in other modules, imported only when used, so
 #: ``coe analyze`` never pays for Flask or Celery and the core never imports Flask.
+#: The web app's commands (``serve``, ``session``, ``flows``) come from its own
+#: plugin through ``coe_register_commands``, as a third party's would.
 LAZY_COMMANDS: dict[str, str] = {
-    "db": "coe_framework.db.commands:db_group",
-    "results": "coe_framework.db.commands:results_group",
+    "db": "coe_framework.db_cli:db_group",
+    "results": "coe_framework.db_cli:results_group",
     "plugin": "coe_framework.scaffold:plugin_group",
     "worker": "coe_framework.jobs.commands:worker_command",
     "cancel": "coe_framework.jobs.commands:cancel_command",
     "jobs": "coe_framework.jobs.commands:jobs_group",
-    "rag": "coe_framework.exports_cli:rag_group",
-    "report": "coe_framework.exports_cli:report_command",
-    "sarif": "coe_framework.exports_cli:sarif_command",
-    "correlate": "coe_framework.exports_cli:correlate_command",
+    "rag": "coe_framework.outputs.commands:rag_group",
+    "report": "coe_framework.outputs.commands:report_command",
+    "sarif": "coe_framework.outputs.commands:sarif_command",
+    "correlate": "coe_framework.outputs.commands:correlate_command",
+    "export": "coe_framework.outputs.commands:export_command",
     "vulns": "coe_framework.vulns.commands:vulns_group",
-    "serve": "coe_webapp.commands:serve_command",
-    "session": "coe_webapp.session_cli:session_group",
-    "flows": "coe_webapp.commands:flows_group",
     "search": "coe_framework.search.commands:search_group",
     "analyses": "coe_framework.browse_cli:analyses_group",
     "repositories": "coe_framework.browse_cli:repositories_group",
@@ -127,6 +128,12 @@ class CoeGroup(click.Group):
             command = _load_lazy(name)
             self.add_command(command, name)
         return command or self._plugin_commands(ctx).get(name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, LazyCommand):  # a plugin's command, imported now that it runs
+            command = command.load()
+        return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:
@@ -267,7 +274,8 @@ def analyze_command(
     """Analyze one or more repositories (local paths or https URLs)."""
     from .analysis.submission import Submission
     from .analyze_options import split_output_and_options
-    from .exports_cli import _output
+    from .outputs.commands import open_output
+    from .outputs.documents import run_document
     from .service import run_submission
 
     manager = _manager(ctx)
@@ -276,9 +284,10 @@ def analyze_command(
     # Validated once here (local paths allowed); the service runs it as it is.
     submission = Submission.create(manager, list(targets), analyzers=list(analyzers) or None, ref=ref, options=options)
     outcomes = run_submission(manager, submission, workers=workers, progress_factory=progress_factory(ctx))
-    with _output(output) as handle:
+    with open_output(output) as handle:
         if fmt == "json":
-            text = json.dumps({"repositories": [o.to_dict() for o in outcomes.repositories], **outcomes.extra}, indent=2, ensure_ascii=False)
+            document = run_document(outcomes.repositories, outcomes.extra, _stored_results(outcomes.extra.get("analysis_id")))
+            text = json.dumps(document, indent=2, ensure_ascii=False)
             handle.write(text + "\n")
         else:
             _print_table(outcomes.repositories, manager, file=handle)
@@ -291,6 +300,15 @@ def analyze_command(
         note(f"wrote {output} ({fmt})", ctx)
     if any(o.status != "succeeded" for o in outcomes.repositories):
         ctx.exit(EXIT_FAILED)
+
+
+def _stored_results(analysis_id: Any) -> list[dict[str, Any]]:
+    """The stored results of the analysis ``coe analyze`` just stored (none when it stored nothing)."""
+    if analysis_id is None:
+        return []
+    from .analysis.process_store import open_store
+
+    return open_store().get_results(int(analysis_id))
 
 
 def stdout_reader_gone() -> bool:

@@ -22,7 +22,7 @@ def config_group() -> None:
 @click.option("--changed", is_flag=True, help="Only settings that are not at their default.")
 def config_show(fmt: str, changed: bool) -> None:
     """Print each setting's effective value and its source, secrets masked."""
-    from .browse import table
+    from .outputs.browse import table
     from .settings import explain
 
     rows = [row for row in explain() if not changed or row["source"] != "default"]

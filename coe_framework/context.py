@@ -130,7 +130,7 @@ class LimitedGit(git.Git):
     thread that started it, and it ends by itself when its stdin closes.
     """
 
-    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:
         limits = ChildLimits.git()
         kwargs.setdefault("preexec_fn", lambda: apply_limits(limits))
         return super().execute(command, *args, **kwargs)
@@ -159,7 +159,7 @@ class BlobReader:
     def read(self, sha: str) -> bytes:
         with self._lock:
             _sha, kind, _size, data = self._handle().get_object_data(sha)
-        if kind != b"blob" and kind != "blob":
+        if kind not in (b"blob", "blob"):  # bytes from cat-file, though GitPython annotates str
             raise ValueError(f"object {sha} is a {kind!r}, not a blob")
         return data
 

@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 
 from packaging.utils import canonicalize_name
 
-from . import result_views as views
+from .outputs import result_views as views
 from . import version_drift
 
 #: Weights of the overall score.

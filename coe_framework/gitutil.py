@@ -93,7 +93,7 @@ def git_process_options(limits: ChildLimits | None = None) -> dict[str, Any]:
 
 def run_git(
     args: Sequence[str],
-    cwd: str | Path | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     *,
     timeout: float | None = 120.0,
     env: Mapping[str, str] | None = None,

@@ -22,9 +22,9 @@ from .correlate import correlate, facts_from_results
 from .db.engine import unit_of_work
 from .db.models import CorrelationAnalysis, Repository
 from .db.store import iso
-from .rag import build_documents
-from .rag_store import replace_documents
-from .stored_analysis import StoredAnalysis, StoredRepository, load_analysis
+from .outputs.rag.collect import build_documents
+from .outputs.rag.storage import replace_documents
+from .outputs.stored_analysis import StoredAnalysis, StoredRepository, load_analysis
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def publish_insights(store: Any, analysis_id: int, manager: Any, prepared: Seque
 
 def correlations_for(session: Session, analysis_id: int) -> list[dict[str, Any]]:
     """The stored correlations of an analysis, each with both repositories named, most similar first."""
-    from .rag_store import require_analysis
+    from .outputs.rag.storage import require_analysis
 
     require_analysis(session, analysis_id)
     rows = list(session.scalars(select(CorrelationAnalysis).where(CorrelationAnalysis.request_id == analysis_id)))

@@ -277,7 +277,7 @@ def _run_in_child(
             elif time.monotonic() > deadline:
                 result = _Isolated("timed_out", error=f"analyzer '{analyzer.name}' timed out after {timeout:g}s")
     finally:
-        if proc.is_alive() and (result is None or result.status in ("cancelled", "timed_out")):
+        if proc.pid is not None and proc.is_alive() and (result is None or result.status in ("cancelled", "timed_out")):
             kill_group(proc.pid)  # the child and the git processes it started
         proc.join(5)
         receiver.close()
@@ -400,6 +400,11 @@ def _batches(entries: Sequence[FileEntry], workers: int) -> list[list[FileEntry]
     if current:
         batches.append(current)
     return batches
+
+
+def _aggregating(analyzer: FileAnalyzer, files: dict[str, dict[str, Any]]) -> Callable[[AnalysisContext], Any]:
+    """The call that combines ``files`` (path -> output) with ``analyzer``'s aggregate."""
+    return lambda ctx: analyzer.aggregate(ctx, files)
 
 
 class Runner:
@@ -565,7 +570,7 @@ class Runner:
                     file_count = max(file_count, tracked_entries(ctx))
                     if analyzer.pure_aggregate:
                         reused = self.result_cache.get_many([tree_key]).get(tree_key)
-                    call: Callable[[AnalysisContext], Any] = lambda c, _a=analyzer, _f=files: _a.aggregate(c, _f)
+                    call: Callable[[AnalysisContext], Any] = _aggregating(analyzer, files)
                 else:
                     call = analyzer.analyze
                 if reused is not None:

@@ -159,7 +159,7 @@ def check_command(analyzer: str, skip: tuple[str, ...]) -> None:
     manager = get_manager()
     instance = manager.get_analyzer(analyzer)  # KeyError names the installed ones
     needed = _requirement_closure(manager, analyzer)
-    owners = sorted({manager.analyzer_owner(n) for n in needed} - {None})
+    owners = sorted({owner for n in needed if (owner := manager.analyzer_owner(n)) is not None})
     from_entry_points = [o for o in owners if manager.plugins[o].source == "entrypoint"]
     builtins = [o for o in from_entry_points if manager.plugins[o].builtin]
     others = [o for o in from_entry_points if not manager.plugins[o].builtin]

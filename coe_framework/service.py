@@ -11,7 +11,8 @@ guard wraps the store's).
 Persistence: unless told otherwise (``store=None``), the analysis is stored
 in the database (``COE_DATABASE_URL``, migrated on first use): the request,
 one ``repository_analyses`` row per repository, every analyzer's result with
-its normalized rows. The database also serves as the runner's result cache,
+its normalized rows, measures and chart aggregates (computed here, before
+the store's unit of work, :mod:`coe_framework.analysis.normalize`). The database also serves as the runner's result cache,
 blob cache and state store, so analysing an unchanged repository again is a
 cache hit and a new commit re-runs only changed blobs.
 """
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
+from .analysis.normalize import save_outcome
 from .analysis.status import StatusPort
 from .analysis.submission import RequestedRepository, Submission, Target
 from .context import RepositoryInfo
@@ -175,9 +177,9 @@ def run_submission(
     """
     prepared = [repo.prepare() for repo in submission.repositories]
     if isinstance(store, _DefaultStore):
-        from .db.store import Store
+        from .analysis.process_store import open_store
 
-        store = Store.open()
+        store = open_store()
     direct: Any = contextlib.nullcontext()
     if store is not None and status is None:
         from .db.request_status import RequestStatus
@@ -191,8 +193,9 @@ def run_submission(
         if created:  # this process runs it: a lease lets the reaper end it should the process die
             from .jobs.direct import DirectRun
 
-            direct = DirectRun(store.engine, request_id)
-            cancelled = direct.cancelled(cancelled)
+            run = DirectRun(store.engine, request_id)
+            cancelled = run.cancelled(cancelled)
+            direct = run
     own_runner = runner is None
     runner = runner or Runner(manager, workers=workers, **(store.runner_caches() if store is not None else {}))
     try:
@@ -235,7 +238,7 @@ def _repository_steps(manager: PluginManager, repo: PreparedRepository, steps: S
 def _run_all(
     manager: PluginManager,
     runner: Runner,
-    prepared: Sequence[PreparedRepository],
+    prepared: list[PreparedRepository],
     submission: Submission,
     progress_factory: Callable[[str], Any] | None,
     cancelled: Callable[[], bool] | None,
@@ -273,7 +276,8 @@ def _run_all(
                 progress.close()
         if store is not None and status is not None and stored_id is not None:
             status.before_write()
-            store.save_repository_outcome(stored_id, outcome, manager)
+            # Rows, measures and chart aggregates are computed here; the store writes them in one unit of work.
+            save_outcome(store, stored_id, outcome, manager)
         outcomes.append(outcome)
     report = AnalysisReport(outcomes, prepared, notes=notes)
     if insights and store is not None and request_id is not None:  # RAG documents and correlations, from the stored results

@@ -16,6 +16,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import BadInput
 from .gitutil import GitError, git_environment, git_process_options
@@ -124,7 +125,7 @@ def check_tree(git_dir: str | Path, commit: str, caps: TreeCaps | None = None) -
         root = b"<root>"
         # Iterative post-order walk over distinct trees; a frame is [sha, entries, subtrees, next subtree].
         count, children = _subtrees(content)
-        stack: list[list] = [[root, count, children, 0]]
+        stack: list[list[Any]] = [[root, count, children, 0]]
         while stack:
             frame = stack[-1]
             sha, count, children, index = frame

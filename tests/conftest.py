@@ -64,6 +64,47 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
 # --- persistence fixtures ---------------------------------------------------------
 
 
+#: Tables that keep their rows when a shared migrated database is emptied: the migration ledger.
+LEDGER_TABLES = ("schema_history", "alembic_version")
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per test session; tests that want a migrated database get a copy."""
+    from coe_framework.db.engine import make_engine
+    from coe_migrate.migrate import ensure_current
+
+    path = tmp_path_factory.mktemp("migrated-db") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    ensure_current(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_schema() -> Any:
+    """One migrated PostgreSQL schema per test session (emptied before each test that uses it)."""
+    from tests.postgres import base_url, postgres_schema
+
+    if base_url() is None:
+        yield None
+        return
+    with postgres_schema("coe_store", migrate=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _migrated_mariadb_database() -> Any:
+    """One migrated MariaDB database per test session (emptied before each test that uses it)."""
+    from tests import mariadb
+
+    if mariadb.base_url() is None:
+        yield None
+        return
+    with mariadb.mariadb_database("coe_store", migrate=True) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A fresh, empty database URL: a SQLite file, PostgreSQL when COE_TEST_DATABASE_URL is set,
@@ -72,11 +113,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
     Each PostgreSQL test gets a schema of its own, each MariaDB test a
     database of its own (dropped afterwards), so parallel runs never clash.
     ``COE_DATABASE_URL`` points at it too.
+
+    A test that uses the ``store`` fixture (which migrates anyway) gets an
+    already migrated, empty database instead: a copy of one migrated SQLite
+    file, or the test session's migrated PostgreSQL schema (MariaDB database)
+    with every table but the migration ledger emptied, so no test pays for
+    running every migration again.
     """
     from coe_framework.db.engine import dispose_engines
 
+    migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        if migrated:
+            import shutil
+
+            shutil.copyfile(request.getfixturevalue("_migrated_sqlite_template"), path)
+        url = f"sqlite:///{path}"
         monkeypatch.setenv("COE_DATABASE_URL", url)
         yield url
         dispose_engines()
@@ -86,14 +139,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 
         if mariadb.base_url() is None:
             pytest.skip(mariadb.NO_SERVER)
+        if migrated:
+            url = request.getfixturevalue("_migrated_mariadb_database")
+            mariadb.empty_tables(url, keep=LEDGER_TABLES)
+            monkeypatch.setenv("COE_DATABASE_URL", url)
+            yield url
+            dispose_engines()
+            return
         with mariadb.mariadb_database("coe_test") as url:
             monkeypatch.setenv("COE_DATABASE_URL", url)
             yield url
         return
-    from tests.postgres import NO_SERVER, base_url, postgres_schema
+    from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 
     if base_url() is None:
         pytest.skip(NO_SERVER)
+    if migrated:
+        url = request.getfixturevalue("_migrated_postgres_schema")
+        empty_tables(url, keep=LEDGER_TABLES)
+        monkeypatch.setenv("COE_DATABASE_URL", url)
+        yield url
+        dispose_engines()
+        return
     with postgres_schema("coe_test") as url:
         monkeypatch.setenv("COE_DATABASE_URL", url)
         yield url
@@ -102,7 +169,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 @pytest.fixture
 def store(database_url: str) -> Any:
     """A migrated :class:`coe_framework.db.store.Store` on ``database_url`` with a memory-only cache."""
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.cache import MemoryCache, TieredCache
-    from coe_framework.db.store import Store
 
-    return Store.open(database_url, cache=TieredCache(MemoryCache(10_000)))
+    return open_store(database_url, cache=TieredCache(MemoryCache(10_000)))

@@ -46,7 +46,7 @@ def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
     missing = []
     for path in tracked_files():
         top, _, rest = path.partition("/")
-        if Path(path).suffix not in DATA_SUFFIXES or "/tests/" in f"/{rest}":
+        if (Path(path).suffix not in DATA_SUFFIXES and Path(path).name != "py.typed") or "/tests/" in f"/{rest}":
             continue
         if f"{PACKAGE_DIRS[top]}/{rest}" not in names:
             missing.append(path)

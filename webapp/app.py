@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from coe_framework.cache import MemoryCache
 from coe_framework.db.engine import redacted
+from coe_framework.analysis.process_store import store_for
 from coe_framework.db.store import Store
 from coe_framework.db.models import utcnow
 from coe_framework.plugins import PluginManager, get_manager
@@ -154,7 +155,7 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> APIFlas
     )
     verifier = TokenVerifier(settings.auth_cache_ttl, settings.auth_outage_grace)
 
-    store = Store(engine)
+    store = store_for(engine)  # the process's cache of this database, shared with the job runtime
     results = ResultDocuments(store, settings.result_cache_entries, settings.result_recheck_seconds)
 
     def gauges() -> list[tuple[str, str, dict[str, str], float]]:

@@ -148,4 +148,10 @@ def _is_page(response: dict[str, Any]) -> bool:
 
 
 def install(app: APIFlask) -> None:
-    app.spec_processor(complete_spec)
+    def process(spec: dict[str, Any]) -> dict[str, Any]:
+        from .api.exports import document_export_media_types
+
+        document_export_media_types(spec, app.extensions["coe"].manager)
+        return complete_spec(spec)
+
+    app.spec_processor(process)

@@ -20,7 +20,7 @@ from apiflask.exceptions import HTTPError
 from flask import Request, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from coe_framework.errors import KINDS, CoeError, Unavailable, first_line, kind_of
+from coe_framework.errors import KINDS, BadInput, CoeError, Unavailable, first_line, kind_of
 
 from .database import DATABASE_DOWN
 
@@ -104,7 +104,7 @@ def error_response(error: CoeError, headers: Mapping[str, str] | None = None) ->
     if kind is None:
         return None
     detail = first_line(error) or _TITLES.get(kind.status, "Error")
-    if kind.status == 422 and error.field:
+    if kind is KINDS[BadInput] and error.field:
         return problem_response(422, f"invalid fields: {error.field}", kind=kind.problem_type,
                                 errors=field_errors(error.field, detail), headers=headers)
     return problem_response(kind.status, detail, kind=kind.problem_type, headers=headers)

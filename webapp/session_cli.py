@@ -12,7 +12,7 @@ import json
 import click
 from sqlalchemy import select
 
-from coe_framework.browse import short_time, table
+from coe_framework.outputs.browse import short_time, table
 from coe_framework.cli import UserError
 from coe_framework.progress import note
 

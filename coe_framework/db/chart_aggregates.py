@@ -1,27 +1,29 @@
 """The dashboard's chart aggregates in the database: computed once per repository analysis, read as small rows.
 
 A repository page draws about a dozen charts, each from a small table
-(:mod:`coe_framework.charts`) aggregated from the analysis' results, whose
+aggregated from the analysis' results (computed outside the persistence
+layer, :mod:`coe_framework.analysis.aggregates`), whose
 ast document alone can be many megabytes of JSON. Decoding it on every cold
 request (after a restart, in every worker process) costs most of a second,
 so each aggregate is computed once and kept in ``chart_aggregates``, keyed
 by repository analysis and chart name:
 
 * when results are stored (:meth:`Store.save_repository_outcome` calls
-  :func:`store_for`, in the same unit of work as the results);
+  :func:`write_with_measures` with the aggregates the service computed, in
+  the same unit of work as the results);
 * for an analysis stored before (imported, restored, or older than the
-  table), on its first view (:func:`chart`), computed from the results
-  and written idempotently, so concurrent first views agree.
+  table), on its first view (:func:`chart`), computed by the caller's
+  function and written idempotently, so concurrent first views agree.
 
 Rows are deleted with their repository analysis (``ON DELETE CASCADE``). A
 row whose ``version`` is not :data:`VERSION` is computed again: bump it when
 an aggregation changes what it returns.
 
 Besides the charts, two aggregates feed the page: ``figures`` (the headline
-numbers, :func:`coe_framework.charts.key_figures`) and ``measures`` (each
-portfolio measure of the analysis, read inside the database by the
-portfolio's own expressions, :func:`.portfolio.analysis_measures`), which
-the measure history reads instead of every stored document.
+numbers) and ``measures`` (each portfolio measure of the analysis, read
+inside the database by the portfolio's own expressions,
+:func:`.headline.analysis_measures`), which the measure history reads
+instead of every stored document.
 """
 from __future__ import annotations
 
@@ -33,10 +35,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..charts import REPOSITORY_CHARTS, key_figures
-from .caches import upsert
-from .engine import chunks, retry_read, unit_of_work
+from .engine import chunks, read, unit_of_work
+from .headline import analysis_measures
 from .models import ChartAggregate, utcnow
+from .upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +46,6 @@ log = logging.getLogger(__name__)
 VERSION = 1
 #: The page's headline figures and the analysis' portfolio measures, stored like the charts.
 FIGURES, MEASURES = "figures", "measures"
-#: Every aggregate computed in Python from the results.
-COMPUTED = (*REPOSITORY_CHARTS, FIGURES)
-#: Every aggregate stored per repository analysis.
-STORED = (*COMPUTED, MEASURES)
-
-Results = Mapping[str, Any]
-
-
-def aggregate(results: Results) -> dict[str, Any]:
-    """Every Python-computed aggregate of one repository analysis, by name, from its succeeded payloads.
-
-    ``results`` maps an analyzer to its payload, as the dashboard reads
-    them; the values are exactly what the chart functions return (the
-    figures as ``[label, value]`` lists, their JSON form).
-    """
-    found: dict[str, Any] = {name: build(results) for name, build in REPOSITORY_CHARTS.items()}
-    found[FIGURES] = [[label, value] for label, value in key_figures(results)]
-    return found
 
 
 def _rows(repository_analysis_id: int, aggregates: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -75,25 +59,15 @@ def write(session: Session, repository_analysis_id: int, aggregates: Mapping[str
     upsert(session, ChartAggregate.__table__, _rows(repository_analysis_id, aggregates), update=("version", "data", "created_at"))
 
 
-def store_for(session: Session, repository_analysis_id: int, results: Results) -> None:
-    """Compute and store every aggregate of a repository analysis whose results ``session`` has just written.
+def write_with_measures(session: Session, repository_analysis_id: int, aggregates: Mapping[str, Any]) -> None:
+    """Store ``aggregates`` of a repository analysis whose results ``session`` has just written, and its measures.
 
     Runs inside the unit of work that stores the results (after a flush), so
     the measures are read from the very rows being committed.
     """
-    from .portfolio import analysis_measures
-
-    aggregates = aggregate(results)
-    aggregates[MEASURES] = analysis_measures(session, [repository_analysis_id]).get(repository_analysis_id, {})
-    write(session, repository_analysis_id, aggregates)
-
-
-def _read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
-    def attempt() -> Any:
-        with unit_of_work(engine) as session:
-            return fn(session)
-
-    return retry_read(attempt)
+    rows = dict(aggregates)
+    rows[MEASURES] = analysis_measures(session, [repository_analysis_id]).get(repository_analysis_id, {})
+    write(session, repository_analysis_id, rows)
 
 
 def stored(engine: Engine, repository_analysis_id: int, charts: Iterable[str]) -> dict[str, Any]:
@@ -102,7 +76,7 @@ def stored(engine: Engine, repository_analysis_id: int, charts: Iterable[str]) -
     query = select(ChartAggregate.chart, ChartAggregate.data).where(
         ChartAggregate.repository_analysis_id == repository_analysis_id, ChartAggregate.chart.in_(names),
         ChartAggregate.version == VERSION)
-    return _read(engine, lambda s: dict(s.execute(query).all()))
+    return read(engine, lambda s: dict(s.execute(query).all()))
 
 
 #: One lock per repository analysis being computed in this process: a cold page's parallel
@@ -111,16 +85,14 @@ _computing: dict[int, threading.Lock] = {}
 _computing_guard = threading.Lock()
 
 
-def chart(engine: Engine, repository_analysis_id: int, name: str, load_results: Callable[[], Results]) -> Any:
+def chart(engine: Engine, repository_analysis_id: int, name: str, compute: Callable[[], Mapping[str, Any]]) -> Any:
     """One aggregate of a repository analysis: its stored row, or (first view) computed and stored.
 
-    ``load_results`` returns the analysis' succeeded payloads by analyzer; it
+    ``compute`` returns every computed aggregate of the analysis by name; it
     is called only when the row is absent or of another version, and then
-    every aggregate of the analysis is computed and stored at once. When the
-    database refuses the write, the computed aggregate is still returned.
+    every aggregate it returns is stored at once. When the database refuses
+    the write, the computed aggregate is still returned.
     """
-    if name not in COMPUTED:
-        raise KeyError(name)
     found = stored(engine, repository_analysis_id, [name])
     if name in found:
         return found[name]
@@ -131,7 +103,7 @@ def chart(engine: Engine, repository_analysis_id: int, name: str, load_results: 
             found = stored(engine, repository_analysis_id, [name])
             if name in found:
                 return found[name]
-            aggregates = aggregate(load_results())
+            aggregates = compute()
             try:
                 with unit_of_work(engine, write=True) as session:
                     write(session, repository_analysis_id, aggregates)
@@ -145,11 +117,9 @@ def chart(engine: Engine, repository_analysis_id: int, name: str, load_results: 
 
 def measures(engine: Engine, repository_analysis_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The portfolio measures of each repository analysis: stored rows, the missing ones computed and stored."""
-    from .portfolio import analysis_measures
-
     ids = sorted(set(repository_analysis_ids))
 
-    def read(session: Session) -> dict[int, dict[str, Any]]:
+    def fetch(session: Session) -> dict[int, dict[str, Any]]:
         found: dict[int, dict[str, Any]] = {}
         for chunk in chunks(ids):
             found.update(session.execute(select(ChartAggregate.repository_analysis_id, ChartAggregate.data).where(
@@ -157,7 +127,7 @@ def measures(engine: Engine, repository_analysis_ids: Iterable[int]) -> dict[int
                 ChartAggregate.version == VERSION)).all())
         return found
 
-    found = _read(engine, read) if ids else {}
+    found = read(engine, fetch) if ids else {}
     missing = [i for i in ids if i not in found]
     if not missing:
         return found
@@ -175,5 +145,5 @@ def measures(engine: Engine, repository_analysis_ids: Iterable[int]) -> dict[int
                 write(session, ra_id, {MEASURES: values})
     except SQLAlchemyError as exc:
         log.warning("measures of %d repository analyses not stored: %s", len(missing), type(exc).__name__)
-        computed = _read(engine, compute)
+        computed = read(engine, compute)
     return {**found, **computed}

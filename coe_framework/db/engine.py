@@ -203,10 +203,27 @@ def make_engine(settings: EngineSettings | str | None = None, **overrides: Any) 
 
             kwargs.update(connect_args=mysql.connect_args(), isolation_level=mysql.ISOLATION_LEVEL)
             engine = create_engine(url, **kwargs)
-            mysql.refuse_old_servers(engine)
+            refuse_old_servers(engine)
             return engine
         engine = create_engine(url, **kwargs)
     return engine
+
+
+def refuse_old_servers(engine: Engine) -> None:
+    """Make each new connection of a MariaDB/MySQL ``engine`` refuse a server older than CoE supports.
+
+    Checked on every new connection (a tuple comparison,
+    :func:`coe_framework.db.mysql.version_problem`), after the dialect has
+    read the server's version on the first one.
+    """
+    from . import mysql
+
+    def check(_dbapi_connection: Any, _record: Any) -> None:
+        problem = mysql.version_problem(engine.dialect)
+        if problem:
+            raise DatabaseConfigError(problem)
+
+    event.listen(engine, "connect", check)
 
 
 _engines: dict[str, Engine] = {}
@@ -325,6 +342,16 @@ def retry_read(fn: Callable[[], T], *, attempts: int = 4, base_delay: float = 0.
             time.sleep(delay)
             delay = min(max_delay, delay * 2)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def read(engine: Engine, fn: Callable[[Session], T]) -> T:
+    """``fn`` in a read-only unit of work of its own, retried after a transient disconnect."""
+
+    def attempt() -> T:
+        with unit_of_work(engine) as session:
+            return fn(session)
+
+    return retry_read(attempt)
 
 
 def redacted(url: str | URL) -> str:

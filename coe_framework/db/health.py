@@ -81,7 +81,12 @@ def job_durations(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
             .where(AnalysisRequest.finished_at.is_not(None), AnalysisRequest.started_at.is_not(None))
             .order_by(AnalysisRequest.id.desc()).limit(limit)
         ).all()
-        return [{"analysis": i, "status": status, "wait_s": round((started - created).total_seconds(), 3) if created else None,
-                 "run_s": round((finished - started).total_seconds(), 3)} for i, status, created, started, finished in reversed(rows)]
+        return [{"analysis": i, "status": status, "wait_s": _seconds(created, started), "run_s": _seconds(started, finished)}
+                for i, status, created, started, finished in reversed(rows)]
 
     return read(engine, read_page)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    """Seconds from ``start`` to ``end`` (to the millisecond), or None when either is unknown."""
+    return round((end - start).total_seconds(), 3) if start and end else None

@@ -17,7 +17,7 @@ Conventions:
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -102,6 +103,14 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime()}
+
+    if TYPE_CHECKING:
+        # Every model maps one Table (none maps a join or a select), so its
+        # ``__table__`` supports insert()/update() and is typed as such.
+        __table__: ClassVar[Table]
+
+
+_mysql_ddl.use_model_metadata(Base.metadata)
 
 
 class Repository(Base):
@@ -709,7 +718,7 @@ class GateResult(Base):
     created_at: Mapped[datetime] = _ts(default=utcnow)
 
 
-#: The tables filled from :meth:`Analyzer.table_rows`, by name.
+#: The tables filled from :meth:`Analyzer.table_rows`, by name (their keys: :data:`.normalized_tables.NORMALIZED_TABLES`).
 NORMALIZED_MODELS: dict[str, type[Base]] = {
     "code_files": CodeFile,
     "ast_nodes": AstNode,

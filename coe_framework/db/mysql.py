@@ -18,17 +18,19 @@ schema without a dialect branch in any revision:
   live flows) becomes a unique index over invisible generated columns that
   hold the value only where the condition holds (NULLs never collide).
 
-Importing :mod:`coe_framework.db.models` registers these compilers.
+Importing :mod:`coe_framework.db.models` registers these compilers (and the
+models' metadata, :func:`use_model_metadata`); the engine refuses servers
+older than :data:`MIN_MARIADB` / :data:`MIN_MYSQL` with :func:`version_problem`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, Index, String, inspect
+from sqlalchemy import DateTime, Index, MetaData, String, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.types import NullType
 
 #: The SQLAlchemy dialect names of MariaDB and MySQL.
@@ -83,33 +85,26 @@ def version_problem(dialect: Any) -> str | None:
     return f"{product} {found} is too old: CoE needs {product} {'.'.join(map(str, minimum))} or later"
 
 
-def refuse_old_servers(engine: Any) -> None:
-    """Make each new connection of ``engine`` refuse a server older than :data:`MIN_MARIADB` / :data:`MIN_MYSQL`.
-
-    Checked on every new connection (a tuple comparison), after the dialect
-    has read the server's version on the first one.
-    """
-    from sqlalchemy import event
-
-    from .engine import DatabaseConfigError
-
-    def check(_dbapi_connection: Any, _record: Any) -> None:
-        problem = version_problem(engine.dialect)
-        if problem:
-            raise DatabaseConfigError(problem)
-
-    event.listen(engine, "connect", check)
-
-
 # --- DDL -------------------------------------------------------------------------
+
+
+#: The models' metadata, registered by :mod:`coe_framework.db.models` when it is imported.
+_model_metadata: list[MetaData] = []
+
+
+def use_model_metadata(metadata: MetaData) -> None:
+    """Let the DDL compilers look up the models' column types (called once by the models module)."""
+    if metadata not in _model_metadata:
+        _model_metadata.append(metadata)
 
 
 def _model_column(table_name: str, column_name: str) -> Any:
     """The models' column of that name (revisions build indexes on typeless stand-in columns)."""
-    from .models import Base
-
-    table = Base.metadata.tables.get(table_name)
-    return table.c.get(column_name) if table is not None else None
+    for metadata in _model_metadata:
+        table = metadata.tables.get(table_name)
+        if table is not None:
+            return table.c.get(column_name)
+    return None
 
 
 def _column_type(column: Any) -> Any:
@@ -126,7 +121,7 @@ def _string_length(column: Any) -> int | None:
 
 def _prefix_lengths(index: Index) -> dict[str, int]:
     """Prefix lengths that bring a too-long key within :data:`MAX_KEY_BYTES` (empty when it fits)."""
-    columns = [c for c in index.expressions if hasattr(c, "table")]
+    columns = _columns(index)
     strings = {c.name: n for c in columns if (n := _string_length(c))}
     fixed = (len(columns) - len(strings)) * _FIXED_KEY_BYTES
     if fixed + sum(strings.values()) * _BYTES_PER_CHAR <= MAX_KEY_BYTES:
@@ -184,12 +179,17 @@ def _create_index(element: CreateIndex, compiler: Any, **kw: Any) -> str:
     return compiler.visit_create_index(element, **kw)
 
 
+def _columns(index: Index) -> list[ColumnClause[Any]]:
+    """The table columns an index is over (CoE's indexes are over plain columns only)."""
+    return [c for c in index.expressions if isinstance(c, ColumnClause)]
+
+
 def _create_partial_unique(index: Index, where: ClauseElement, compiler: Any) -> str:
     """``ALTER TABLE`` adding one generated column per indexed column and the unique index over them."""
     table = _identifier(compiler, index.table.name)  # type: ignore[union-attr]
     condition = compiler.sql_compiler.process(where, include_table=False, literal_binds=True)
     parts, keys = [], []
-    for column in index.expressions:
+    for column in _columns(index):
         key = live_key_column(str(index.name), column.name)
         kind = compiler.dialect.type_compiler_instance.process(_column_type(column))
         parts.append(
@@ -207,7 +207,7 @@ def _drop_index(element: DropIndex, compiler: Any, **kw: Any) -> str:
     if not (index.unique and _where(index) is not None):
         return compiler.visit_drop_index(element, **kw)
     table = _identifier(compiler, index.table.name)  # type: ignore[union-attr]
-    drops = [f"DROP COLUMN {_identifier(compiler, live_key_column(str(index.name), c.name))}" for c in index.expressions]
+    drops = [f"DROP COLUMN {_identifier(compiler, live_key_column(str(index.name), c.name))}" for c in _columns(index)]
     return f"ALTER TABLE {table} DROP INDEX {_identifier(compiler, str(index.name))}, " + ", ".join(drops)
 
 
@@ -225,10 +225,11 @@ def partial_unique_indexes(metadata: Any) -> dict[tuple[str, str], Index]:
 
 def hidden_objects(metadata: Any) -> tuple[set[tuple[str, str]], set[str]]:
     """What :func:`_create_partial_unique` adds: (table, column) pairs and index names."""
-    columns, indexes = set(), set()
+    columns: set[tuple[str, str]] = set()
+    indexes: set[str] = set()
     for (table, name), index in partial_unique_indexes(metadata).items():
         indexes.add(name)
-        columns.update((table, live_key_column(name, c.name)) for c in index.expressions)
+        columns.update((table, live_key_column(name, c.name)) for c in _columns(index))
     return columns, indexes
 
 
@@ -243,7 +244,7 @@ def schema_problems(conn: Connection, metadata: Any) -> list[str]:
     problems = []
     for (table, name), index in partial_unique_indexes(metadata).items():
         found = {i["name"]: i for i in inspector.get_indexes(table)}.get(name)
-        wanted = [live_key_column(name, c.name) for c in index.expressions]
+        wanted = [live_key_column(name, c.name) for c in _columns(index)]
         if found is None or not found.get("unique") or list(found["column_names"]) != wanted:
             problems.append(f"{table}.{name}: expected a unique index over {', '.join(wanted)}, found {found}")
     coarse = conn.exec_driver_sql(

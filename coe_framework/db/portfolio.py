@@ -13,51 +13,29 @@ alike. A measure an analyzer did not produce (not selected, failed) is None.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import BadInput
-from .engine import retry_read, unit_of_work
-from .json_length import json_array_length
-from .models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis, TechDependency
-from .store import iso
+from .chart_aggregates import measures as stored_measures
+from .engine import read
+from .headline import (
+    COLUMNS, MEASURES, TREND_MEASURES, Measure, analysis_measures, dependency_counts, joined_results, measure_columns, result_aliases,
+)
+from .models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis
+from .timestamps import iso
+
+__all__ = [
+    "COLUMNS", "MEASURES", "SHOWN_STATUSES", "TREND_MEASURES", "Measure", "PortfolioError", "PortfolioPage", "analysis_measures",
+    "analyzer_errors", "latest_repository_analysis", "measure_history", "newest_repository_analysis", "portfolio_page", "read",
+    "result_outcomes", "result_payloads",
+]
 
 #: Repository analyses whose results are shown (a partial one shows what it has).
 SHOWN_STATUSES = ("succeeded", "partial")
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One headline figure: its label, the analyzer it comes from and how to read it in SQL."""
-
-    label: str
-    analyzer: str | None
-    #: JSON path inside the analyzer's result (None for columns that are not JSON).
-    path: tuple[str, ...] | None = None
-    #: number, date, or count (the length of the JSON array at ``path``).
-    kind: str = "number"
-
-
-#: The measures a portfolio row holds, by key (also the sort keys and trend measures).
-MEASURES: dict[str, Measure] = {
-    "bytes": Measure("Size (bytes)", "techspec", ("language_totals", "bytes")),
-    "files": Measure("Files", "ast", ("totals", "files")),
-    "loc": Measure("Lines of code", "ast", ("totals", "loc")),
-    "functions": Measure("Functions", "ast", ("totals", "functions")),
-    "mean_complexity": Measure("Mean complexity", "ast", ("complexity_percentiles", "mean")),
-    "p90_complexity": Measure("p90 complexity", "ast", ("complexity_percentiles", "p90")),
-    "commits": Measure("Commits", "git", ("commits",)),
-    "authors": Measure("Authors", "git", ("author_count",)),
-    "truck_factor": Measure("Truck factor", "git", ("truck_factor", "value")),
-    "hotspots": Measure("Hotspots", "git", ("hotspots",), kind="count"),
-    "dependencies": Measure("Dependencies", None),
-    "last_commit_at": Measure("Last commit", "git", ("last_commit_at",), kind="date"),
-}
-#: Sort keys that are not measures.
-COLUMNS = ("name", "analyzed_at")
-TREND_MEASURES = tuple(k for k, m in MEASURES.items() if m.kind in ("number", "count"))
 
 
 class PortfolioError(BadInput, ValueError):
@@ -81,53 +59,6 @@ class PortfolioPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _results(analyzers: Sequence[str]) -> dict[str, Any]:
-    return {name: aliased(AnalysisResult, name=f"r_{name}") for name in analyzers}
-
-
-def _measure_columns(results: Mapping[str, Any], dependency_count: Any) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
-    for key, measure in MEASURES.items():
-        if measure.analyzer is None:
-            columns[key] = dependency_count
-            continue
-        columns[key] = _value(results[measure.analyzer], measure)
-    return columns
-
-
-def _value(result: Any, measure: Measure) -> Any:
-    """The SQL expression of one measure read from an analyzer's result row."""
-    assert measure.path is not None
-    if measure.kind == "count":
-        return json_array_length(result.data, measure.path[0])
-    element = result.data[measure.path]
-    return element.as_string() if measure.kind == "date" else element.as_float()
-
-
-def _joined(query: Any, analysis: Any, results: Mapping[str, Any]) -> Any:
-    for name, alias in results.items():
-        query = query.outerjoin(alias, and_(alias.repository_analysis_id == analysis.id, alias.analyzer == name, alias.status == "succeeded"))
-    return query
-
-
-def _dependency_counts() -> Any:
-    return (
-        select(TechDependency.repository_analysis_id.label("ra_id"), func.count().label("n"))
-        .group_by(TechDependency.repository_analysis_id)
-        .subquery("dependency_counts")
-    )
-
-
-def read(engine: Engine, fn: Callable[[Session], Any]) -> Any:
-    """``fn`` in a read-only unit of work, retried after a transient disconnect (as the store reads)."""
-
-    def attempt() -> Any:
-        with unit_of_work(engine) as session:
-            return fn(session)
-
-    return retry_read(attempt)
-
-
 def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = False, name: str | None = None,
                    language: str | None = None, page: int = 1, per_page: int = 50) -> PortfolioPage:
     """Repositories with the measures of their latest shown analysis, sorted, filtered and paginated.
@@ -147,9 +78,9 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
         .subquery("latest")
     )
     analysis = aliased(RepositoryAnalysis, name="ra")
-    results = _results(("git", "ast", "techspec"))
-    counts = _dependency_counts()
-    measures = _measure_columns(results, func.coalesce(counts.c.n, 0))
+    results = result_aliases(("git", "ast", "techspec"))
+    counts = dependency_counts()
+    measures = measure_columns(results, func.coalesce(counts.c.n, 0))
     languages = results["techspec"].data[("languages",)]
     query = (
         select(Repository.id, Repository.name, Repository.url, analysis.id.label("ra_id"), analysis.request_id, analysis.status,
@@ -159,8 +90,8 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
         .outerjoin(analysis, analysis.id == latest.c.ra_id)
         .outerjoin(counts, counts.c.ra_id == analysis.id)
     )
-    query = _joined(query, analysis, results)
-    filters = []
+    query = joined_results(query, analysis, results)
+    filters: list[ColumnElement[bool]] = []
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         filters.append(func.lower(Repository.name).like(f"%{escaped}%", escape="\\"))
@@ -182,7 +113,7 @@ def portfolio_page(engine: Engine, *, sort: str = "name", descending: bool = Fal
     return read(engine, read_page)
 
 
-def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _row(row: Mapping[Any, Any]) -> dict[str, Any]:
     languages = row["languages"] if isinstance(row["languages"], Mapping) else {}
     top = sorted(((n, v.get("bytes") or 0) for n, v in languages.items() if isinstance(v, Mapping)), key=lambda i: -i[1])
     return {
@@ -199,25 +130,6 @@ def _row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def analysis_measures(session: Session, repository_analysis_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Every measure of each repository analysis, read inside the database from its stored results.
-
-    The portfolio's own expressions (JSON paths, array lengths, the
-    dependency row count), one statement for all the ids; the dashboard
-    stores the outcome (:mod:`.chart_aggregates`), so each document is read
-    for this once.
-    """
-    if not repository_analysis_ids:
-        return {}
-    analysis = aliased(RepositoryAnalysis, name="ra")
-    results = _results(("git", "ast", "techspec"))
-    dependency_count = select(func.count()).where(TechDependency.repository_analysis_id == analysis.id).scalar_subquery()
-    measures = _measure_columns(results, dependency_count)
-    query = _joined(select(analysis.id, *[c.label(k) for k, c in measures.items()]).select_from(analysis), analysis, results)
-    query = query.where(analysis.id.in_(list(repository_analysis_ids)))
-    return {row["id"]: {key: row[key] for key in MEASURES} for row in session.execute(query).mappings()}
-
-
 def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str, *, limit: int = 50) -> dict[int, list[dict[str, Any]]]:
     """``measure`` over each repository's shown analyses, oldest first (at most ``limit`` newest each).
 
@@ -225,8 +137,6 @@ def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str,
     analysis, see :func:`.chart_aggregates.measures`), never from reading
     every stored document again.
     """
-    from .chart_aggregates import measures
-
     if measure not in TREND_MEASURES:
         raise PortfolioError(f"unknown measure '{measure}' (one of {', '.join(TREND_MEASURES)})")
     if not repository_ids:
@@ -248,7 +158,7 @@ def measure_history(engine: Engine, repository_ids: Sequence[int], measure: str,
         return history
 
     history = read(engine, read_page)
-    values = measures(engine, [p["repository_analysis_id"] for points in history.values() for p in points])
+    values = stored_measures(engine, [p["repository_analysis_id"] for points in history.values() for p in points])
     for points in history.values():
         for point in points:
             point["value"] = values.get(point["repository_analysis_id"], {}).get(measure)

@@ -15,19 +15,19 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from sqlalchemy import Engine, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import errors
-from ..analyzer import NORMALIZED_TABLES
-from ..cache import TieredCache, default_cache
 from ..errors import first_line
-from .engine import chunks, get_engine, retry_read, unit_of_work
+from . import chart_aggregates
+from .caches import DatabaseBlobCache, DatabaseResultCache, DatabaseStateStore
+from .engine import DatabaseConfigError, chunks, get_engine, redacted, retry_read, unit_of_work
 from .errors import StoreError
+from .measure_rows import write_measure_values
 from .pagination import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor, paginate  # noqa: F401 - re-exported for callers of the store
 from .models import (
     FINISHED_STATUSES,
@@ -44,11 +44,10 @@ from .models import (
     RepositoryAnalysis,
     utcnow,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..plugins import PluginManager
-    from ..repos import PreparedRepository
-    from ..runner import RepositoryOutcome
+from .normalized_tables import NORMALIZED_TABLES
+from .records import OutcomeRecord, PinnedRepository, ResultRecord
+from .timestamps import iso, parse_commit_date
+from .vectors import forget_orphans
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,30 +56,7 @@ class NotFound(errors.NotFound, StoreError):
     """The named row does not exist (a :class:`~coe_framework.errors.NotFound`; a ``StoreError`` as it always was)."""
 
 
-class RowsError(StoreError):
-    """An analyzer's ``table_rows`` returned something the normalized tables cannot hold."""
-
-
 # --- small helpers -------------------------------------------------------------
-
-
-def iso(value: datetime | None) -> str | None:
-    """An aware UTC ISO 8601 string (SQLite hands back naive datetimes, stored as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_commit_date(text: str | None) -> datetime | None:
-    """Git's ``%cI`` date as an aware datetime; None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def request_hash(pinned: Sequence[tuple[str, str]], analyzers: Sequence[str] | None, options: Mapping[str, Any] | None) -> str:
@@ -215,115 +191,72 @@ def detail_row_dict(row: Base) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
-# --- normalized rows -----------------------------------------------------------
-
-
-def _coercer(column: Any) -> Callable[[Any], Any]:
-    kind = column.type.python_type
-    length = getattr(column.type, "length", None)
-
-    def coerce(value: Any) -> Any:
-        if value is None:
-            return None
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            raise TypeError("expected true or false")
-        if kind is int:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-                raise TypeError("expected an integer")
-            return int(value)
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError("expected a number")
-            return float(value)
-        if not isinstance(value, str):
-            raise TypeError("expected a string")
-        return value[:length] if length else value
-
-    return coerce
-
-
-_COERCERS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    table: {key: _coercer(NORMALIZED_MODELS[table].__table__.c[key]) for key in keys}
-    for table, keys in NORMALIZED_TABLES.items()
-}
-
-#: Per table, the columns ``table_rows`` must fill (NOT NULL), in column order.
-_REQUIRED: dict[str, list[str]] = {
-    table: [c.key for c in NORMALIZED_MODELS[table].__table__.columns if c.key in coercers and not c.nullable]
-    for table, coercers in _COERCERS.items()
-}
-
-
-def normalize_rows(analyzer: str, tables: Any) -> dict[str, list[dict[str, Any]]]:
-    """Check and coerce ``table_rows`` output; :class:`RowsError` names the first problem."""
-    if not isinstance(tables, dict):
-        raise RowsError(f"analyzer '{analyzer}' table_rows returned {type(tables).__name__}, expected a dict")
-    out: dict[str, list[dict[str, Any]]] = {}
-    for table, rows in tables.items():
-        coercers = _COERCERS.get(table)
-        if coercers is None:
-            raise RowsError(f"analyzer '{analyzer}' table_rows named unknown table '{table}' (known: {', '.join(NORMALIZED_TABLES)})")
-        if not isinstance(rows, list):
-            raise RowsError(f"analyzer '{analyzer}' table_rows['{table}'] must be a list of rows")
-        clean: list[dict[str, Any]] = []
-        for index, row in enumerate(rows):
-            if not isinstance(row, dict):
-                raise RowsError(f"analyzer '{analyzer}' {table} row {index} is not a dict")
-            unknown = sorted(set(row) - set(coercers))
-            if unknown:
-                raise RowsError(f"analyzer '{analyzer}' {table} row {index} has unknown key '{unknown[0]}'")
-            values: dict[str, Any] = {}
-            for key, coerce in coercers.items():
-                try:
-                    values[key] = coerce(row.get(key))
-                except TypeError as exc:
-                    raise RowsError(f"analyzer '{analyzer}' {table} row {index} key '{key}': {exc}") from None
-            missing = [k for k in _REQUIRED[table] if values[k] is None]
-            if missing:
-                raise RowsError(f"analyzer '{analyzer}' {table} row {index} lacks required key '{missing[0]}'")
-            clean.append(values)
-        out[table] = clean
-    return out
-
-
 # --- the store -----------------------------------------------------------------
+
+
+def unusable_database(url: str | None, exc: Exception) -> StoreError:
+    """The one-line :class:`StoreError` for a database that cannot be used: a bad setting, or an error reaching it.
+
+    ``exc`` is a configuration or migration error (its message is shown as
+    it is) or a :class:`~sqlalchemy.exc.SQLAlchemyError` (its first line).
+    """
+    if isinstance(exc, SQLAlchemyError):
+        where = redacted(url) if url else "COE_DATABASE_URL"
+        reason = first_line(getattr(exc, "orig", None) or exc)
+        return StoreError(f"cannot use the database ({where}): {(reason or type(exc).__name__)[:300]}")
+    return StoreError(f"database: {exc}")
+
+
+class LocalEntries(Protocol):
+    """This process's own level of a read cache (what :meth:`Store.forget_vanished` sweeps)."""
+
+    def items(self) -> list[tuple[str, Any]]: ...
+
+    def delete_many(self, keys: Iterable[str]) -> None: ...
+
+
+class ReadCache(Protocol):
+    """The read cache in front of the store: batched JSON gets, puts and deletes, with counters.
+
+    :class:`coe_framework.cache.TieredCache` is one; the process that opens
+    the store passes its own, so everything in the process shares it.
+    """
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def put_many(self, items: Mapping[str, Any]) -> None: ...
+
+    def delete_many(self, keys: Iterable[str]) -> None: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    @property
+    def first(self) -> LocalEntries: ...
 
 
 @dataclass
 class Store:
-    """Shared queries over one database, with a read cache for immutable results."""
+    """Shared queries over one database, with a read cache for immutable results.
+
+    The cache is the process's (see :func:`coe_framework.analysis.process_store.process_cache`):
+    every store of one database in a process shares it, so an eviction is seen by all.
+    """
 
     engine: Engine
-    #: Built from the environment when not given (see :func:`coe_framework.cache.default_cache`).
-    cache: TieredCache = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.cache is None:
-            self.cache = default_cache(prefix=cache_prefix(self.engine))
+    cache: ReadCache
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True, cache: TieredCache | None = None) -> "Store":
-        """The store for ``url`` (default ``COE_DATABASE_URL``), migrating it up first when asked.
+    def open(cls, url: str | None = None, *, cache: ReadCache) -> "Store":
+        """The store for ``url`` (default ``COE_DATABASE_URL``) on the process-wide engine, with ``cache``.
 
-        Raises :class:`StoreError` with one line when the database cannot be
-        reached or its migrations do not validate.
+        Never migrates: the CLI and the web app check (or upgrade) the schema
+        at start-up. Raises :class:`StoreError` with one line when the
+        database URL or a pool setting is unusable.
         """
-        from coe_migrate.migrate import MigrationError, ensure_current
-
-        from .engine import DatabaseConfigError, redacted
-
         try:
             engine = get_engine(url)
-            if migrate:
-                ensure_current(engine)
-        except (MigrationError, DatabaseConfigError) as exc:
-            raise StoreError(f"database: {exc}") from None
-        except SQLAlchemyError as exc:
-            where = redacted(url) if url else "COE_DATABASE_URL"
-            reason = first_line(exc.orig or exc) or type(exc).__name__
-            raise StoreError(f"cannot use the database ({where}): {reason[:300]}") from None
+        except (DatabaseConfigError, SQLAlchemyError) as exc:
+            raise unusable_database(url, exc) from None
         return cls(engine, cache)
 
     def session(self) -> Any:
@@ -584,8 +517,6 @@ class Store:
 
     def delete_analysis(self, request_id: int) -> bool:
         """Delete an analysis and everything found in it; False when it did not exist."""
-        from ..search.vectors import forget_orphans
-
         with self.session() as session:
             req = session.get(AnalysisRequest, request_id)
             if req is None:
@@ -632,7 +563,7 @@ class Store:
 
     # -- repository analyses and results -------------------------------------------
 
-    def start_repository_analysis(self, request_id: int, prepared: "PreparedRepository") -> int:
+    def start_repository_analysis(self, request_id: int, prepared: PinnedRepository) -> int:
         """Record one repository pinned to its commit within a request; returns its id.
 
         Calling it again for the same request and repository (a redelivered
@@ -660,17 +591,25 @@ class Store:
             session.flush()
             return ra.id
 
-    def save_repository_outcome(self, repository_analysis_id: int, outcome: "RepositoryOutcome", manager: "PluginManager | None" = None) -> int:
-        """Store every analyzer outcome and its normalized rows in one unit of work.
+    def stored_results(self, repository_analysis_id: int) -> dict[str, Any]:
+        """The results already stored for a repository analysis (empty for a first delivery), by analyzer.
+
+        A succeeded result maps to its payload, any other to None.
+        """
+        query = select(AnalysisResult.analyzer, AnalysisResult.status, AnalysisResult.data).where(
+            AnalysisResult.repository_analysis_id == repository_analysis_id)
+        return self._read(lambda s: {name: data if status == "succeeded" else None for name, status, data in s.execute(query)})
+
+    def save_repository_outcome(self, repository_analysis_id: int, record: OutcomeRecord) -> int:
+        """Write a repository analysis' outcome as given, in one unit of work; how many results were written.
 
         Results already stored for this repository analysis (a redelivered
-        job) are left as they are. A succeeded result whose ``table_rows``
-        is invalid is stored as failed with the reason. With a ``manager``,
-        the measures its plugins declare are computed from the succeeded
-        results and written in the same unit of work
-        (:mod:`coe_framework.measures`). Returns how many results were written.
+        job) are left as they are, and so are its measures. When the outcome
+        is shown (succeeded or partial), the measures and the chart
+        aggregates are written with the results, so an analysis has them
+        exactly when it has its results; the aggregates are derived data: a
+        failure writing them is logged and the results are stored regardless.
         """
-        analyzers = manager.analyzers if manager is not None else {}
         written = 0
         with self.session() as session:
             ra = session.get(RepositoryAnalysis, repository_analysis_id)
@@ -678,87 +617,26 @@ class Store:
                 raise NotFound(f"repository analysis {repository_analysis_id} does not exist")
             existing = set(session.scalars(select(AnalysisResult.analyzer).where(AnalysisResult.repository_analysis_id == ra.id)))
             line_count = 0
-            #: The payloads this unit of work stores as succeeded: the dashboard's chart aggregates and the measures come from them.
-            stored: dict[str, Any] = {}
-            for name, result in outcome.outcomes.items():
-                if name in existing:
+            for result in record.results:
+                if result.analyzer in existing:
                     continue
-                status, error, rows = result.status, result.error, {}
-                if result.ok and result.data is not None and name in analyzers:
-                    try:
-                        rows = normalize_rows(name, analyzers[name].table_rows(result.data))
-                    except RowsError as exc:
-                        status, error = "failed", str(exc)
-                    except Exception as exc:  # noqa: BLE001 - a plugin's table_rows failing fails that result only
-                        status, error = "failed", f"analyzer '{name}' table_rows raised {type(exc).__name__}: {exc}"
-                row = AnalysisResult(
-                    repository_analysis_id=ra.id,
-                    analyzer=name,
-                    analyzer_version=result.version,
-                    options_hash=result.options_hash,
-                    status=status,
-                    data=result.data,
-                    error=error,
-                    duration=result.duration,
-                    cache_key=result.cache_key,
-                    cached=result.cached,
-                    stats=result.stats,
-                )
-                session.add(row)
-                session.flush()
-                if status == "succeeded" and result.data is not None:
-                    stored[name] = result.data
-                for table, values in rows.items():
-                    model = NORMALIZED_MODELS[table]
-                    if values:
-                        session.execute(
-                            model.__table__.insert(),
-                            [{**v, "repository_analysis_id": ra.id, "analysis_result_id": row.id} for v in values],
-                        )
-                    if table == "code_files":
-                        line_count += sum(v["lines"] or 0 for v in values)
+                line_count += _write_result(session, ra.id, result)
                 written += 1
-            if outcome.status in ("succeeded", "partial"):
-                self._store_chart_aggregates(session, ra.id, stored, existing)
-            if manager is not None and outcome.status in ("succeeded", "partial"):
+            if record.shown:
+                if record.chart_aggregates is not None:
+                    _write_chart_aggregates(session, ra.id, record.chart_aggregates)
                 # Same unit of work as the results: an analysis has its measures exactly when it has its results.
-                from ..measures import catalogue
-                from ..measures.queries import write_measures
-
-                write_measures(session, ra, catalogue(manager), stored)
-            ra.status = outcome.status
-            ra.file_count = outcome.file_count
+                write_measure_values(session, ra, record.measures)
+            ra.status = record.status
+            ra.file_count = record.file_count
             ra.line_count = line_count or ra.line_count
-            ra.duration = outcome.duration
+            ra.duration = record.duration
             ra.finished_at = utcnow()
             repo = session.get(Repository, ra.repository_id)
             assert repo is not None
             repo.last_commit_sha = ra.commit_sha
             repo.last_analyzed_at = utcnow()
         return written
-
-    @staticmethod
-    def _store_chart_aggregates(session: Session, repository_analysis_id: int, shown: dict[str, Any], existing: set[str]) -> None:
-        """The dashboard's chart aggregates of a repository analysis, written with its results.
-
-        Results stored by an earlier delivery of the same job are read back,
-        so the aggregates cover everything the analysis holds. An aggregation
-        that raises never loses the results: the dashboard computes the
-        aggregates again on the analysis' first view.
-        """
-        from . import chart_aggregates
-
-        if existing:
-            earlier = session.execute(select(AnalysisResult.analyzer, AnalysisResult.data).where(
-                AnalysisResult.repository_analysis_id == repository_analysis_id, AnalysisResult.analyzer.in_(sorted(existing)),
-                AnalysisResult.status == "succeeded"))
-            shown.update((name, data) for name, data in earlier if data is not None)
-        try:
-            with session.begin_nested():
-                chart_aggregates.store_for(session, repository_analysis_id, shown)
-        except Exception as exc:  # noqa: BLE001 - derived data: the results are stored regardless
-            log.warning("chart aggregates of repository analysis %s not computed: %s: %s", repository_analysis_id,
-                        type(exc).__name__, first_line(exc)[:200])
 
     def get_results(self, request_id: int, analyzer: str | None = None) -> list[dict[str, Any]]:
         """Results of an analysis (every repository), optionally one analyzer's. Cached once finished."""
@@ -830,7 +708,7 @@ class Store:
             query = query.where(model.__table__.c[key] == value)
         return self._read(lambda s: paginate(s, query, model.id, limit=limit, cursor=cursor, serialize=detail_row_dict))  # type: ignore[attr-defined]
 
-    # -- correlations (RAG documents live in coe_framework.rag_store) -----------
+    # -- correlations (RAG documents live in coe_framework.outputs.rag.storage) -----------
 
     def save_correlations(self, request_id: int, pairs: Sequence[Mapping[str, Any]]) -> int:
         """Store repository pairs of one request (by repository URL); existing pairs are replaced.
@@ -860,12 +738,10 @@ class Store:
 
     def runner_caches(self) -> dict[str, Any]:
         """``result_cache``, ``blob_cache`` and ``state_store`` backed by this database, as Runner keyword arguments."""
-        from .caches import DatabaseBlobCache, DatabaseResultCache, DatabaseStateStore
-
         return {
-            "result_cache": DatabaseResultCache(self),
-            "blob_cache": DatabaseBlobCache(self),
-            "state_store": DatabaseStateStore(self),
+            "result_cache": DatabaseResultCache(self.engine, self.cache),
+            "blob_cache": DatabaseBlobCache(self.engine, self.cache),
+            "state_store": DatabaseStateStore(self.engine),
         }
 
     def cache_stats(self) -> dict[str, Any]:
@@ -880,3 +756,47 @@ _RESULT_LOADS = (selectinload(AnalysisResult.repository_analysis).selectinload(R
 def _one_request(session: Session, condition: Any) -> dict[str, Any] | None:
     req = session.scalars(select(AnalysisRequest).where(condition).options(*_REQUEST_LOADS)).first()
     return request_dict(req) if req else None
+
+
+def _write_result(session: Session, repository_analysis_id: int, result: ResultRecord) -> int:
+    """Insert one result and its normalized rows; the lines its ``code_files`` rows count."""
+    row = AnalysisResult(
+        repository_analysis_id=repository_analysis_id,
+        analyzer=result.analyzer,
+        analyzer_version=result.version,
+        options_hash=result.options_hash,
+        status=result.status,
+        data=result.data,
+        error=result.error,
+        duration=result.duration,
+        cache_key=result.cache_key,
+        cached=result.cached,
+        stats=dict(result.stats) if result.stats is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    lines = 0
+    for table, values in result.rows.items():
+        model = NORMALIZED_MODELS[table]
+        if values:
+            session.execute(
+                model.__table__.insert(),
+                [{**v, "repository_analysis_id": repository_analysis_id, "analysis_result_id": row.id} for v in values],
+            )
+        if table == "code_files":
+            lines += sum(v["lines"] or 0 for v in values)
+    return lines
+
+
+def _write_chart_aggregates(session: Session, repository_analysis_id: int, aggregates: Mapping[str, Any]) -> None:
+    """The dashboard's chart aggregates of a repository analysis, written with its results.
+
+    A write that fails never loses the results (a savepoint): the dashboard
+    computes the aggregates again on the analysis' first view.
+    """
+    try:
+        with session.begin_nested():
+            chart_aggregates.write_with_measures(session, repository_analysis_id, aggregates)
+    except Exception as exc:  # noqa: BLE001 - derived data: the results are stored regardless
+        log.warning("chart aggregates of repository analysis %s not stored: %s: %s", repository_analysis_id,
+                    type(exc).__name__, first_line(exc)[:200])

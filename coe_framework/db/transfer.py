@@ -22,7 +22,6 @@ from typing import Any, Iterator
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import __version__
 from .models import (
     NORMALIZED_MODELS,
     AnalysisRequest,
@@ -88,7 +87,7 @@ def _analysis_document(session: Session, req: AnalysisRequest) -> dict[str, Any]
         }
         out_results.append(item)
     ra_ids = [ra.id for ra in req.repository_analyses]
-    documents = [
+    documents: list[dict[str, Any]] = [
         {"id": d.document_id, "repository": d.repository_analysis_id, "kind": d.kind, "text": d.text, "metadata": d.meta,
          "created_at": iso(d.created_at)}
         for d in session.scalars(select(RagDocument).where(RagDocument.repository_analysis_id.in_(ra_ids)).order_by(RagDocument.id))
@@ -108,7 +107,7 @@ def _analysis_document(session: Session, req: AnalysisRequest) -> dict[str, Any]
     document = {
         "format": EXPORT_FORMAT,
         "format_version": FORMAT_VERSION,
-        "exported_by": f"coe {__version__}",
+        "exported_by": _producer(),
         "analysis": request_dict(req),
         "results": out_results,
         "rag_documents": documents,
@@ -262,6 +261,24 @@ def _import_document(session: Session, document: dict[str, Any], key: str) -> No
 # --- backup and restore ----------------------------------------------------------
 
 
+def _producer() -> str:
+    """``coe <version>`` of the installed distribution, for the files' headers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"coe {version('coe-framework')}"
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        return "coe"
+
+
+def schema_revision(conn: Any) -> str | None:
+    """The schema revision the connected database is migrated to (Alembic's version table), or None."""
+    from alembic.runtime.migration import MigrationContext
+
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return heads[0] if len(heads) == 1 else None
+
+
 def _backup_tables() -> list[Any]:
     return [t for t in Base.metadata.sorted_tables if t.name not in _NOT_BACKED_UP]
 
@@ -271,15 +288,17 @@ def _encode(value: Any) -> Any:
 
 
 def backup(engine: Engine, path: str | Path) -> dict[str, int]:
-    """Dump every table to ``path`` (gzip JSON Lines); returns rows per table."""
-    from coe_migrate.migrate import script_directory
+    """Dump every table to ``path`` (gzip JSON Lines); returns rows per table.
 
+    The header records the database's schema revision; :func:`restore` loads
+    the file only into a database at that revision.
+    """
     counts: dict[str, int] = {}
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     with gzip.open(tmp, "wt", encoding="utf-8") as out, engine.connect() as conn:
-        header = {"format": BACKUP_FORMAT, "format_version": FORMAT_VERSION, "schema": script_directory().get_current_head(),
-                  "source": conn.dialect.name, "created_by": f"coe {__version__}"}
+        header = {"format": BACKUP_FORMAT, "format_version": FORMAT_VERSION, "schema": schema_revision(conn),
+                  "source": conn.dialect.name, "created_by": _producer()}
         out.write(json.dumps(header) + "\n")
         for table in _backup_tables():
             pk = list(table.primary_key.columns)
@@ -307,8 +326,6 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
     Refuses a database that already holds data or sits at another schema
     revision. Everything is restored in one transaction.
     """
-    from coe_migrate.migrate import script_directory
-
     source = Path(path)
     if not source.is_file():
         raise StoreError(f"{path} does not exist")
@@ -316,7 +333,8 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
     header = next(records, None)
     if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT:
         raise StoreError(f"{source.name}: not a CoE backup")
-    head = script_directory().get_current_head()
+    with engine.connect() as conn:
+        head = schema_revision(conn)
     if header.get("schema") != head:
         raise StoreError(f"{source.name}: made at schema revision {header.get('schema')}, this database is at {head}")
     tables = {t.name: t for t in _backup_tables()}

@@ -82,7 +82,7 @@ def analyzers_for(spec: GateSpec, measures: Catalogue, installed: Any) -> tuple[
 def gate_command(ctx: click.Context, target: str, conditions: tuple[str, ...], config: str | None, ref: str | None,
                  baseline: str | None, junit: str | None, sarif: str | None, fmt: str, workers: int | None) -> None:
     """Judge TARGET (a local path or https URL) by quality gate conditions; exit 1 when one fails."""
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
     from ..repos import open_repository
     from .evaluate import evaluate
     from .judging import judge
@@ -97,7 +97,7 @@ def gate_command(ctx: click.Context, target: str, conditions: tuple[str, ...], c
         raise UserError(f"no gate conditions: give --condition, a [gate] table in {DEFAULT_CONFIG} (or --config FILE), "
                         "or [tool.coe.gate] in the repository's pyproject.toml")
     needed, to_run = analyzers_for(spec, measures, manager.analyzers)
-    store = Store.open()
+    store = open_store()
     wants_baseline = any(c.delta or measures.measures[c.measure].needs_baseline for c in spec.conditions)
     judged = judge(manager, store, prepared, needed, to_run, wants_baseline=wants_baseline,
                    baseline_ref=baseline or spec.baseline, workers=workers)

@@ -1,6 +1,6 @@
 """A gate's verdicts for CI systems: JUnit XML (one test case per condition) and SARIF 2.1.0.
 
-SARIF comes from the project's SARIF writer (:mod:`coe_framework.export`):
+SARIF comes from the project's SARIF writer (:mod:`coe_framework.outputs.sarif`):
 one run, one rule for gate conditions, one result per condition (``kind``
 ``pass``, ``fail`` or ``notApplicable``); a condition written in a file
 points at its line there.
@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from ..export import repository_uri, sarif_document, sarif_driver
+from ..outputs.sarif import repository_uri, sarif_document, sarif_driver
 from .evaluate import GateOutcome, Verdict
 
 RULE_ID = "COE2001"

@@ -101,8 +101,8 @@ def execute(
                 status = "failed" if queue.finish(lease, "failed", reason[:2000]) else "lost"
                 return JobResult(lease.request_id, status, reason)
             log.warning("job %s attempt %d failed: %s", lease.request_id, lease.attempt, reason, exc_info=True)
-            status = queue.retry_or_fail(lease, reason[:2000])
-            return JobResult(lease.request_id, status or "lost", reason)
+            retried = queue.retry_or_fail(lease, reason[:2000])
+            return JobResult(lease.request_id, retried or "lost", reason)
     status, error = guarded.final or (report.status, None)
     if watch.timed_out and status == "cancelled":
         status, error = "failed", f"the job exceeded its time limit of {time_limit:g}s"

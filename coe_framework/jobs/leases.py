@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..db.models import FINISHED_STATUSES, REQUEST_STATUSES, AnalysisRequest, utcnow
 from ..errors import NotFound
@@ -127,7 +128,7 @@ class JobQueue:
         with bind.begin() as conn:
             yield conn
 
-    def _guarded(self, lease: Lease) -> object:
+    def _guarded(self, lease: Lease) -> ColumnElement[bool]:
         return (T.c.id == lease.request_id) & (T.c.status == "running") & (T.c.lease_owner == lease.owner)
 
     def _lease_values(self, owner: str, now: datetime) -> dict[str, object]:
@@ -260,7 +261,7 @@ class JobQueue:
 
     # -- settling ----------------------------------------------------------
 
-    def _settle(self, conn: Connection, where: object, status: str, error: str | None, now: datetime) -> bool:
+    def _settle(self, conn: Connection, where: ColumnElement[bool], status: str, error: str | None, now: datetime) -> bool:
         """Move the row(s) matching ``where`` to ``status`` and drop the lease."""
         values: dict[str, object] = {
             "status": status,
@@ -387,7 +388,11 @@ class JobQueue:
                 select(T.c.id, T.c.attempts, T.c.max_attempts, T.c.lease_owner, T.c.lease_expires_at)
                 .where(T.c.status == "running").order_by(T.c.id).limit(running_limit)
             ).all()
-        iso = lambda value: _aware(value).isoformat() if value else None  # noqa: E731
+
+        def iso(value: datetime | None) -> str | None:
+            aware = _aware(value)
+            return aware.isoformat() if aware else None
+
         return {
             "counts": {status: int(counts[status]) for status in REQUEST_STATUSES if status in counts},
             "oldest_queued": iso(oldest),

@@ -45,9 +45,9 @@ class JobRuntime:
     def store(self) -> "Store":
         with self._lock:
             if self._store is None:
-                from ..db.store import Store
+                from ..analysis.process_store import open_store
 
-                self._store = Store.open()
+                self._store = open_store()
             return self._store
 
     @property

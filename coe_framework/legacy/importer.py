@@ -131,7 +131,7 @@ def import_database(store: Store, url: str, *, dry_run: bool = False) -> ImportR
                     label = f"rag_analysis_results row {row.get('analysis_id', row.get('id'))}"
                     _run(store, report, label, dry_run, lambda s, row=row: _analysis(s, _document_from_row(row)))
     except SQLAlchemyError as exc:
-        raise LegacySourceError(f"cannot read the original database: {first_line(exc.orig or exc)[:300]}") from None
+        raise LegacySourceError(f"cannot read the original database: {first_line(getattr(exc, 'orig', None) or exc)[:300]}") from None
     finally:
         source.dispose()
     return report
@@ -166,7 +166,7 @@ def _run(store: Store, report: ImportReport, label: str, dry_run: bool, action: 
         report.skipped[label] = str(exc)
         return
     except SQLAlchemyError as exc:
-        report.skipped[label] = f"refused by the database: {first_line(exc.orig or exc)[:200]}"
+        report.skipped[label] = f"refused by the database: {first_line(getattr(exc, 'orig', None) or exc)[:200]}"
         return
     kind, name, is_new = outcome
     (report.imported if is_new else report.present).append(f"{kind} {name!r} ({label})")
@@ -246,9 +246,9 @@ def _analysis(session: Session, raw: Mapping[str, Any]) -> tuple[str, str, bool]
     try:
         document = LegacyAnalysisResult.model_validate(prepared)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise Malformed(f"{where}: {error['msg']}") from None
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Malformed(f"{where}: {first['msg']}") from None
     key = document.analysis_id
     if not valid_key(key):
         raise Malformed(f"analysis_id '{key[:100]}' is not usable (1 to 100 letters, digits, '.', '_', ':' or '-', not digits only)")

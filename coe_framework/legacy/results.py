@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import result_views as views
+from ..outputs import result_views as views
 from ..db.models import AnalysisRequest
 from ..db.store import iso
 from .ids import STATUS_WORDS, keys_for, public_id
@@ -110,7 +110,7 @@ def symbol_tree(symbols: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     A symbol's ``parent`` is the index of its enclosing symbol in the same file's list.
     """
     listed = list(symbols)
-    nodes = [
+    nodes: list[dict[str, Any]] = [
         {
             "type": symbol.get("kind"),
             "name": symbol.get("name"),
@@ -124,8 +124,10 @@ def symbol_tree(symbols: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     roots: list[dict[str, Any]] = []
     for index, (symbol, node) in enumerate(zip(listed, nodes)):
         parent = symbol.get("parent")
-        valid = isinstance(parent, int) and not isinstance(parent, bool) and 0 <= parent < len(nodes) and parent != index
-        (nodes[parent]["children"] if valid else roots).append(node)
+        if isinstance(parent, int) and not isinstance(parent, bool) and 0 <= parent < len(nodes) and parent != index:
+            nodes[parent]["children"].append(node)
+        else:
+            roots.append(node)
     return roots
 
 

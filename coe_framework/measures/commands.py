@@ -11,9 +11,9 @@ from .registry import Catalogue, catalogue
 
 
 def _store() -> Any:
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 def known_measure(found: Catalogue, key: str) -> None:

@@ -1,52 +1,26 @@
 """The ``measures`` table: written with the results, read as trends.
 
-Rows are written by :func:`write_measures` inside the unit of work that
-stores a repository analysis' results (``Store.save_repository_outcome``), so
-an analysis has its measures exactly when it has its results. A trend is one
+Rows are written by :func:`coe_framework.db.measure_rows.write_measure_values`
+inside the unit of work that stores a repository analysis' results
+(``Store.save_repository_outcome``), so an analysis has its measures exactly
+when it has its results. A trend is one
 repository's measure in commit-date order; pages are keyset pages over
 (commit date, id) whose cursor is the store's opaque id cursor.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..db.models import MeasureValue, RepositoryAnalysis, utcnow
+from ..db.models import MeasureValue, RepositoryAnalysis
 from ..db.pagination import INVALID_CURSOR, Page, PageError, decode_cursor, encode_cursor, page_size
 from ..db.store import NotFound, iso
-from .registry import Catalogue
 
 #: Most points in one page of a trend.
 MAX_POINTS = 1000
-
-
-def write_measures(session: Session, ra: RepositoryAnalysis, catalogue: Catalogue, results: Mapping[str, Mapping[str, Any]]) -> int:
-    """Store the measures of ``results`` (analyzer name -> succeeded payload) for ``ra``; how many.
-
-    Measures already stored for ``ra`` (a redelivered job) are left as they are.
-    """
-    values = catalogue.values(results)
-    existing = set(session.scalars(select(MeasureValue.key).where(MeasureValue.repository_analysis_id == ra.id)))
-    rows = [
-        {
-            "repository_id": ra.repository_id,
-            "request_id": ra.request_id,
-            "repository_analysis_id": ra.id,
-            "commit_sha": ra.commit_sha or "",
-            "commit_date": ra.commit_date or ra.started_at or utcnow(),
-            "analyzer": analyzer,
-            "key": key,
-            "value": value,
-        }
-        for key, (analyzer, value) in sorted(values.items())
-        if key not in existing
-    ]
-    if rows:
-        session.execute(MeasureValue.__table__.insert(), rows)
-    return len(rows)
 
 
 def point_dict(row: MeasureValue) -> dict[str, Any]:

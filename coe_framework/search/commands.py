@@ -38,9 +38,9 @@ def _user_error(message: str) -> click.ClickException:
 
 
 def _store() -> Any:
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 @click.group("search", cls=SearchGroup)

@@ -23,6 +23,7 @@ from typing import Any, Protocol, Sequence
 
 from sqlalchemy import Float, bindparam, column, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
 from ..db.models import SearchIndexEntry
 
@@ -142,8 +143,8 @@ class PostgresTsvector:
         # would get a generic plan blind to how common the terms are, walking the whole primary
         # key for rare ones.
         query_vector = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", joined, literal_execute=True))
-        terms_column = literal_column("search_index.terms")
-        weights = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
+        terms_column: ColumnClause[Any] = literal_column("search_index.terms")
+        weights: ColumnClause[Any] = literal_column(f"'{{{BODY_WEIGHT / NAMES_WEIGHT}, 0.2, 0.4, 1.0}}'::float4[]")
         # The newest matches by id alone (a sort of ids, not of their 2 kB term vectors: a third
         # of the time), then each one's row read once to rank it, its terms kept in the row since
         # revision 0013 (no TOAST fetch). The LIMIT keeps the subquery apart, so the planner picks
@@ -181,12 +182,12 @@ class MariadbFulltext:
 
         if every:  # boolean mode: each term required (terms are letters and digits only)
             phrase = " ".join(f"+{term}" for term in terms)
-            names = match(SearchIndexEntry.names, against=phrase).in_boolean_mode()
-            body = match(SearchIndexEntry.body, against=phrase).in_boolean_mode()
+            names = match(SearchIndexEntry.names.expression, against=phrase).in_boolean_mode()
+            body = match(SearchIndexEntry.body.expression, against=phrase).in_boolean_mode()
         else:
             phrase = " ".join(terms)
-            names = match(SearchIndexEntry.names, against=phrase).in_natural_language_mode()
-            body = match(SearchIndexEntry.body, against=phrase).in_natural_language_mode()
+            names = match(SearchIndexEntry.names.expression, against=phrase).in_natural_language_mode()
+            body = match(SearchIndexEntry.body.expression, against=phrase).in_natural_language_mode()
         score = (names * NAMES_WEIGHT + body * BODY_WEIGHT).label("score")
         # The same bound as the other databases: the newest matches within the filters, then
         # ranked, so one query finds the same documents on every database.

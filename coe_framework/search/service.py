@@ -218,11 +218,11 @@ def _newest_rows(session: Session, conditions: Sequence[Any], *, pks: Sequence[i
             for pk, doc_id in session.execute(select(RagDocument.id, RagDocument.document_id).where(RagDocument.id.in_(part))):
                 found[int(pk)] = str(doc_id)
         return found
-    for part in chunks(list(document_ids)):
+    for id_part in chunks(list(document_ids)):
         query = (
             select(func.max(SearchIndexEntry.document_pk), RagDocument.document_id)
             .join(RagDocument, RagDocument.id == SearchIndexEntry.document_pk)
-            .where(RagDocument.document_id.in_(part), *conditions)
+            .where(RagDocument.document_id.in_(id_part), *conditions)
             .group_by(RagDocument.document_id)
         )
         for pk, doc_id in session.execute(query):

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db.models import RagDocument, VectorEmbedding
+from ..db.models import VectorEmbedding
+from ..db.vectors import when_vectors_removed
 
 #: Seconds a process trusts its count of a model's vectors (a deletion elsewhere is seen after this).
 RECOUNT_SECONDS = 5.0
@@ -75,23 +76,6 @@ def store_vectors(session: Session, model: str, vectors: Iterable[tuple[str, Seq
     return added
 
 
-def forget_orphans(session: Session, document_ids: Iterable[str] | None = None) -> int:
-    """Delete vectors whose document id no stored document carries any more (of ``document_ids``, or all)."""
-    from ..db.engine import chunks
-
-    orphan = ~exists().where(RagDocument.document_id == VectorEmbedding.document_id)
-    if document_ids is None:
-        removed = int(session.execute(delete(VectorEmbedding).where(orphan)).rowcount or 0)
-    else:
-        removed = 0
-        for part in chunks(sorted(set(document_ids))):
-            removed += int(session.execute(delete(VectorEmbedding).where(VectorEmbedding.document_id.in_(part), orphan)).rowcount or 0)
-    if removed:
-        with _lock:  # this process reloads at once; others within RECOUNT_SECONDS
-            _matrices.clear()
-    return removed
-
-
 def models(session: Session) -> list[str]:
     """Every model with stored vectors."""
     return list(session.scalars(select(VectorEmbedding.model).distinct().order_by(VectorEmbedding.model)))
@@ -112,6 +96,14 @@ class _Matrix:
 
 _matrices: dict[tuple[str, str], _Matrix] = {}
 _lock = threading.Lock()
+
+
+def _forget_matrices() -> None:
+    with _lock:  # this process reloads at once; others within RECOUNT_SECONDS
+        _matrices.clear()
+
+
+when_vectors_removed(_forget_matrices)
 
 
 def _normalized(rows: np.ndarray) -> np.ndarray:

@@ -203,9 +203,9 @@ class CoeEnv:
     @property
     def store(self) -> Any:
         """The shared queries (:class:`coe_framework.db.store.Store`) on this environment's database."""
-        from ..db.store import Store
+        from ..analysis.process_store import store_for
 
-        return Store(self.engine)
+        return store_for(self.engine)
 
     # -- running -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ Fixtures:
                       conformance suite inside ``coe_env``
 
 The web app adds ``api_client`` (its Flask test client on ``coe_env``) through its
-own pytest plugin, ``coe_webapp.testing``.
+own pytest plugin (the ``coe_web`` entry point of the ``pytest11`` group).
 
 Which plugins ``coe_env`` loads comes from the ini options ``coe_plugins`` and
 ``coe_builtins`` (entry point names, space separated or a TOML list), or per test

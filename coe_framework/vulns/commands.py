@@ -15,9 +15,9 @@ from .severity import LEVELS
 
 
 def _store() -> Any:
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 @click.group("vulns")

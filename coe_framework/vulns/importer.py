@@ -167,8 +167,8 @@ def store_batch(store: Any, batch: Sequence[tuple[Advisory, str]], summary: Impo
     """Write one batch in one unit of work: new advisories inserted, newer ones rewritten."""
     with store.session() as session:
         stored: dict[str, tuple[int, Any]] = {}
-        for chunk in chunks([a.osv_id for a, _ in batch]):
-            query = select(Vulnerability.osv_id, Vulnerability.id, Vulnerability.modified).where(Vulnerability.osv_id.in_(chunk))
+        for osv_ids in chunks([a.osv_id for a, _ in batch]):
+            query = select(Vulnerability.osv_id, Vulnerability.id, Vulnerability.modified).where(Vulnerability.osv_id.in_(osv_ids))
             stored.update((osv_id, (row_id, modified)) for osv_id, row_id, modified in session.execute(query))
         new = [(a, w) for a, w in batch if a.osv_id not in stored]
         newer = [(a, w) for a, w in batch if a.osv_id in stored and a.modified > stored[a.osv_id][1]]

@@ -111,7 +111,7 @@ _HIT_COLUMNS = (DependencyVulnerability.id, DependencyVulnerability.tech_depende
 
 def _stored_hits(session: Session, ids: Sequence[int]) -> dict[tuple[int, int], tuple[int, bool, str | None]]:
     """``(dependency, advisory) -> (row id, confirmed, fixed version)`` of the stored hits of ``ids``."""
-    found = {}
+    found: dict[tuple[int, int], tuple[int, bool, str | None]] = {}
     for chunk in chunks(ids):
         rows = session.execute(select(*_HIT_COLUMNS).where(DependencyVulnerability.tech_dependency_id.in_(chunk)))
         found.update(((dep, vid), (row_id, confirmed, fixed)) for row_id, dep, vid, confirmed, fixed in rows)
@@ -182,8 +182,8 @@ def _dependency_ids(session: Session, keys: set[PackageKey] | None, repository_a
             names[ecosystem].append(name)
     found = []
     for ecosystem, spelled in names.items():
-        for chunk in chunks(spelled):
-            found += session.scalars(select(TechDependency.id).where(TechDependency.ecosystem == ecosystem, TechDependency.name.in_(chunk)))
+        for spelled_part in chunks(spelled):
+            found += session.scalars(select(TechDependency.id).where(TechDependency.ecosystem == ecosystem, TechDependency.name.in_(spelled_part)))
     # An ecosystem loaded for the first time: its other dependencies go from unknown to zero.
     found += session.scalars(select(TechDependency.id).where(
         TechDependency.vulnerability_count.is_(None), TechDependency.ecosystem.in_(sorted({e for e, _ in keys}))))

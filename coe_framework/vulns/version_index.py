@@ -24,7 +24,7 @@ it instead of parsing every advisory again.
 from __future__ import annotations
 
 import re
-from functools import cmp_to_key, lru_cache
+from functools import cmp_to_key, lru_cache, partial
 from typing import Any, Iterable, Sequence
 
 from packaging.version import Version
@@ -170,7 +170,7 @@ class Grid:
 #: own lists, so reading an index builds nothing): ``[vulnerability id, versions listed exactly
 #: as written, [[scheme, first cell, last cell, fixed version], ...] per affected interval in
 #: the record's order, cells of the listed versions that parse (in the ecosystem's own grid)]``.
-IndexedAdvisory = list
+IndexedAdvisory = list[Any]
 
 
 class PackageIndex:
@@ -270,11 +270,12 @@ def _sorted_distinct(scheme: str, texts: Iterable[str]) -> tuple[list[str], dict
     """Boundaries in order, one per distinct version, and every spelling's position."""
     distinct = sorted(set(texts))  # spellings of one version in a fixed order, whatever the hash seed
     keys = {text: fast_key(scheme, text) for text in distinct}
-    if all(key is not None for key in keys.values()):  # plain releases only: sort by their numbers
-        ordered = sorted(distinct, key=keys.__getitem__)
-        same = lambda a, b: keys[a] == keys[b]  # noqa: E731
+    numbers = {text: key for text, key in keys.items() if key is not None}
+    if len(numbers) == len(keys):  # plain releases only: sort by their numbers
+        ordered = sorted(distinct, key=numbers.__getitem__)
+        same = lambda a, b: numbers[a] == numbers[b]  # noqa: E731
     else:
-        ordered = sorted(distinct, key=cmp_to_key(lambda a, b: compare_texts(scheme, a, b)))
+        ordered = sorted(distinct, key=cmp_to_key(partial(compare_texts, scheme)))
         same = lambda a, b: compare_texts(scheme, a, b) == 0  # noqa: E731
     boundaries: list[str] = []
     position: dict[str, int] = {}

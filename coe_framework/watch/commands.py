@@ -12,10 +12,10 @@ from ..cli import UserError, _manager, _parse_option_pairs
 
 
 def _registry() -> Any:
-    from ..db.store import Store
+    from ..analysis.process_store import open_store
     from .registry import WatchRegistry
 
-    return WatchRegistry(Store.open().engine)  # a StoreError (bad input) ends the command in one line
+    return WatchRegistry(open_store().engine)  # a StoreError (bad input) ends the command in one line
 
 
 def _json(data: Any) -> str:

@@ -1,13 +1,14 @@
 """The ``watched_repositories`` rows: validated on the way in, never shown with their secret."""
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
-from sqlalchemy import Engine, Select, delete, select
+from sqlalchemy import CursorResult, Engine, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..analyzer import choice_problem
@@ -176,9 +177,10 @@ class WatchRegistry:
     def remove(self, watch_id: int) -> bool:
         """Delete a watch; False when there was none. Its analyses stay."""
         with unit_of_work(self.engine, write=True) as session:
-            return bool(session.execute(delete(W).where(W.id == watch_id)).rowcount)
+            # A DML statement's result is a CursorResult (Session.execute is typed as returning Result).
+            return bool(cast(CursorResult[Any], session.execute(delete(W).where(W.id == watch_id))).rowcount)
 
-    def by_match_keys(self, keys: Sequence[str]) -> list[WatchedRepository]:
+    def by_match_keys(self, keys: Sequence[str]) -> builtins.list[WatchedRepository]:
         """Enabled watches whose URL reduces to one of ``keys`` (a webhook's candidates), detached."""
         if not keys:
             return []
@@ -187,7 +189,7 @@ class WatchRegistry:
             session.expunge_all()
             return rows
 
-    def due(self, now: datetime, limit: int, after_id: int = 0) -> list[WatchedRepository]:
+    def due(self, now: datetime, limit: int, after_id: int = 0) -> builtins.list[WatchedRepository]:
         """Enabled watches due at ``now``, by id after ``after_id``, at most ``limit``, detached."""
         with unit_of_work(self.engine) as session:
             rows = list(session.scalars(

@@ -10,6 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets as _random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time
+    from cryptography.fernet import Fernet
 
 from ..errors import BadInput
 
@@ -46,7 +50,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _fernet(key: str | None):  # noqa: ANN202 - cryptography's type, imported lazily
+def _fernet(key: str | None) -> Fernet:
     if not key:
         raise SecretKeyError("COE_WEBHOOK_SECRET_KEY is not set; webhook secrets need it (see docs/deployment.md)")
     from cryptography.fernet import Fernet

@@ -1,7 +1,7 @@
 """The ast plugin's RAG documents: source code chunks on symbol boundaries.
 
 Each file the ast analyzer described is read at the analysed commit and cut
-with :func:`coe_framework.ragkit.chunk_symbols`: one chunk per top-level
+with :func:`coe_framework.plugin.rag_helpers.chunk_symbols`: one chunk per top-level
 symbol, containers over the size cap split on their members, functions
 never split (truncated with a marker when over the cap), and the code
 between symbols as module chunks. Each chunk carries the symbol's metrics.
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from coe_framework import result_views as views
+from coe_framework.outputs import result_views as views
 from coe_framework.hookspecs import hookimpl
-from coe_framework.ragkit import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, chunk_symbols
+from coe_framework.plugin.rag_helpers import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, chunk_symbols
 
 
 def chunk_metadata(path: str, info: Mapping[str, Any], chunk: Chunk) -> dict[str, Any]:

@@ -18,32 +18,24 @@ import click
 
 from coe_framework.cli import UserError
 
-SBOM_ANALYZER = "techspec"
+from .export import SBOM_ANALYZER, render_cyclonedx
 
 
 def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) -> dict[str, Any]:
-    """The SBOM of one repository of a stored analysis; ``ValueError`` (one line) when there is none."""
+    """The SBOM of one repository of a stored analysis; a ``CoeError`` (one line) when there is none."""
     from coe_framework.db.engine import unit_of_work
-    from coe_framework.stored_analysis import load_analysis
-    from coe_framework.vulns.queries import hits_by_analysis
+    from coe_framework.errors import Conflict
+    from coe_framework.outputs.source import ExportSource, SeveralRepositories
 
-    from .sbom import build_sbom
+    from .export import CYCLONEDX
 
     with unit_of_work(store.engine) as session:
-        analysis = load_analysis(session, analysis_id, analyzers=[SBOM_ANALYZER])
-        candidates = [r for r in analysis.repositories if repository_id in (None, r.repository_id)]
-        if not candidates:
-            raise ValueError(f"analysis {analysis_id} has no repository {repository_id}")
-        if len(candidates) > 1:
-            choices = ", ".join(f"{r.repository_id} ({r.name})" for r in candidates)
-            raise ValueError(f"analysis {analysis_id} has several repositories; pass --repository, one of {choices}")
-        repository = candidates[0]
-        result = repository.results.get(SBOM_ANALYZER)
-        if result is None:
-            raise ValueError(f"analysis {analysis_id} has no succeeded techspec result for {repository.name}")
-        hits = hits_by_analysis(session, [repository.repository_analysis_id])[repository.repository_analysis_id]
-    return build_sbom(result, {"name": repository.name, "url": repository.url, "commit": repository.commit,
-                               "analyzed_at": analysis.finished_at or analysis.created_at}, hits)
+        source = ExportSource(session, analysis_id, CYCLONEDX.analyzers)
+        try:
+            return render_cyclonedx(source, {"repository": repository_id})
+        except SeveralRepositories as exc:
+            choices = ", ".join(f"{rid} ({name})" for rid, name in exc.choices)
+            raise Conflict(f"analysis {analysis_id} has several repositories; pass --repository, one of {choices}") from None
 
 
 def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, int]:
@@ -67,11 +59,11 @@ def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, in
 @click.pass_context
 def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id: int | None, analyze: bool, output: str | None) -> None:
     """Write a CycloneDX 1.6 SBOM (JSON) of TARGET: an analysis id, or a stored repository (path or https URL)."""
-    from coe_framework.db.store import Store
-    from coe_framework.exports_cli import _output
+    from coe_framework.analysis.process_store import open_store
+    from coe_framework.outputs.commands import open_output
     from coe_framework.progress import note
 
-    store = Store.open()
+    store = open_store()
     is_id = target.isdigit() and not os.path.exists(target)
     if is_id and (ref or analyze):
         raise UserError("--ref and --analyze name a repository, not an analysis id")
@@ -82,7 +74,7 @@ def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id
     else:
         analysis_id, repository_id = _latest_at_commit(store, target, ref)
     document = stored_sbom(store, analysis_id, repository_id)
-    with _output(output) as handle:
+    with open_output(output) as handle:
         handle.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     if output:
         note(f"wrote {output} ({len(document.get('components', []))} components, analysis {analysis_id})")

@@ -1,6 +1,6 @@
 """Entry point of the built-in ``techspec`` plugin (group ``coe``).
 
-Registers the analyzer and the ``coe sbom`` command, and defines the hooks
+Registers the analyzer, the ``coe sbom`` command, the ``cyclonedx`` export format, and defines the hooks
 other plugins implement to add manifest parsers and technology rules
 (:mod:`coe_plugins.techspec.hookspecs`).
 """
@@ -14,6 +14,7 @@ from . import hookspecs
 from .analyzer import TechSpecAnalyzer
 from .measures import measures
 from .cli import sbom_command
+from .export import CYCLONEDX
 from .rag import coe_rag_documents  # noqa: F401 - the tech-spec and documentation RAG documents
 
 #: Hooks of techspec's own; the plugin manager adds them before registering.
@@ -28,6 +29,12 @@ def coe_register_analyzers(register: Callable[[Any], None]) -> None:
 @hookimpl
 def coe_register_commands(register: Callable[[Any], None]) -> None:
     register(sbom_command)
+
+
+@hookimpl
+def coe_register_export_formats(register: Callable[[Any], None]) -> None:
+    """The ``cyclonedx`` export format (the SBOM of one repository)."""
+    register(CYCLONEDX)
 
 
 @hookimpl

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from coe_framework import result_views as views
+from coe_framework.outputs import result_views as views
 from coe_framework.hookspecs import hookimpl
-from coe_framework.ragkit import DEFAULT_MAX_CHARS, RepositoryFiles, markdown_sections, text_sections
+from coe_framework.plugin.rag_helpers import DEFAULT_MAX_CHARS, RepositoryFiles, markdown_sections, text_sections
 
 #: Direct dependencies listed one by one; beyond that only counted.
 MAX_LISTED_DEPENDENCIES = 300

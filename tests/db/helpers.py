@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from coe_framework.analysis.normalize import save_outcome
 from coe_framework.analyzer import AnalyzerOutcome
 from coe_framework.context import RepositoryInfo
 from coe_framework.db.store import Store
@@ -32,6 +33,6 @@ def stored_analysis(store: Store, *, url: str = "https://example.com/org/app.git
     request, _ = store.create_request([{"url": url, "ref": "main", "name": "app"}], analyzers=["count"], status="running")
     prep = prepared(url, commit=commit)
     ra_id = store.start_repository_analysis(request["id"], prep)
-    store.save_repository_outcome(ra_id, outcome(prep, results or {"count": {"files": 3}}, status), manager)
+    save_outcome(store, ra_id, outcome(prep, results or {"count": {"files": 3}}, status), manager)
     store.update_request(request["id"], status=status, progress=1.0)
     return int(request["id"])

@@ -74,14 +74,14 @@ def test_default_cache_reads_the_environment() -> None:
 
 
 def test_store_reads_hit_redis_from_a_second_store(database_url: str, redis_url: str) -> None:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
 
     from .helpers import stored_analysis
 
-    writer = Store.open(database_url, cache=default_cache({"COE_REDIS_URL": redis_url}, prefix=f"coe-test:{uuid.uuid4().hex}:"))
+    writer = open_store(database_url, cache=default_cache({"COE_REDIS_URL": redis_url}, prefix=f"coe-test:{uuid.uuid4().hex}:"))
     analysis_id = stored_analysis(writer)
     writer.get_results(analysis_id)
-    reader = Store.open(database_url, cache=TieredCache(MemoryCache(10), writer.cache.second))
+    reader = open_store(database_url, cache=TieredCache(MemoryCache(10), writer.cache.second))
     assert reader.get_results(analysis_id)[0]["data"] == {"files": 3}
     assert reader.cache.stats()["redis"]["hits"] >= 1
     writer.delete_analysis(analysis_id)

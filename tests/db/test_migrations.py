@@ -83,10 +83,11 @@ def test_edited_revision_stops_validate_and_startup_until_repair(engine: Engine,
             check(engine)
         message = str(info.value)
         assert REVISION_FILE in message and recorded in message and edited in message
-    from coe_framework.db.store import Store, StoreError
+    from coe_framework.analysis.process_store import open_store
+    from coe_framework.db.store import StoreError
 
     with pytest.raises(StoreError, match=REVISION_FILE):
-        Store.open(str(engine.url.render_as_string(hide_password=False)))  # what the CLI and workers call at start
+        open_store(str(engine.url.render_as_string(hide_password=False)))  # what the CLI and workers call at start
     changes = migrate.repair(engine)
     assert changes == [f"0001: checksum {recorded} -> {edited}"]
     migrate.check_startup(engine)

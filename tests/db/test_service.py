@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from coe_framework.cache import MemoryCache, TieredCache
+from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
 from coe_framework.service import analyze_repositories, run_stored_request
 from tests.core.sample_analyzers import CALLS_FILE_ENV, FileCount, LineCounter, Raises
@@ -16,7 +17,7 @@ from .analyzers import Inventory
 
 def fresh_store(url: str) -> Store:
     """A new store with an empty memory cache: what a new process sees."""
-    return Store.open(url, cache=TieredCache(MemoryCache(1000)))
+    return open_store(url, cache=TieredCache(MemoryCache(1000)))
 
 
 def test_analysis_is_stored_and_a_second_run_is_a_cache_hit(database_url: str, make_repo: Any, manager_with: Any) -> None:

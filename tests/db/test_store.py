@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from coe_framework.db.models import AnalysisRequest, AnalysisResult, CodeFile, Repository, RepositoryAnalysis
-from coe_framework.db.store import NotFound, Store, StoreError, decode_cursor, encode_cursor, normalize_rows, request_hash
+from coe_framework.analysis.normalize import normalize_rows, save_outcome
+from coe_framework.db.store import NotFound, Store, StoreError, decode_cursor, encode_cursor, request_hash
 
 from .analyzers import BadRows, Inventory
 from .helpers import outcome, prepared, stored_analysis
@@ -80,11 +81,11 @@ def test_redelivered_results_are_written_once(store: Store) -> None:
     prep = prepared()
     first = store.start_repository_analysis(request["id"], prep)
     assert store.start_repository_analysis(request["id"], prep) == first
-    assert store.save_repository_outcome(first, outcome(prep, {"count": {"files": 1}})) == 1
-    assert store.save_repository_outcome(first, outcome(prep, {"count": {"files": 1}})) == 0
+    assert save_outcome(store, first, outcome(prep, {"count": {"files": 1}})) == 1
+    assert save_outcome(store, first, outcome(prep, {"count": {"files": 1}})) == 0
     assert count(store, AnalysisResult) == 1 and count(store, RepositoryAnalysis) == 1 and count(store, Repository) == 1
     with pytest.raises(NotFound):
-        store.save_repository_outcome(999_999, outcome(prep, {}))
+        save_outcome(store, 999_999, outcome(prep, {}))
 
 
 def test_cursor_pagination_walks_every_row_once_newest_first(store: Store) -> None:
@@ -156,7 +157,7 @@ def test_failure_inside_a_unit_of_work_leaves_nothing_behind(store: Store) -> No
 
 
 def test_failing_normalized_insert_rolls_back_the_whole_outcome(store: Store, manager_with: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coe_framework.db import store as store_module
+    from coe_framework.analysis import normalize as store_module
 
     manager = manager_with(Inventory())
     request, _ = store.create_request([{"url": "https://example.com/org/app.git", "name": "app"}], status="running")
@@ -174,7 +175,7 @@ def test_failing_normalized_insert_rolls_back_the_whole_outcome(store: Store, ma
 
     monkeypatch.setattr(store_module, "normalize_rows", explode_after_first)
     with pytest.raises(Injected):
-        store.save_repository_outcome(ra_id, outcome(prep, {"count": {"files": 1}, "inventory": {"files": {"a.py": {"lines": 1}}}}), manager)
+        save_outcome(store, ra_id, outcome(prep, {"count": {"files": 1}, "inventory": {"files": {"a.py": {"lines": 1}}}}), manager)
     assert count(store, AnalysisResult) == 0 and count(store, CodeFile) == 0
     assert store.get_analysis(request["id"])["repository_analyses"][0]["status"] == "running"
 
@@ -219,3 +220,19 @@ def test_correlations(store: Store) -> None:
     assert pairs[0]["repository_a"]["id"] < pairs[0]["repository_b"]["id"] and pairs[0]["repository_a"]["name"] == "x.git"
     with pytest.raises(NotFound):
         store.save_correlations(request["id"], [{"a": "https://example.com/x.git", "b": "https://nowhere/z.git"}])
+
+
+def test_a_write_failing_after_the_first_result_leaves_nothing_written(store: Store) -> None:
+    """The store's unit of work is whole: a row the database refuses undoes the results flushed before it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from coe_framework.db.records import OutcomeRecord, ResultRecord
+
+    request, _ = store.create_request([{"url": "https://example.com/org/app.git", "name": "app"}], status="running")
+    ra_id = store.start_repository_analysis(request["id"], prepared())
+    good = ResultRecord("count", "1", "opts", "succeeded", data={"files": 1})
+    refused = ResultRecord("inventory", "1", "opts", "succeeded", data={"files": {}}, rows={"code_files": [{"path": None, "lines": 1}]})
+    with pytest.raises(IntegrityError):
+        store.save_repository_outcome(ra_id, OutcomeRecord("succeeded", 1, 1.0, [good, refused], measures={"m": ("count", 1.0)}))
+    assert count(store, AnalysisResult) == 0 and count(store, CodeFile) == 0
+    assert store.get_analysis(request["id"])["repository_analyses"][0]["status"] == "running"

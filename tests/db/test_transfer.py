@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from coe_framework.cli import cli
 from coe_framework.db.models import Base, RagDocument, RepositoryAnalysis, SchemaHistory
+from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store, StoreError
 from coe_framework.db.transfer import backup, export_analyses, import_analyses, restore
 
@@ -70,7 +71,7 @@ def test_export_then_import_into_an_empty_database_reproduces_every_analysis(sto
     document = json.loads((tmp_path / "out" / files[0]).read_text())
     assert document["format"] == "coe-analysis" and document["results"][0]["rows"]["code_files"][0]["path"] == "a.py"
 
-    target = Store.open(f"sqlite:///{tmp_path / 'target.sqlite3'}")
+    target = open_store(f"sqlite:///{tmp_path / 'target.sqlite3'}")
     assert import_analyses(target, tmp_path / "out") == (2, 0)
     new_ids = sorted(a["id"] for a in target.list_analyses().items)
     assert snapshot(target, new_ids) == snapshot(store, ids)
@@ -115,7 +116,7 @@ def test_backup_then_restore_reproduces_every_table(store: Store, manager_with: 
     counts = backup(store.engine, tmp_path / "dump.gz")
     assert counts["analysis_results"] == 3 and counts["blob_cache"] == 1
     # From SQLite, restore into PostgreSQL when a server is available; otherwise into another SQLite file.
-    target = Store.open(_other_database(store, tmp_path))
+    target = open_store(_other_database(store, tmp_path))
     assert restore(target.engine, tmp_path / "dump.gz") == counts
     assert table_contents(target) == table_contents(store)
     created, _ = target.create_request([{"url": "https://example.com/new.git", "name": "new"}])

@@ -111,9 +111,9 @@ def test_event_stream_matches_its_openapi_schema(web: Any) -> None:
 
 
 def test_a_finished_analysis_keeps_no_progress_message(web: Any) -> None:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import store_for
 
-    store = Store(web.engine)
+    store = store_for(web.engine)
     analysis = _seed(web, "running", "git: 10/20 commits")
     assert store.update_request(analysis, status="succeeded", progress=1.0, expect_status=("running",))
     assert store.get_analysis(analysis)["progress_message"] is None

@@ -121,12 +121,12 @@ def test_a_worker_never_takes_over_a_dead_cli_run(cli_database: str, repo: Path)
 
 def test_hold_takes_only_a_running_row_without_a_lease(cli_database: str) -> None:
     from coe_framework.db.engine import make_engine
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import store_for
     from coe_framework.jobs.leases import JobQueue, new_owner
 
     engine = make_engine(cli_database)
     try:
-        store = Store(engine)
+        store = store_for(engine)
         queued, _ = store.create_request([{"url": "https://example.org/a.git", "name": "a"}], status="queued")
         running, _ = store.create_request([{"url": "https://example.org/b.git", "name": "b"}], status="running")
         queue = JobQueue(engine, lease_seconds=30)

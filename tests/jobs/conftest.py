@@ -89,7 +89,7 @@ def store(database_url: str) -> Any:
     from coe_framework.cache import MemoryCache, TieredCache
     from coe_framework.db.store import Store
 
-    return Store.open(database_url, migrate=False, cache=TieredCache(MemoryCache(10_000)))
+    return Store.open(database_url, cache=TieredCache(MemoryCache(10_000)))
 
 
 #: Apply to tests whose subject does not depend on the database engine.

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from coe_framework.cli import cli
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import GateResult, MeasureValue
+from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
 from coe_framework.gate.storage import gates_of
 from tests.rag.test_exports import _validator
@@ -88,7 +89,7 @@ def test_two_analyses_trend_and_a_gate_that_fails_on_the_worsened_measure(databa
     again = coe("gate", str(repo.path), "--ref", first, "--condition", "mean_complexity <= 3")
     assert again.exit_code == 0, again.output
 
-    store = Store.open(database_url)
+    store = open_store(database_url)
     with unit_of_work(store.engine) as session:
         stored = gates_of(session, 2)
     assert len(stored) == 1 and stored[0]["passed"] is False and stored[0]["baseline"]["commit"] == first
@@ -130,7 +131,7 @@ def test_history_backfills_sampled_commits_once(database_url: str, make_repo: An
     assert [s["commit"] for s in samples] == [commits[0], commits[3], commits[6]]
     assert [s["status"] for s in samples] == ["succeeded"] * 3
 
-    store = Store.open(database_url)
+    store = open_store(database_url)
     git_modes = []
     for sample in samples:
         results = {r["analyzer"]: r for r in store.get_results(sample["analysis_id"])}

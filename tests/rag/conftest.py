@@ -119,13 +119,13 @@ def stored_three(tmp_path_factory: pytest.TempPathFactory) -> StoredThree:
     """The three repositories analysed (every built-in analyzer) and stored; the main job adds documents and correlations."""
     from coe_framework.cache import MemoryCache, TieredCache
     from coe_framework.db.engine import dispose_engines
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.service import analyze_repositories
 
     root = tmp_path_factory.mktemp("three")
     repos = build_three(root)
     url = f"sqlite:///{root / 'coe.sqlite3'}"
-    store = Store.open(url, cache=TieredCache(MemoryCache(1000)))
+    store = open_store(url, cache=TieredCache(MemoryCache(1000)))
     manager = rag_manager()
     report = analyze_repositories(manager, [str(r.path) for r in repos.values()], store=store, workers=1)
     assert report.status == "succeeded", [o.errors for o in report.repositories]

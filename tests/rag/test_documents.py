@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from coe_framework.hookspecs import hookimpl
-from coe_framework.rag import METADATA_KEYS, build_documents, document_id
+from coe_framework.outputs.rag.collect import METADATA_KEYS, build_documents, document_id
 from coe_framework.service import analyze_repositories
 
 from .conftest import ADA, ALPHA_APP, build_three, rag_manager
@@ -142,7 +142,7 @@ class _Prolific:
 
 
 def test_documents_per_plugin_are_capped(alpha, monkeypatch) -> None:
-    from coe_framework import rag
+    from coe_framework.outputs.rag import collect as rag
 
     monkeypatch.setattr(rag, "MAX_DOCUMENTS_PER_PLUGIN", 3)
     manager = rag_manager()

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from coe_framework.cli import cli
 from coe_framework.db.engine import unit_of_work
-from coe_framework.export import RULE_ID, repository_uri, report_for, sarif_for, sarif_log
-from coe_framework.stored_analysis import StoredRepository
+from coe_framework.outputs.report import report_for
+from coe_framework.outputs.sarif import RULE_ID, repository_uri, sarif_for, sarif_log
+from coe_framework.outputs.stored_analysis import StoredRepository
 
 
 @functools.lru_cache(maxsize=1)

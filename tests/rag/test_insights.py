@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from coe_framework.db.engine import unit_of_work
 from coe_framework.insights import correlations_for, publish_insights
-from coe_framework.rag_store import iter_documents
+from coe_framework.outputs.rag.storage import iter_documents
 
 
 class _FailingStore:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from coe_framework.cli import cli
-from coe_framework.rag import Document, to_record, write_jsonl
+from coe_framework.outputs.rag.collect import Document, to_record, write_jsonl
 
 SAMPLE = Document(
     id="d1", kind="code", text="def f():\n    return 1\n",

@@ -7,8 +7,8 @@ import pytest
 
 from coe_framework.db.models import RepositoryAnalysis
 from coe_framework.db.store import NotFound, StoreError
-from coe_framework.rag import Document, document_id
-from coe_framework.rag_store import iter_documents, list_documents, replace_documents
+from coe_framework.outputs.rag.collect import Document, document_id
+from coe_framework.outputs.rag.storage import iter_documents, list_documents, replace_documents
 
 COMMIT = "c" * 40
 

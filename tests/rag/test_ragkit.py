@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coe_framework.ragkit import FUNCTION_KINDS, chunk_symbols, markdown_sections, text_sections, truncate
+from coe_framework.plugin.rag_helpers import FUNCTION_KINDS, chunk_symbols, markdown_sections, text_sections, truncate
 
 # --- generated Python sources --------------------------------------------------------
 

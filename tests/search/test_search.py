@@ -126,7 +126,7 @@ def test_vectors_are_stored_once_per_document_and_fused_with_lexical(store, shop
     assert page.items[0]["metadata"]["path"] == "shop/retry.py"
     lexical_only = run_search(store, "retry policy", None)
     assert lexical_only.explain["fusion"] == "lexical only"
-    from coe_framework.rag_store import iter_documents
+    from coe_framework.outputs.rag.storage import iter_documents
 
     with unit_of_work(store.engine) as session:
         exported = list(iter_documents(session, report.extra["analysis_id"]))

@@ -260,6 +260,9 @@ def web_database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch
             pytest.skip(NO_SERVER)
         empty_tables(url, keep=("schema_history", "alembic_version"))
     monkeypatch.setenv("COE_DATABASE_URL", url)
+    from coe_framework.analysis.process_store import forget_process_caches
+
+    forget_process_caches()  # the tables were emptied (ids start again): nothing cached of them holds
     return url
 
 

@@ -51,7 +51,7 @@ def test_show_prints_the_api_results_document(web: Any, seed: Callable[..., int]
 
 
 def test_documents_have_the_api_schema_fields() -> None:
-    from coe_framework.browse import ANALYSIS_FIELDS, RESULT_FIELDS, SUBMITTED_FIELDS
+    from coe_framework.outputs.documents import ANALYSIS_FIELDS, RESULT_FIELDS, SUBMITTED_FIELDS
     from coe_webapp.schemas import AnalysisOut, ResultOut, SubmittedRepository
 
     assert RESULT_FIELDS == tuple(ResultOut.model_fields)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from coe_framework.db import chart_aggregates as aggregates
+from coe_framework.analysis import aggregates
 from coe_framework.db import portfolio as folio
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import AnalysisResult, ChartAggregate, RepositoryAnalysis

@@ -67,7 +67,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A server on loopback over a database holding real analyses; yields its URL and tokens."""
     from werkzeug.serving import make_server
 
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
     from coe_framework.plugins import PluginManager
     from coe_framework.service import analyze_repositories
     from coe_webapp import WebSettings, create_app
@@ -75,7 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
     root = tmp_path_factory.mktemp("dashboard")
     url = f"sqlite:///{root / 'dashboard.sqlite3'}"
-    store = Store.open(url)
+    store = open_store(url)
     factory = GitRepoFactory(root / "repos")
     sample = factory.sample("sample")
     service = _service_repo(factory)

@@ -260,7 +260,7 @@ def test_get_results_list(web: Any, seed: Any) -> None:
 
 def test_get_stats(web: Any, seed: Any) -> None:
     from coe_framework.db.engine import unit_of_work
-    from coe_framework.rag_store import replace_documents
+    from coe_framework.outputs.rag.storage import replace_documents
 
     analysis = web.as_("read").get(f"/api/v1/analyses/{seed()}").get_json()
     with unit_of_work(web.engine) as session:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from coe_framework.analysis.normalize import save_outcome
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import RepositoryAnalysis
 from coe_framework.gate.conditions import parse_condition
@@ -28,7 +29,7 @@ def _analysis(web: Any, commit: str, date: str, mean: float, functions: int) -> 
     request, _ = store.create_request([{"url": URL, "ref": "main", "name": "app"}], analyzers=["ast"], status="running")
     prep = dataclasses.replace(prepared(URL, commit=commit), commit_date=date)
     ra_id = store.start_repository_analysis(request["id"], prep)
-    store.save_repository_outcome(ra_id, outcome(prep, {"ast": _ast(mean, functions)}), web.coe.manager)
+    save_outcome(store, ra_id, outcome(prep, {"ast": _ast(mean, functions)}), web.coe.manager)
     store.update_request(request["id"], status="succeeded", progress=1.0)
     return int(request["id"]), ra_id
 

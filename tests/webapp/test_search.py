@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from coe_framework.db.store import Store
+from coe_framework.analysis.process_store import store_for
 
 from tests.search.conftest import FILES
 
@@ -18,7 +18,7 @@ def searchable(web: Any, make_repo: Any) -> Any:
     from coe_framework.testing.environment import build_manager
 
     repo = make_repo("shop", files=FILES)
-    analyze_repositories(build_manager(builtins=["ast", "techspec"]), [str(repo.path)], workers=1, store=Store(web.engine))
+    analyze_repositories(build_manager(builtins=["ast", "techspec"]), [str(repo.path)], workers=1, store=store_for(web.engine))
     return web
 
 

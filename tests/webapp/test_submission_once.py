@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import pytest
 
+from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
 from coe_framework.jobs.executors import JobRuntime
 from coe_framework.jobs.settings import JobSettings
@@ -40,7 +41,7 @@ def test_an_api_submission_is_parsed_once(web: Any, web_database_url: str, make_
     assert response.status_code == 202
     at_entry = dict(counts)
     request_id = response.get_json()["id"]
-    store = Store.open(web_database_url, migrate=False)
+    store = open_store(web_database_url, migrate=False)
     runtime = JobRuntime(JobSettings(executor="inline"), store, web.coe.manager)
 
     assert runtime.run_request(request_id).status == "succeeded"

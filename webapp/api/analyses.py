@@ -11,6 +11,7 @@ from flask import Response, request, stream_with_context, url_for
 
 from coe_framework.db.models import FINISHED_STATUSES
 from coe_framework.db.store import StoreError
+from coe_framework.outputs.documents import results_document
 
 from ..auth import current_principal, require
 from ..database import DATABASE_DOWN
@@ -18,7 +19,7 @@ from ..pagination import page_response
 from ..problems import Problem
 from ..schemas import AnalysisCreate, AnalysisEvent, AnalysisListQuery, AnalysisOut, AnalysisPage, EventRepository, ResultsOut
 from ..submission import same_submission, validate_submission
-from .common import cached_json_response, coe, finished_document_response, json_bytes, not_found, result_out, store, store_errors
+from .common import cached_json_response, coe, finished_document_response, json_bytes, not_found, store, store_errors
 
 log = logging.getLogger(__name__)
 bp = APIBlueprint("analyses", __name__, tag="Analyses")
@@ -162,7 +163,7 @@ def _results_response(analysis_id: int, analyzer: str | None) -> Response:
     finished = analysis["status"] in FINISHED_STATUSES
     if analyzer is not None and finished and not results:
         raise Problem(404, f"analysis {analysis_id} has no result from analyzer '{analyzer}'")
-    body = json_bytes({"analysis_id": analysis_id, "status": analysis["status"], "results": [result_out(r) for r in results]})
+    body = json_bytes(results_document(analysis_id, analysis["status"], results))
     return finished_document_response(analysis_id, analysis, analyzer, body)
 
 

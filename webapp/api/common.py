@@ -75,10 +75,10 @@ def finished_document_response(analysis_id: int, analysis: dict[str, Any], slot:
 
 
 def result_out(result: dict[str, Any]) -> dict[str, Any]:
-    """A stored result as the API shows it (internal keys such as cache keys left out)."""
-    from ..schemas import ResultOut
+    """A stored result as the API shows it (internal keys such as cache keys left out): the one result document."""
+    from coe_framework.outputs.documents import result_document
 
-    return {key: result.get(key) for key in ResultOut.model_fields}
+    return result_document(result)
 
 
 @contextlib.contextmanager

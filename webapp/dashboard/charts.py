@@ -1,6 +1,6 @@
 """What the repository page shows of third-party analyzers, and the chart tables it draws.
 
-The chart aggregation itself lives in :mod:`coe_framework.charts` (the
+The chart aggregation itself lives in :mod:`coe_framework.outputs.charts` (the
 store computes it when results are stored); its names are re-exported here
 for the dashboard's routes and templates.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from coe_framework import result_views as views
-from coe_framework.charts import (  # noqa: F401  (re-exported for the dashboard)
+from coe_framework.outputs import result_views as views
+from coe_framework.outputs.charts import (  # noqa: F401  (re-exported for the dashboard)
     BINS,
     MAX_POINTS,
     MAX_ROWS,

@@ -23,7 +23,7 @@ from coe_framework.vulns import queries as vulns
 from coe_framework.cache import MemoryCache
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import DependencyVulnerability, Vulnerability
-from coe_framework.db import chart_aggregates as aggregates
+from coe_framework.analysis import aggregates
 from coe_framework.db import portfolio as folio
 
 from ..problems import Problem
@@ -296,7 +296,8 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 @bp.get(f"{PREFIX}/repositories/<int:repository_id>/download/<kind>")
 def download(repository_id: int, kind: str) -> Response:
     """The SBOM, SARIF log or Markdown report of the repository's latest analysis (as the API renders them)."""
-    from coe_framework.export import report_for, sarif_for
+    from coe_framework.outputs.report import report_for
+    from coe_framework.outputs.sarif import sarif_for
     from coe_plugins.techspec.sbom import build_sbom
 
     from ..api.common import json_bytes

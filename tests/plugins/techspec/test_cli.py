@@ -25,9 +25,9 @@ def coe() -> Iterator[CliRunner]:
 
 
 def _analysis_count() -> int:
-    from coe_framework.db.store import Store
+    from coe_framework.analysis.process_store import open_store
 
-    return len(Store.open().list_analyses(limit=500).items)
+    return len(open_store().list_analyses(limit=500).items)
 
 
 def test_sbom_command_analyzes_only_when_asked(coe: CliRunner, polyglot_repo: GitRepo, tmp_path: Path) -> None:

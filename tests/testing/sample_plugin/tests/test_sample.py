@@ -1,5 +1,5 @@
 """The sample plugin's own tests, written with the CoE plugin test kit as an outside author would."""
-from coe_framework.rag import build_documents
+from coe_framework.outputs.rag.collect import build_documents
 
 
 def test_counts_extensions(run_analyzer, git_repo_factory):

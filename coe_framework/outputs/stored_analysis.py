@@ -12,8 +12,8 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .db.models import AnalysisRequest, AnalysisResult, RepositoryAnalysis
-from .db.store import NotFound, iso
+from ..db.models import AnalysisRequest, AnalysisResult, RepositoryAnalysis
+from ..db.store import NotFound, iso
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Mapping
 
-from . import result_views as views
+from .. import result_views as views
 
 #: Hotspots and languages named in the overview.
 TOP_N = 5

@@ -1,39 +1,18 @@
 """Stored analyses and repositories as the browsing commands show them.
 
-The documents are the API's: a result carries exactly the fields of the
-API's ``ResultOut`` (:data:`RESULT_FIELDS`, checked by a test), and an
-analysis' results document is ``{"analysis_id", "status", "results"}`` as
-``GET /api/v1/analyses/{id}/results`` answers it. Everything is read through
+The documents are the API's, made by :mod:`coe_framework.outputs.documents`:
+a result carries exactly the fields of the API's ``ResultOut``
+(``RESULT_FIELDS``, checked by a test), and an analysis' results document is
+``{"analysis_id", "status", "results"}`` as ``GET /api/v1/analyses/{id}/results``
+answers it. Everything is read through
 the :class:`~coe_framework.db.store.Store`.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .db.store import NotFound, Store
-
-#: The keys of one result in the API's documents (internal ones such as cache keys left out).
-RESULT_FIELDS = ("id", "repository_analysis_id", "repository", "commit", "analyzer", "version", "status",
-                 "data", "error", "duration", "cached", "created_at")
-
-
-#: The keys of an analysis in the API's documents, and of each repository it was asked for.
-ANALYSIS_FIELDS = ("id", "status", "progress", "progress_message", "error", "repositories", "analyzers", "options",
-                   "priority", "cancel_requested", "created_at", "started_at", "finished_at", "repository_analyses")
-SUBMITTED_FIELDS = ("url", "name", "ref")
-
-
-def analysis_out(analysis: dict[str, Any]) -> dict[str, Any]:
-    """A stored analysis as the API shows it (job internals such as hashes and keys left out)."""
-    out = {key: analysis.get(key) for key in ANALYSIS_FIELDS}
-    out["repositories"] = [{key: r.get(key) for key in SUBMITTED_FIELDS} for r in analysis.get("repositories") or []]
-    return out
-
-
-def result_out(result: dict[str, Any]) -> dict[str, Any]:
-    """A stored result as the API shows it."""
-    return {key: result.get(key) for key in RESULT_FIELDS}
-
+from ..db.store import NotFound, Store
+from .documents import results_document as build_results_document
 
 def analysis_or_fail(store: Store, analysis_id: int) -> dict[str, Any]:
     """The analysis, or :class:`NotFound` naming it."""
@@ -49,7 +28,7 @@ def results_document(store: Store, analysis_id: int, analyzer: str | None = None
     results = store.get_results(analysis_id, analyzer)
     if analyzer is not None and not results:
         raise NotFound(f"analysis {analysis_id} has no result from analyzer '{analyzer}'")
-    return {"analysis_id": analysis_id, "status": analysis["status"], "results": [result_out(r) for r in results]}
+    return build_results_document(analysis_id, analysis["status"], results)
 
 
 def repository_or_fail(store: Store, key: str) -> dict[str, Any]:

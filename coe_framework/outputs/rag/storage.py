@@ -13,10 +13,10 @@ from typing import Any, Iterable, Iterator, Mapping
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from .db.models import AnalysisRequest, RagDocument, RepositoryAnalysis
-from .db.pagination import Page, paginate
-from .db.store import NotFound, iso
-from .rag import Document
+from ...db.models import AnalysisRequest, RagDocument, RepositoryAnalysis
+from ...db.pagination import Page, paginate
+from ...db.store import NotFound, iso
+from .collect import Document
 
 #: Rows fetched per round trip when streaming an export.
 EXPORT_BATCH = 500
@@ -118,8 +118,8 @@ def iter_documents(session: Session, analysis_id: int, kind: str | None = None, 
 
 def stored_vectors(session: Session, document_ids: list[str]) -> dict[str, list[float]]:
     """The stored embedding of each document id that has one (the newest model's, if several)."""
-    from .db.models import VectorEmbedding
-    from .search.vectors import from_blob
+    from ...db.models import VectorEmbedding
+    from ...search.vectors import from_blob
 
     found: dict[str, list[float]] = {}
     query = select(VectorEmbedding.document_id, VectorEmbedding.vector).where(VectorEmbedding.document_id.in_(set(document_ids)))

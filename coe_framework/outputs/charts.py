@@ -7,7 +7,7 @@ stored before) and keeps in the database, so no page reads a whole result
 document. Every chart is a small table, ``{"columns": [...], "rows": [...]}``, so the
 page draws the chart and shows the same rows as a data table; a tree (the
 treemap) also carries its nested ``tree``. The payload shapes are read
-through :mod:`coe_framework.result_views` and tolerate missing parts: an
+through :mod:`coe_framework.outputs.result_views` and tolerate missing parts: an
 analyzer that did not run yields an empty table and a ``missing`` note.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from coe_framework import result_views as views
+from coe_framework.outputs import result_views as views
 
 #: Radon's complexity ranks: the upper bound of each.
 RANKS = (("A", 5), ("B", 10), ("C", 20), ("D", 30), ("E", 40), ("F", None))
@@ -51,7 +51,7 @@ def hotspots(results: Mapping[str, Any]) -> Table:
     """Churn x complexity of every file both git and ast know, with the git hotspot score."""
     git_files = views.git_summary(results).get("files") or {}
     scores = {h["path"]: views.number(h.get("score")) for h in views.hotspots(results)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path, info in views.ast_files(results).items():
         history = git_files.get(path)
         if not isinstance(history, Mapping):
@@ -111,7 +111,7 @@ def rank_of(complexity: float) -> str:
 
 def complexity_histogram(results: Mapping[str, Any]) -> Table:
     """How many functions fall in each complexity bin."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for _path, _symbol, value in _functions(results):
         for label, low, high in BINS:
             if value >= low and (high is None or value <= high):
@@ -146,14 +146,14 @@ def _parse(moment: Any) -> datetime | None:
         return None
 
 
-def _author_label(author_id: str) -> str:
+def _author_label(author_id: object) -> str:
     return author_id.split(" <", 1)[0] if isinstance(author_id, str) else str(author_id)
 
 
 def ownership(results: Mapping[str, Any]) -> Table:
     """Main author of each top-level folder, and how many of its files have an inactive main author."""
     git = views.git_summary(results)
-    files = git.get("files") if isinstance(git.get("files"), Mapping) else {}
+    files = found if isinstance(found := git.get("files"), Mapping) else {}
     newest = _parse(git.get("last_commit_at"))
     last_seen = {a.get("id"): _parse(a.get("last_commit_at")) for a in views.authors(results)}
     by_folder: dict[str, Counter[str]] = defaultdict(Counter)
@@ -203,7 +203,7 @@ def _age_order(label: str) -> tuple[int, float]:
 def code_age(results: Mapping[str, Any]) -> Table:
     """Files per age bucket (time since their last change), youngest first."""
     age = views.git_summary(results).get("code_age")
-    buckets = age.get("buckets") if isinstance(age, Mapping) and isinstance(age.get("buckets"), Mapping) else {}
+    buckets = found if isinstance(age, Mapping) and isinstance(found := age.get("buckets"), Mapping) else {}
     ordered = sorted(buckets.items(), key=lambda item: _age_order(item[0]))  # stable: unknown labels keep their order, last
     rows = [{"age": label, "files": count} for label, count in ordered]
     return table((("age", "Last changed"), ("files", "Files")), rows,
@@ -264,8 +264,8 @@ def key_figures(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The headline numbers at the top of the repository page."""
     git = views.git_summary(results)
     size = views.code_size(results)
-    ast = results.get("ast") if isinstance(results.get("ast"), Mapping) else {}
-    percentiles = ast.get("complexity_percentiles") if isinstance(ast.get("complexity_percentiles"), Mapping) else {}
+    ast = found if isinstance(found := results.get("ast"), Mapping) else {}
+    percentiles = spread if isinstance(spread := ast.get("complexity_percentiles"), Mapping) else {}
     truck = views.truck_factor(results)
     figures = [
         ("Commits", git.get("commits")),

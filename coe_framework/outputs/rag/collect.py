@@ -4,7 +4,7 @@ After an analysis, :func:`build_documents` asks every plugin implementing
 ``coe_rag_documents`` for documents about one repository, plugin by plugin,
 so each document is attributed to the plugin that made it and one failing
 plugin never costs the others their documents. The framework adds its own
-repository overview (:mod:`coe_framework.rag_overview`) under the plugin
+repository overview (:mod:`coe_framework.outputs.rag.overview`) under the plugin
 name ``coe``.
 
 Ids are stable: ``sha256(repository URL, commit, plugin, key)``, so the same
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import IO, Any, Callable, Iterable, Mapping
 
-from .errors import BadInput, one_line
-from .ragkit import truncate
+from ...errors import BadInput, one_line
+from ...plugin.rag_helpers import truncate
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def build_documents(
     analyzer name to its payload. With ``embed``, embedding plugins
     (``coe_embed_documents``) may attach vectors afterwards.
     """
-    from .rag_overview import contribute_overview
+    from .overview import contribute_overview
 
     repo_view = MappingProxyType(dict(repository))
     results_view = MappingProxyType({name: data for name, data in results.items() if data is not None})
@@ -217,7 +217,7 @@ def attach_embeddings(manager: Any, documents: list[Document]) -> None:
     """Let ``coe_embed_documents`` plugins add vectors; malformed vectors are dropped."""
     if not manager.hook.coe_embed_documents.get_hookimpls():
         return
-    payload = [{"id": d.id, "text": d.text, "metadata": dict(d.metadata)} for d in documents]
+    payload: list[dict[str, Any]] = [{"id": d.id, "text": d.text, "metadata": dict(d.metadata)} for d in documents]
     manager.call_listeners("coe_embed_documents", documents=payload)
     for document, item in zip(documents, payload):
         vector = item.get("embedding")

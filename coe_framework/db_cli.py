@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 
-from ..errors import CoeError, first_line, kind_of
+from .errors import CoeError, first_line, kind_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy import Engine
@@ -23,7 +23,8 @@ class DatabaseCommandError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar but reads it from the instance; the code varies per error here.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
         click.echo(f"coe: error: {self.format_message()}", err=True)
@@ -42,11 +43,11 @@ def _guard(action: Callable[[], T]) -> T:
         kind = kind_of(exc)
         raise DatabaseCommandError(str(exc), exit_code=kind.exit_code if kind is not None else 1) from None
     except SQLAlchemyError as exc:
-        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(exc.orig or exc)}") from None
+        raise DatabaseCommandError(f"database error: {type(exc).__name__}: {first_line(getattr(exc, 'orig', None) or exc)}") from None
 
 
 def _engine(ctx: click.Context) -> "Engine":
-    from .engine import get_engine
+    from .db.engine import get_engine
 
     return _guard(lambda: get_engine(ctx.obj.get("url") if ctx.obj else None))
 
@@ -127,7 +128,7 @@ def prune_logs_command(ctx: click.Context, days: float) -> None:
     """Delete old api_logs rows in small batches (the web app also does this hourly, see COE_API_LOG_RETENTION_DAYS)."""
     from datetime import timedelta
 
-    from .retention import prune_api_logs
+    from .db.retention import prune_api_logs
 
     engine = _engine(ctx)
     deleted = _guard(lambda: prune_api_logs(engine, timedelta(days=days)))
@@ -164,7 +165,7 @@ def backup_command(ctx: click.Context, file: str) -> None:
     """Dump every table to FILE in a database-neutral format."""
     from coe_migrate.migrate import validate
 
-    from .transfer import backup
+    from .db.transfer import backup
 
     engine = _engine(ctx)
     _guard(lambda: validate(engine, require_current=True))
@@ -179,7 +180,7 @@ def restore_command(ctx: click.Context, file: str) -> None:
     """Load FILE (from `coe db backup`) into this empty database, migrating it first."""
     from coe_migrate.migrate import ensure_current
 
-    from .transfer import restore
+    from .db.transfer import restore
 
     engine = _engine(ctx)
     _guard(lambda: ensure_current(engine))
@@ -201,7 +202,7 @@ def import_legacy_command(ctx: click.Context, source: str, dry_run: bool) -> Non
     """
     from pathlib import Path
 
-    from ..legacy.importer import LegacySourceError, import_database, import_directory
+    from .legacy.importer import LegacySourceError, import_database, import_directory
 
     store = _store(ctx)
     looks_like_url = "://" in source
@@ -229,9 +230,9 @@ def results_group(ctx: click.Context, url: str | None) -> None:
 
 
 def _store(ctx: click.Context) -> Any:
-    from .store import Store
+    from .analysis.process_store import open_store
 
-    return _guard(lambda: Store.open(ctx.obj.get("url") if ctx.obj else None))
+    return _guard(lambda: open_store(ctx.obj.get("url") if ctx.obj else None))
 
 
 @results_group.command("export")
@@ -239,7 +240,7 @@ def _store(ctx: click.Context) -> Any:
 @click.pass_context
 def export_command(ctx: click.Context, directory: str) -> None:
     """Write one JSON file per stored analysis into DIRECTORY."""
-    from .transfer import export_analyses
+    from .db.transfer import export_analyses
 
     store = _store(ctx)
     count = _guard(lambda: export_analyses(store, directory))
@@ -251,7 +252,7 @@ def export_command(ctx: click.Context, directory: str) -> None:
 @click.pass_context
 def import_command(ctx: click.Context, directory: str) -> None:
     """Load analysis files from DIRECTORY; files already imported are skipped."""
-    from .transfer import import_analyses
+    from .db.transfer import import_analyses
 
     store = _store(ctx)
     imported, skipped = _guard(lambda: import_analyses(store, directory))

@@ -1,4 +1,8 @@
-"""``coe rag``, ``coe report``, ``coe sarif`` and ``coe correlate``: exports of a stored analysis.
+"""``coe rag``, ``coe report``, ``coe sarif``, ``coe export`` and ``coe correlate``: exports of a stored analysis.
+
+Every export is a format of the registry (:mod:`coe_framework.outputs.registry`):
+``coe sarif`` is the ``sarif`` format, ``coe report`` ``markdown``, ``coe rag
+export`` ``rag``, and ``coe export --format NAME`` any of them, plugins' included.
 
 ANALYSIS is the id ``coe analyze`` printed ("stored as analysis N").
 """
@@ -9,22 +13,22 @@ import json
 import os
 import sys
 import tempfile
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterator, Mapping
 
 import click
 
-from .export import DEFAULT_THRESHOLD, report_for, sarif_for
-from .rag import RECORD_LAYOUTS, write_jsonl
+from .rag.collect import RECORD_LAYOUTS
+from .sarif import DEFAULT_THRESHOLD
 
 
 def _store() -> Any:
-    from .db.store import Store
+    from ..analysis.process_store import open_store
 
-    return Store.open()
+    return open_store()
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[IO[str]]:
+def open_output(path: str | None) -> Iterator[IO[str]]:
     """The file to write (stdout without ``--output``); a file is replaced only when complete."""
     if not path:
         yield sys.stdout
@@ -42,13 +46,13 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 def _manager(ctx: click.Context) -> Any:
-    from .cli import _manager as root_manager
+    from ..cli import _manager as root_manager
 
     return root_manager(ctx)
 
 
 def _echo_notes(lines: list[str]) -> None:
-    from .progress import note
+    from ..progress import note
 
     for line in lines:
         note(line)
@@ -73,7 +77,7 @@ def rag_group() -> None:
 @click.pass_context
 def rag_build(ctx: click.Context, analysis: int, no_embed: bool) -> None:
     """Build (again) and store the documents and correlations of ANALYSIS."""
-    from .insights import store_insights
+    from ..insights import store_insights
 
     summary = store_insights(_store(), analysis, _manager(ctx), embed=not no_embed)
     for line in summary.notes():
@@ -90,17 +94,16 @@ def rag_build(ctx: click.Context, analysis: int, no_embed: bool) -> None:
 @click.pass_context
 def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None, path_filter: str | None, output: str | None) -> None:
     """Write the documents of ANALYSIS as JSON Lines (built first if none are stored)."""
-    from .db.engine import unit_of_work
-    from .insights import load, store_documents
-    from .rag_store import iter_documents
+    from ..db.engine import unit_of_work
+    from ..insights import load, store_documents
+    from .rag.storage import iter_documents
 
     store = _store()
     with unit_of_work(store.engine) as session:
         empty = next(iter_documents(session, analysis), None) is None
     if empty:
         _echo_notes(store_documents(store, load(store, analysis), _manager(ctx)).notes())
-    with unit_of_work(store.engine) as session, _output(output) as handle:
-        count = write_jsonl(iter_documents(session, analysis, kind, path_filter), handle, layout)
+    count = write_export(ctx, store, "rag", analysis, {"layout": layout, "kind": kind, "path": path_filter}, output)
     if output:
         _echo_notes([f"{count} documents written to {output}"])
 
@@ -109,15 +112,10 @@ def rag_export(ctx: click.Context, analysis: int, layout: str, kind: str | None,
 @analysis_argument
 @threshold_option
 @output_option
-def report_command(analysis: int, threshold: float, output: str | None) -> None:
+@click.pass_context
+def report_command(ctx: click.Context, analysis: int, threshold: float, output: str | None) -> None:
     """Print a Markdown report of ANALYSIS."""
-    from .db.engine import unit_of_work
-
-    store = _store()
-    with unit_of_work(store.engine) as session:
-        text = report_for(session, analysis, threshold)
-    with _output(output) as handle:
-        handle.write(text)
+    write_export(ctx, _store(), "markdown", analysis, {"threshold": threshold}, output)
 
 
 @click.command("sarif")
@@ -125,15 +123,74 @@ def report_command(analysis: int, threshold: float, output: str | None) -> None:
 @threshold_option
 @click.option("--error-threshold", type=click.FloatRange(min=0), default=None, help="Complexity above which a finding is an error (default: twice the threshold).")
 @output_option
-def sarif_command(analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
+@click.pass_context
+def sarif_command(ctx: click.Context, analysis: int, threshold: float, error_threshold: float | None, output: str | None) -> None:
     """Write the complexity findings of ANALYSIS as SARIF 2.1.0."""
-    from .db.engine import unit_of_work
+    write_export(ctx, _store(), "sarif", analysis, {"threshold": threshold, "error_threshold": error_threshold}, output)
 
-    store = _store()
+
+def write_export(ctx: click.Context, store: Any, name: str, analysis: int, options: Mapping[str, Any], output: str | None) -> int:
+    """Render format ``name`` of ANALYSIS into ``output`` (stdout without one); returns the pieces written.
+
+    The content is rendered in full before a file is touched, except streamed
+    text, which goes into a temporary file that replaces ``output`` only when complete.
+    """
+    from ..db.engine import unit_of_work
+    from .registry import file_chunks, get_format
+    from .source import ExportSource
+
+    fmt = get_format(_manager(ctx), name)
+    parsed = fmt.parse_options(options)
+    count = 0
     with unit_of_work(store.engine) as session:
-        log = sarif_for(session, analysis, threshold, error_threshold)
-    with _output(output) as handle:
-        handle.write(json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+        content = fmt.render(ExportSource(session, analysis, fmt.analyzers), parsed)
+        with open_output(output) as handle:
+            for chunk in file_chunks(content):
+                if isinstance(chunk, bytes):
+                    handle.flush()
+                    handle.buffer.write(chunk)  # type: ignore[attr-defined]
+                else:
+                    handle.write(chunk)
+                count += 1
+    return count
+
+
+def _format_lines(formats: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for name, fmt in sorted(formats.items()):
+        lines.append(f"{name}  {fmt.media_type}  {fmt.suffix}  [{fmt.plugin}]  {fmt.description}".rstrip())
+        for option in fmt.options:
+            default = "" if option.default is None else f" (default {option.default})"
+            lines.append(f"  {option.name}={option.type}{default}  {option.help}".rstrip())
+    return lines
+
+
+@click.command("export")
+@click.argument("analysis", type=click.IntRange(min=1), metavar="ANALYSIS", required=False)
+@click.option("--format", "-f", "format_name", default=None, metavar="NAME", help="Export format (see --list).")
+@click.option("--option", "-O", "option_pairs", multiple=True, metavar="NAME=VALUE", help="Option of the format (repeatable).")
+@click.option("--list", "list_formats", is_flag=True, help="List the export formats and their options.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@output_option
+@click.pass_context
+def export_command(ctx: click.Context, analysis: int | None, format_name: str | None, option_pairs: tuple[str, ...],
+                   list_formats: bool, as_json: bool, output: str | None) -> None:
+    """Write ANALYSIS in an export format: built-in or registered by a plugin (`coe export --list`)."""
+    from .registry import export_formats, parse_pairs
+
+    if list_formats:
+        formats = export_formats(_manager(ctx))
+        if as_json:
+            click.echo(json.dumps([f.describe() for _n, f in sorted(formats.items())], indent=2, ensure_ascii=False))
+        else:
+            for line in _format_lines(formats):
+                click.echo(line)
+        return
+    if analysis is None or not format_name:
+        raise click.UsageError("name ANALYSIS and --format NAME (or pass --list)")
+    write_export(ctx, _store(), format_name, analysis, parse_pairs(option_pairs), output)
+    if output:
+        _echo_notes([f"wrote {output} ({format_name})"])
 
 
 def _pct(value: Any) -> str:
@@ -146,8 +203,8 @@ def _pct(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def correlate_command(analysis: int, recompute: bool, as_json: bool) -> None:
     """Show what the repositories of ANALYSIS share: dependencies, contributors, stack."""
-    from .db.engine import unit_of_work
-    from .insights import correlations_for, load, store_correlations
+    from ..db.engine import unit_of_work
+    from ..insights import correlations_for, load, store_correlations
 
     store = _store()
     with unit_of_work(store.engine) as session:
