@@ -19,7 +19,7 @@ contender alike), CPU time of:
 Part 2: ``radon cc -j`` over the same files (one subprocess; its CPU time
 from ``RUSAGE_CHILDREN``), against the same floor.
 
-Part 3: the analyzer through ``coe_framework.runner.Runner`` on a Git
+Part 3: the analyzer through ``coe_framework.analysis.runner.Runner`` on a Git
 repository holding the same files: 1 worker vs 2 workers (fresh caches), then
 a re-run over the unchanged tree with 2 workers (every blob a cache hit).
 """
@@ -39,10 +39,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from coe_framework.context import RepositoryInfo
-from coe_framework.hookspecs import hookimpl
-from coe_framework.plugins import PluginManager
-from coe_framework.runner import Runner
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.plugin.hookspecs import hookimpl
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.analysis.runner import Runner
 from coe_framework.testing.gitrepo import init_repo
 from coe_plugins.ast.analyzer import AstAnalyzer
 from coe_plugins.ast.python_analysis import analyze_python

@@ -25,16 +25,16 @@ from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from coe_framework.analyzer import AnalyzerOutcome
-from coe_framework.cache import MemoryCache, TieredCache
-from coe_framework.context import RepositoryInfo
+from coe_framework.plugin.contract import AnalyzerOutcome
+from coe_framework.analysis.cache import MemoryCache, TieredCache
+from coe_framework.plugin.context import RepositoryInfo
 from coe_framework.db.engine import make_engine
 from coe_framework.db.models import Repository
 from coe_framework.analysis.process_store import open_store
 from coe_framework.analysis.normalize import save_outcome
 from coe_framework.db.store import Store
-from coe_framework.repos import PreparedRepository, RepositorySource
-from coe_framework.runner import RepositoryOutcome
+from coe_framework.repository.sources import PreparedRepository, RepositorySource
+from coe_framework.analysis.runner import RepositoryOutcome
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/test"

@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from coe_framework.gitutil import git_environment, run_git
+from coe_framework.repository.gitutil import git_environment, run_git
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -58,14 +58,14 @@ def git(repo: str, *args: str) -> str:
 
 def _runner() -> Any:
     """A runner with the git plugin loaded through its entry point, as users get it."""
-    from coe_framework.runner import Runner
+    from coe_framework.analysis.runner import Runner
     from coe_framework.testing.environment import build_manager
 
     return Runner(build_manager(builtins=("git",)), workers=1, isolation="thread")
 
 
 def _analyze(runner: Any, repo: str, commit: str) -> dict[str, Any]:
-    from coe_framework.context import RepositoryInfo
+    from coe_framework.plugin.context import RepositoryInfo
 
     outcome = runner.run(repo, commit, RepositoryInfo("bench://repo", "bench", repo), ["git"], use_cache=False).outcomes["git"]
     if outcome.status != "succeeded":

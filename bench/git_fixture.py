@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coe_framework.gitutil import git_environment
+from coe_framework.repository.gitutil import git_environment
 
 START = 1_420_070_400  # 2015-01-01T00:00:00Z
 AUTHORS = [(f"Developer {i:02d}", f"dev{i:02d}@example.com") for i in range(30)]

@@ -49,8 +49,8 @@ try:
         import inspect
         from plugins.ast.analyzer import AstAnalyzer
         from plugins.ast.models import AstOptions
-        from coe_framework import runner
-        from coe_framework.context import list_files
+        from coe_framework.analysis import runner
+        from coe_framework.plugin.context import list_files
         entry = [e for e in list_files(repo, "HEAD") if e.path == "deep.js"][0]
         items = [(entry.path, entry.sha)]
         if "before_file" in inspect.signature(runner.analyze_file_batch).parameters:
@@ -60,10 +60,10 @@ try:
         result = out[0][1]
         done(result.get("error") or result.get("warning") or "analyzed")
     elif case == "crash":
-        from coe_framework.context import RepositoryInfo
-        from coe_framework.hookspecs import hookimpl
-        from coe_framework.plugins import PluginManager
-        from coe_framework.runner import Runner
+        from coe_framework.plugin.context import RepositoryInfo
+        from coe_framework.plugin.hookspecs import hookimpl
+        from coe_framework.plugin.manager import PluginManager
+        from coe_framework.analysis.runner import Runner
         sys.path.insert(1, os.environ["HOSTILE_DIR"])
         import faulty_plugin
         class Plugin:
@@ -82,7 +82,7 @@ try:
             failed = {p: f["error"] for p, f in files.items() if "error" in f}
             done(f"{len(files) - len(failed)} of {len(files)} files analyzed; {failed}")
     elif case == "git-bomb":
-        from coe_framework.repos import SourceError, SourcePolicy, parse_source, prepare
+        from coe_framework.repository.sources import SourceError, SourcePolicy, parse_source, prepare
         try:
             prepared = prepare(parse_source(repo, SourcePolicy()), None)
             done(f"prepared {prepared.commit[:12]}")

@@ -41,7 +41,7 @@ LEASE = 4.0
 
 
 def case_shared_address() -> dict[str, object]:
-    from coe_framework.repos import SourceError, SourcePolicy, parse_source
+    from coe_framework.repository.sources import SourceError, SourcePolicy, parse_source
 
     started = time.perf_counter()
     try:
@@ -53,7 +53,7 @@ def case_shared_address() -> dict[str, object]:
 
 
 def case_redirect(workdir: Path) -> dict[str, object]:
-    from coe_framework.repos import SourceError, SourcePolicy, open_repository
+    from coe_framework.repository.sources import SourceError, SourcePolicy, open_repository
     from coe_framework.testing.gitrepo import init_repo
     from tests.core.git_https_server import GitHttpsServer, make_certificate
 
@@ -90,7 +90,7 @@ def _row(engine: object, request_id: int | None = None) -> object:
 
 def case_killed_cli(workdir: Path, timeout: float) -> dict[str, object]:
     from coe_framework.db.engine import make_engine
-    from coe_framework.jobs.leases import JobQueue
+    from coe_framework.queue.leases import JobQueue
     from coe_framework.testing.gitrepo import init_repo
     from coe_migrate.migrate import ensure_current
 

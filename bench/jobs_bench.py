@@ -55,8 +55,8 @@ from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel
 
-from coe_framework.analyzer import Analyzer
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer
+from coe_framework.plugin.hookspecs import hookimpl
 
 THIS_FILE = Path(__file__).resolve()
 
@@ -250,9 +250,9 @@ def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | Non
     """Seconds per job: (direct call, inline executor), measured alternately."""
     from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import InlineExecutor, JobRuntime
-    from coe_framework.jobs.settings import JobSettings
-    from coe_framework.repos import SourcePolicy
-    from coe_framework.service import run_stored_request
+    from coe_framework.queue.settings import JobSettings
+    from coe_framework.repository.sources import SourcePolicy
+    from coe_framework.analysis.service import run_stored_request
 
     direct_db, inline_db = fresh_database(base, workdir), fresh_database(base, workdir)
     try:
@@ -278,8 +278,8 @@ def run_overhead(repos: list[Path], workdir: Path, manager: Any, base: str | Non
 
 def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
     from coe_framework.analysis.process_store import open_store
-    from coe_framework.repos import SourcePolicy
-    from coe_framework.service import run_stored_request
+    from coe_framework.repository.sources import SourcePolicy
+    from coe_framework.analysis.service import run_stored_request
 
     db = fresh_database(base, workdir)
     try:
@@ -303,7 +303,7 @@ def run_floor(repos: list[Path], workdir: Path, manager: Any, base: str | None) 
 def run_threads(workers: int, repos: list[Path], workdir: Path, manager: Any, base: str | None) -> Row:
     from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import JobRuntime, ThreadExecutor
-    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.queue.settings import JobSettings
 
     db = fresh_database(base, workdir)
     try:
@@ -366,7 +366,7 @@ def start_worker(workers: int, env: dict[str, str], log: Path) -> Iterator[Worke
 def run_celery(mode: str, broker: str, workers: int, repos: list[Path], workdir: Path, base: str | None) -> Row:
     from coe_framework.analysis.process_store import open_store
     from coe_framework.jobs.executors import CeleryExecutor, JobRuntime
-    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.queue.settings import JobSettings
 
     db = fresh_database(base, workdir)
     queue_name = f"coe.bench.{uuid.uuid4().hex[:8]}"
@@ -415,7 +415,7 @@ def main() -> None:
     brokers = {"celery-redis": os.environ.get("COE_TEST_REDIS_URL", "").strip(),
                "celery-amqp": os.environ.get("COE_TEST_BROKER_URL", "").strip()}
 
-    from coe_framework.plugins import PluginManager
+    from coe_framework.plugin.manager import PluginManager
 
     manager = PluginManager({})
     manager.load_module_file(THIS_FILE)

@@ -171,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     api_sites = tracer.calls
 
     try:
-        from coe_framework.cli.main import cli
+        from coe_framework.cli.main.main import cli
     except ImportError:
-        from coe_framework.cli import cli  # the layout before the core's subpackages
+        from coe_framework.cli.main import cli  # the layout before the core's subpackages
     reads["n"] = 0
     tracer, result = traced(lambda: CliRunner().invoke(cli, ["--quiet", "analyze", str(work / "cli-repo")], catch_exceptions=False))
     command = {**tracer.summary(), "exit_code": result.exit_code, "request_row_reads": reads["n"]}

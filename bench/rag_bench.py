@@ -29,9 +29,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from coe_framework.context import BlobReader, list_files
+from coe_framework.plugin.context import BlobReader, list_files
 from coe_framework.outputs.rag.collect import build_documents, write_jsonl
-from coe_framework.service import analyze_repositories
+from coe_framework.analysis.service import analyze_repositories
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.rag.conftest import rag_manager  # noqa: E402 - the built-ins with their document hooks

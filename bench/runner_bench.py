@@ -21,11 +21,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coe_framework.analyzer import Analyzer, FileAnalyzer  # noqa: E402
-from coe_framework.context import AnalysisContext, BlobReader, RepositoryInfo, list_files  # noqa: E402
-from coe_framework.hookspecs import hookimpl  # noqa: E402
-from coe_framework.plugins import PluginManager  # noqa: E402
-from coe_framework.runner import Runner  # noqa: E402
+from coe_framework.plugin.contract import Analyzer, FileAnalyzer  # noqa: E402
+from coe_framework.plugin.context import AnalysisContext, BlobReader, RepositoryInfo, list_files  # noqa: E402
+from coe_framework.plugin.hookspecs import hookimpl  # noqa: E402
+from coe_framework.plugin.manager import PluginManager  # noqa: E402
+from coe_framework.analysis.runner import Runner  # noqa: E402
 from coe_framework.testing.gitrepo import init_repo  # noqa: E402
 
 

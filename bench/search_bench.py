@@ -222,8 +222,8 @@ def vectors(store: Store, documents: int, count: int) -> None:
 
 
 def indexing_share(repository: str, url: str) -> None:
-    from coe_framework.insights import index_for_search
-    from coe_framework.service import analyze_repositories
+    from coe_framework.outputs.insights import index_for_search
+    from coe_framework.analysis.service import analyze_repositories
     from coe_framework.testing.environment import build_manager
 
     store = open_store(url)

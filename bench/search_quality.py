@@ -75,7 +75,7 @@ def main() -> None:
     vectors = not args.no_vectors and importlib.util.find_spec("sentence_transformers") is not None
     if vectors:
         os.environ["COE_EMBEDDINGS_PROVIDER"] = "local"
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
     from coe_framework.testing.environment import build_manager
 
     builtins = ["git", "ast", "techspec"] + (["embeddings-local"] if vectors else [])

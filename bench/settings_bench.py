@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from coe_framework import settings  # noqa: E402
-from coe_framework.analyzer import FileAnalyzer  # noqa: E402
-from coe_framework.context import RepositoryInfo, count_entries, list_files  # noqa: E402
-from coe_framework.gitutil import run_git  # noqa: E402
-from coe_framework.hookspecs import hookimpl  # noqa: E402
-from coe_framework.plugins import PluginManager  # noqa: E402
-from coe_framework.runner import Runner  # noqa: E402
+from coe_framework.plugin.contract import FileAnalyzer  # noqa: E402
+from coe_framework.plugin.context import RepositoryInfo, count_entries, list_files  # noqa: E402
+from coe_framework.repository.gitutil import run_git  # noqa: E402
+from coe_framework.plugin.hookspecs import hookimpl  # noqa: E402
+from coe_framework.plugin.manager import PluginManager  # noqa: E402
+from coe_framework.analysis.runner import Runner  # noqa: E402
 from coe_framework.testing.gitrepo import init_repo  # noqa: E402
 
 

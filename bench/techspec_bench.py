@@ -34,8 +34,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from coe_framework.context import AnalysisContext, RepositoryInfo
-from coe_framework.gitutil import git_environment
+from coe_framework.plugin.context import AnalysisContext, RepositoryInfo
+from coe_framework.repository.gitutil import git_environment
 from coe_plugins.techspec.analyzer import TechSpecAnalyzer
 
 GIT_ENV = git_environment()

@@ -86,7 +86,7 @@ def make_repositories(root: Path, count: int) -> list[Path]:
 
 def floor_pass(paths: list[Path], concurrency: int) -> int:
     """The bare ls-remote per repository, nothing else."""
-    from coe_framework.gitutil import git_environment
+    from coe_framework.repository.gitutil import git_environment
 
     env = git_environment()
     env["GIT_ALLOW_PROTOCOL"] = "file"

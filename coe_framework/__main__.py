@@ -1,4 +1,4 @@
 """``python -m coe_framework``: the same as the ``coe`` command."""
-from coe_framework.cli import main
+from coe_framework.cli.main import main
 
 main()

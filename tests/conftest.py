@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.plugins import PluginManager
+from coe_framework.plugin.manager import PluginManager
 from coe_framework.testing.gitrepo import GitRepo, init_repo
 
 _counter = itertools.count()
@@ -28,7 +28,7 @@ def manager_with() -> Callable[..., PluginManager]:
     """A plugin manager with no entry points, holding only the given analyzers."""
 
     def factory(*analyzers: Any, env: dict[str, str] | None = None) -> PluginManager:
-        from coe_framework.hookspecs import hookimpl
+        from coe_framework.plugin.hookspecs import hookimpl
 
         class _Plugin:
             @hookimpl
@@ -54,7 +54,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     for name in ("COE_PLUGINS", "COE_DISABLE_PLUGINS", "COE_PLUGIN_MODULES", "COE_STRICT_PLUGINS", "COE_TRACE_PLUGINS",
                  "COE_EMBEDDINGS_PROVIDER"):
         monkeypatch.delenv(name, raising=False)
-    from coe_framework import plugins
+    from coe_framework.plugin import manager as plugins
 
     plugins.reset_manager()
     yield
@@ -170,6 +170,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 def store(database_url: str) -> Any:
     """A migrated :class:`coe_framework.db.store.Store` on ``database_url`` with a memory-only cache."""
     from coe_framework.analysis.process_store import open_store
-    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.analysis.cache import MemoryCache, TieredCache
 
     return open_store(database_url, cache=TieredCache(MemoryCache(10_000)))

@@ -34,8 +34,8 @@ def test_the_check_catches_each_spelling() -> None:
 def test_the_web_commands_come_from_the_web_apps_plugin() -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import LAZY_COMMANDS, cli
-    from coe_framework.plugins import create_manager, reset_manager
+    from coe_framework.cli.main import LAZY_COMMANDS, cli
+    from coe_framework.plugin.manager import create_manager, reset_manager
 
     assert not {"serve", "session", "flows"} & set(LAZY_COMMANDS)
     manager = create_manager(env={})

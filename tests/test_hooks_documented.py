@@ -13,7 +13,7 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from coe_framework import hookspecs
+from coe_framework.plugin import hookspecs
 from coe_framework.testing.environment import build_manager, installed_plugins
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -67,7 +67,7 @@ def test_installed_wheel_runs_on_its_own(wheel: Path, tmp_path: Path, make_repo:
     repo = make_repo(files={"main.py": "def f(x):\n    return x if x else 0\n", "requirements.txt": "click>=8\n"})
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env["COE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'wheel.sqlite3'}"
-    coe = [str(py), "-c", "from coe_framework.cli import main; main()"]
+    coe = [str(py), "-c", "from coe_framework.cli.main import main; main()"]
 
     where = subprocess.run([str(py), "-c", "import coe_framework, coe_migrate; print(coe_framework.__file__, coe_migrate.__file__)"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout

@@ -17,12 +17,12 @@ from flask import Response, current_app, g, request
 from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter
 
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 from coe_framework.db.engine import redacted
 from coe_framework.analysis.process_store import store_for
 from coe_framework.db.store import Store
 from coe_framework.db.models import utcnow
-from coe_framework.plugins import PluginManager, get_manager
+from coe_framework.plugin.manager import PluginManager, get_manager
 
 from . import compression, openapi, problems, ratelimit
 from .apilog import ApiLogBuffer

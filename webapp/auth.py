@@ -22,7 +22,7 @@ from typing import Any, Callable, TypeVar
 from flask import current_app, g, request
 from sqlalchemy import select
 
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 from coe_framework.db.models import UserSession, utcnow
 
 from .config import is_loopback_host

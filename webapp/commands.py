@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from coe_framework.cli import UserError
-from coe_framework.progress import note
+from coe_framework.cli.common import UserError
+from coe_framework.cli.progress import note
 from coe_framework.settings import environ
 
 

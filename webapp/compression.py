@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask, Request, g
 from flask_compress import Compress
 
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 
 #: Media types worth compressing; everything the API and the dashboard send that is text.
 COMPRESSED_TYPES = [

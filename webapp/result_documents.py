@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterable
 
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 from coe_framework.db.store import Store
 
 from .database import DATABASE_DOWN

@@ -13,8 +13,8 @@ import click
 from sqlalchemy import select
 
 from coe_framework.outputs.browse import short_time, table
-from coe_framework.cli import UserError
-from coe_framework.progress import note
+from coe_framework.cli.common import UserError
+from coe_framework.cli.progress import note
 
 from .commands import _ready_database, session_group
 

@@ -2,7 +2,7 @@
 
 Repository sources are hostile input: the body becomes a
 :class:`~coe_framework.analysis.submission.Submission` (sources parsed with the
-server's :class:`~coe_framework.repos.SourcePolicy`, analyzers planned and
+server's :class:`~coe_framework.repository.sources.SourcePolicy`, analyzers planned and
 their options validated) before anything is queued, so a bad submission is a
 422 naming the field rather than a failed job later. The request row stores
 it (:meth:`Submission.to_json`) and the job restores it without parsing again.
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from coe_framework.analysis.submission import RequestedRepository, Submission, SubmissionError
-from coe_framework.gitutil import GitError
-from coe_framework.plugins import PluginManager
-from coe_framework.repos import SourceError, SourcePolicy, prepare
+from coe_framework.repository.gitutil import GitError
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.repository.sources import SourceError, SourcePolicy, prepare
 from coe_framework.db.store import request_hash
 
 from .problems import Problem

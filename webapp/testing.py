@@ -23,7 +23,7 @@ def web_client(env: "CoeEnv", scopes: Sequence[str] = ("admin",)) -> Any:
     """A test client of the web app on ``env``, authenticated with a fresh token of ``scopes``."""
     from coe_framework.db.engine import unit_of_work
     from coe_framework.jobs.executors import JobRuntime
-    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.queue.settings import JobSettings
 
     from .app import create_app
     from .tokens import issue_token

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..analyzer import Analyzer, AnalyzerOutcome
+from ..plugin.contract import Analyzer, AnalyzerOutcome
 from ..db.models import NORMALIZED_MODELS
 from ..db.normalized_tables import NORMALIZED_TABLES
 from ..db.records import OutcomeRecord, ResultRecord
@@ -24,8 +24,8 @@ from .aggregates import aggregate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..db.store import Store
-    from ..plugins import PluginManager
-    from ..runner import RepositoryOutcome
+    from ..plugin.manager import PluginManager
+    from .runner import RepositoryOutcome
 
 log = logging.getLogger(__name__)
 

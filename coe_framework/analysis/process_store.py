@@ -19,7 +19,7 @@ import weakref
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cache import TieredCache, default_cache
+from .cache import TieredCache, default_cache
 from ..db.engine import DatabaseConfigError, get_engine
 from ..db.store import ReadCache, Store, cache_prefix, unusable_database
 

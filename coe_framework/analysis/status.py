@@ -3,7 +3,7 @@
 The service never writes a request's status itself: it tells a
 :class:`StatusPort`. :class:`coe_framework.db.request_status.RequestStatus`
 writes to the request row; a job's lease guard
-(:class:`coe_framework.jobs.guard.LeaseGuard`) wraps it, so progress is
+(:class:`coe_framework.queue.guard.LeaseGuard`) wraps it, so progress is
 written only while the job's worker holds the lease and the final status is
 left to the executor that settles the job.
 """

@@ -2,15 +2,15 @@
 
 A :class:`Submission` is made once where a request enters (the API, ``coe
 analyze``) by :meth:`Submission.create`: every source is parsed with the
-entry's :class:`~coe_framework.repos.SourcePolicy`, every analyzer's options
+entry's :class:`~coe_framework.repository.sources.SourcePolicy`, every analyzer's options
 are validated into its options model, and the plan (requirements added, in
 dependency order) is built. A queued request is stored as the request row's
 columns (:meth:`Submission.to_json`, the shape rows have always had), and the
 job restores it with :meth:`Submission.from_json`: the stored canonical
 sources are read back without parsing, and only checked against the job's
-policy (:func:`~coe_framework.repos.admit`) where they will be fetched.
+policy (:func:`~coe_framework.repository.sources.admit`) where they will be fetched.
 Nothing after that re-parses, re-validates or re-plans: the runner runs the
-submission's steps (:meth:`~coe_framework.runner.Runner.run_steps`).
+submission's steps (:meth:`~coe_framework.analysis.runner.Runner.run_steps`).
 
 Bad input raises :class:`SubmissionError`, a :class:`~coe_framework.errors.BadInput` naming the field
 (``analyzers.1``, ``options.git``, ``repositories.0.url``) with the one-line
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from ..errors import BadInput, first_line
-from ..gitutil import GitError
-from ..plugins import PluginManager
-from ..repos import (
+from ..repository.gitutil import GitError
+from ..plugin.manager import PluginManager
+from ..repository.sources import (
     PreparedRepository,
     RepositorySource,
     SourceError,
@@ -34,7 +34,7 @@ from ..repos import (
     prepare,
     stored_source,
 )
-from ..runner import PlanError, Step, plan
+from .runner import PlanError, Step, plan
 
 __all__ = ["RequestedRepository", "Submission", "SubmissionError", "Target"]
 

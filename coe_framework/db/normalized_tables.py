@@ -1,7 +1,7 @@
 """The normalized detail tables an analyzer may fill, with the keys a row may carry.
 
 A leaf of the persistence layer (no SQLAlchemy): the plugin contract
-re-exports it (``coe_framework.analyzer.NORMALIZED_TABLES``) and the models
+re-exports it (``coe_framework.plugin.contract.NORMALIZED_TABLES``) and the models
 map each name to its table (:data:`coe_framework.db.models.NORMALIZED_MODELS`).
 """
 from __future__ import annotations

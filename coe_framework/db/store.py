@@ -218,7 +218,7 @@ class LocalEntries(Protocol):
 class ReadCache(Protocol):
     """The read cache in front of the store: batched JSON gets, puts and deletes, with counters.
 
-    :class:`coe_framework.cache.TieredCache` is one; the process that opens
+    :class:`coe_framework.analysis.cache.TieredCache` is one; the process that opens
     the store passes its own, so everything in the process shares it.
     """
 

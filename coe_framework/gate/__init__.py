@@ -7,5 +7,5 @@
 * :mod:`.evaluate`: a verdict per condition from current and baseline results;
 * :mod:`.reports`: JUnit XML and SARIF for CI systems;
 * :mod:`.storage`: stored gate results;
-* :mod:`.commands`: ``coe gate PATH``. docs/gates.md is the user's guide.
+* the command is ``coe gate PATH`` (:mod:`coe_framework.cli.gate`). docs/gates.md is the user's guide.
 """

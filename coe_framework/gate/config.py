@@ -147,7 +147,7 @@ def from_file(path: Path, measures: Catalogue, shown: str | None = None) -> Gate
 
 def from_repository(git_dir: Path, commit: str, measures: Catalogue) -> GateSpec | None:
     """``[tool.coe.gate]`` of the repository's ``pyproject.toml`` at ``commit``; None when there is none."""
-    from ..gitutil import run_git
+    from ..repository.gitutil import run_git
 
     spec = f"{commit}:pyproject.toml"
     size = run_git(["cat-file", "-s", spec], cwd=git_dir, check=False, timeout=30)

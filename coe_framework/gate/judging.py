@@ -7,8 +7,8 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import select
 
 from ..db.models import RepositoryAnalysis
-from ..plugins import PluginManager
-from ..repos import PreparedRepository, pin_commit
+from ..plugin.manager import PluginManager
+from ..repository.sources import PreparedRepository, pin_commit
 from .evaluate import Baseline, GateOutcome
 
 
@@ -40,7 +40,7 @@ def _analysis_at(manager: PluginManager, store: Any, prepared: PreparedRepositor
                  to_run: Sequence[str], workers: int | None, notes: list[str]) -> tuple[int, bool]:
     """``(repository analysis id, reused)`` of a finished analysis at ``prepared.commit`` with ``needed``."""
     from ..measures.queries import usable_analysis
-    from ..service import analyze_repositories
+    from ..analysis.service import analyze_repositories
 
     known = store.find_repository(prepared.source.url)
     if known is not None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .leases import JobNotFound, JobQueue, Lease, ReapReport
-from .settings import JobConfigError, JobSettings
+from ..queue.leases import JobNotFound, JobQueue, Lease, ReapReport
+from ..queue.settings import JobConfigError, JobSettings
 
 __all__ = [
     "JobConfigError", "JobNotFound", "JobQueue", "JobSettings", "Lease", "ReapReport",

@@ -4,7 +4,7 @@ The task carries only the request id; the worker claims the job's lease in
 the database before running it, so a redelivered message (a worker died, a
 visibility timeout passed) finds the job finished or held and does nothing.
 
-Configuration follows the settings in :mod:`coe_framework.jobs.settings`:
+Configuration follows the settings in :mod:`coe_framework.queue.settings`:
 
 * late acknowledgement and ``reject_on_worker_lost``: a message is removed
   from the broker only once its job ended, and a killed worker's messages
@@ -41,7 +41,7 @@ from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from kombu import Queue
 
 from ..db.models import PRIORITY_INTERACTIVE
-from .settings import JobSettings
+from ..queue.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def create_app(settings: JobSettings | None = None) -> Celery:
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
     def run_analysis(self: Any, request_id: Any) -> str:
         """Claim the job's lease and run it; a job not free to run is acknowledged and skipped."""
-        from .leases import JobNotFound
+        from ..queue.leases import JobNotFound
 
         try:
             job_id = int(request_id)

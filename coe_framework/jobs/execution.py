@@ -1,7 +1,7 @@
 """Running one leased job through the service path the CLI uses.
 
-:func:`execute` takes a :class:`~coe_framework.jobs.leases.Lease` and calls
-:func:`coe_framework.service.run_stored_request`, so results are stored
+:func:`execute` takes a :class:`~coe_framework.queue.leases.Lease` and calls
+:func:`coe_framework.analysis.service.run_stored_request`, so results are stored
 exactly as ``coe analyze`` stores them. Around that call it keeps the lease
 alive (a heartbeat thread), lets cancellation in (a cheap, rate-limited
 ``cancelled()``), and settles the job itself: the service reports status and
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 from ..db.request_status import RequestStatus
 from ..errors import CoeError, first_line, one_line
-from .guard import CancelWatch, Heartbeat, LeaseGuard, LeaseLost
-from .leases import JobQueue, Lease
+from ..queue.guard import CancelWatch, Heartbeat, LeaseGuard, LeaseLost
+from ..queue.leases import JobQueue, Lease
 
 __all__ = ["CancelWatch", "Heartbeat", "JobResult", "LOCAL_SOURCES", "LeaseGuard", "LeaseLost", "execute", "is_final_error"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..db.store import Store
-    from ..plugins import PluginManager
+    from ..plugin.manager import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def execute(
     A worker that is interrupted (KeyboardInterrupt, SystemExit) hands the
     job back before re-raising.
     """
-    from ..repos import SourcePolicy
-    from ..service import run_stored_request
+    from ..repository.sources import SourcePolicy
+    from ..analysis.service import run_stored_request
 
     watch = CancelWatch(queue, lease, cancel_check_seconds, time_limit=time_limit)
     guarded = LeaseGuard(RequestStatus(store), queue, lease)

@@ -19,10 +19,10 @@ import threading
 from typing import Any, Protocol
 
 from .execution import JobResult
-from .leases import new_owner
+from ..queue.leases import new_owner
 from .reaper import Reaper
 from .runtime import JobRuntime
-from .settings import JobSettings
+from ..queue.settings import JobSettings
 
 __all__ = ["CeleryExecutor", "Executor", "InlineExecutor", "JobRuntime", "Reaper", "ThreadExecutor", "create_executor"]
 

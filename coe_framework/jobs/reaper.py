@@ -5,7 +5,7 @@ import logging
 import threading
 from typing import Callable
 
-from .leases import JobQueue, ReapReport
+from ..queue.leases import JobQueue, ReapReport
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import one_line
 from .execution import JobResult, execute
-from .leases import JobQueue, Lease, new_owner
-from .settings import JobSettings
+from ..queue.leases import JobQueue, Lease, new_owner
+from ..queue.settings import JobSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..db.store import Store
-    from ..plugins import PluginManager
+    from ..plugin.manager import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class JobRuntime:
     @property
     def manager(self) -> "PluginManager":
         if self._manager is None:
-            from ..plugins import get_manager
+            from ..plugin.manager import get_manager
 
             self._manager = get_manager()
         return self._manager

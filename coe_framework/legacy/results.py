@@ -48,7 +48,7 @@ def analysis_document(
 
     ``analysis`` and ``results`` are the store's dictionaries
     (:meth:`Store.get_analysis`, :meth:`Store.get_results`), ``correlations``
-    those of :func:`coe_framework.insights.correlations_for`.
+    those of :func:`coe_framework.outputs.insights.correlations_for`.
     """
     payloads: dict[int, dict[str, Any]] = {}
     failures: list[str] = []

@@ -140,7 +140,7 @@ def results_of(session: Session, repository_analysis_id: int, analyzers: list[st
 
 def stored_repository(store: Any, text: str) -> dict[str, Any]:
     """A stored repository named by id, URL or local path; :class:`~coe_framework.db.store.NotFound` when none is stored."""
-    from ..repos import SourceError, parse_source
+    from ..repository.sources import SourceError, parse_source
 
     text = (text or "").strip()
     if text.isdigit() and len(text) <= 18:
@@ -160,6 +160,6 @@ def stored_repository(store: Any, text: str) -> dict[str, Any]:
 
 def resolve_hosts_policy() -> Any:
     """The CLI's source policy, without resolving host names: a lookup only compares URLs."""
-    from ..repos import SourcePolicy
+    from ..repository.sources import SourcePolicy
 
     return SourcePolicy(resolve_hosts=False)

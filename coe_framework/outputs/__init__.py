@@ -9,6 +9,8 @@
 * :mod:`.documents` is the one shape of a result and of an analysis that the
   CLI's JSON, the API and the file exports share;
 * :mod:`.charts` aggregates a repository analysis into the dashboard's tables;
-* :mod:`.commands` holds ``coe rag``, ``coe report``, ``coe sarif``,
-  ``coe export`` and ``coe correlate``.
+* :mod:`.insights` builds what follows stored results (documents, search
+  index, correlations through :mod:`.correlate` and :mod:`.version_drift`);
+* ``coe rag``, ``coe report``, ``coe sarif``, ``coe export`` and ``coe correlate``
+  are :mod:`coe_framework.cli.exports`.
 """

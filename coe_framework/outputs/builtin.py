@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterator, Mapping
 
-from ..hookspecs import hookimpl
-from .registry import ExportFormat, ExportOption
+from ..plugin.hookspecs import hookimpl
+from .formats import ExportFormat, ExportOption
 from .source import ExportSource
 
 SARIF_MEDIA_TYPE = "application/sarif+json"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import __version__
 from . import result_views as views
-from .registry import ExportError
+from .formats import ExportError
 from .source import ExportSource
 from .stored_analysis import StoredRepository
 

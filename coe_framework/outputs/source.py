@@ -68,7 +68,7 @@ class ExportSource:
     @functools.cached_property
     def correlations(self) -> list[dict[str, Any]]:
         """The stored correlations, most similar pair first."""
-        from ..insights import correlations_for
+        from .insights import correlations_for
 
         return correlations_for(self.session, self.analysis_id)
 

@@ -1,1 +1,6 @@
-"""The plugin system's parts for plugin authors (``rag_helpers``: reading files and chunking for RAG documents)."""
+"""The plugin system: hooks (``hookspecs``), the plugin manager (``manager``), the analyzer
+contract (``contract``), the analysis context (``context``), RAG reading and chunking helpers
+(``rag_helpers``) and plugin commands loaded when run (``lazy_command``).
+
+Plugin authors import from :mod:`coe_framework.plugin_api`, which re-exports what is public.
+"""

@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..context import BlobReader, FileEntry, is_binary, list_files
+from .context import BlobReader, FileEntry, is_binary, list_files
 
 #: Default size cap of one chunk or section, in characters (about 1,500 tokens).
 DEFAULT_MAX_CHARS = 6000

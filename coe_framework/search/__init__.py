@@ -12,7 +12,7 @@ Bad input raises :class:`SearchError` (with the request ``field`` at fault).
 Modules: ``tokenize`` (code-aware terms), ``lexical`` (one backend per
 database), ``vectors`` (stored embeddings, exact scan), ``embedding``
 (providers through ``coe_embed_documents``), ``indexing`` (filling the
-index), ``service`` (the search itself), ``commands`` (``coe search``).
+index), ``service`` (the search itself); ``coe search`` is :mod:`coe_framework.cli.search`.
 docs/search.md is the guide.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Filling ``search_index`` from stored RAG documents.
 
 An analysis indexes its documents at the end of its run
-(:func:`coe_framework.insights.store_insights`); ``coe search reindex`` does
+(:func:`coe_framework.outputs.insights.store_insights`); ``coe search reindex`` does
 it again for one analysis or for all. Rows are written here only, in
 batches, each followed by the engine's own step (SQLite adds the batch to
 FTS5 in one statement). A document's index row goes with it: the foreign key

@@ -1,13 +1,13 @@
 """The analyzer conformance suite: does an analyzer meet the CoE contract?
 
 :func:`assert_analyzer_conforms` runs an analyzer through the real framework
-path (:class:`~coe_framework.runner.Runner`: process isolation, timeouts, the
+path (:class:`~coe_framework.analysis.runner.Runner`: process isolation, timeouts, the
 per-file pool and blob cache) on repositories built to be awkward, and raises
 one AssertionError listing every problem found, each saying what to fix.
 
 Checks (names usable in ``skip=``):
 
-``contract``      metadata well-formed (:func:`coe_framework.analyzer.contract_problems`)
+``contract``      metadata well-formed (:func:`coe_framework.plugin.contract.contract_problems`)
 ``schemas``       option and result schemas are valid JSON Schema; empty options are
                   accepted and unknown ones refused; file analyzers can be pickled
 ``sample``        a mixed history (renames, a merge, two authors, a binary file, a
@@ -43,9 +43,9 @@ from typing import Any, Iterable, Iterator, Mapping
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
-from ..analyzer import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyzer, contract_problems
-from ..context import BlobReader, Limits
-from ..runner import PlanError, Runner
+from ..plugin.contract import NORMALIZED_TABLES, Analyzer, AnalyzerOutcome, FileAnalyzer, contract_problems
+from ..plugin.context import BlobReader, Limits
+from ..analysis.runner import PlanError, Runner
 from .environment import AnalyzerPlugin, CoeEnv, build_manager, prepare_target
 from .fresh_run import FreshRunSpec, FreshRunUnavailable, run_fresh
 from .gitrepo import OVERSIZED_PATH, GitRepo, GitRepoFactory

@@ -2,7 +2,7 @@
 
 :class:`CoeEnv` loads the chosen plugins through their ``coe`` entry points
 (the way ``coe`` itself finds them), or takes plugin objects directly, and runs
-analyzers through :class:`coe_framework.runner.Runner` with process isolation,
+analyzers through :class:`coe_framework.analysis.runner.Runner` with process isolation,
 timeouts and the per-file pool, so a test sees exactly what a user would.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ..analyzer import Analyzer, AnalyzerOutcome
-from ..context import Limits, RepositoryInfo
-from ..hookspecs import hookimpl
-from ..plugins import BUILTIN_DISTRIBUTIONS, ENTRY_POINT_GROUP, PluginManager, reset_manager
-from ..repos import open_repository
-from ..runner import RepositoryOutcome, Runner
+from ..plugin.contract import Analyzer, AnalyzerOutcome
+from ..plugin.context import Limits, RepositoryInfo
+from ..plugin.hookspecs import hookimpl
+from ..plugin.manager import BUILTIN_DISTRIBUTIONS, ENTRY_POINT_GROUP, PluginManager, reset_manager
+from ..repository.sources import open_repository
+from ..analysis.runner import RepositoryOutcome, Runner
 from .gitrepo import GitRepo
 
 RepoLike = GitRepo | str | os.PathLike[str]
@@ -112,7 +112,7 @@ class CoeEnv:
     """An isolated framework: a plugin manager, a runner and a scratch directory.
 
     Use it as a context manager (the pytest fixture ``coe_env`` does). While
-    it is open, :func:`coe_framework.plugins.get_manager` returns its manager
+    it is open, :func:`coe_framework.plugin.manager.get_manager` returns its manager
     (unless ``activate`` is false), so the ``coe`` CLI (:meth:`cli`) and the
     web app see only these plugins.
     """
@@ -248,7 +248,7 @@ class CoeEnv:
         """
         from click.testing import CliRunner
 
-        from ..cli import cli
+        from ..cli.main import cli
 
         reset_manager(self.manager)
         return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..analyzer import Analyzer, AnalyzerOutcome
+from ..plugin.contract import Analyzer, AnalyzerOutcome
 
 #: What the child prints before its JSON answer, so stray output from plugins cannot be mistaken for it.
 MARKER = "\n@@coe-fresh-run@@\n"
@@ -87,8 +87,8 @@ def run_fresh(spec: FreshRunSpec, *, timeout: float) -> AnalyzerOutcome:
 
 
 def _child(spec: FreshRunSpec) -> dict[str, Any]:
-    from ..context import Limits
-    from ..runner import PlanError, Runner
+    from ..plugin.context import Limits
+    from ..analysis.runner import PlanError, Runner
     from .environment import AnalyzerPlugin, CoeEnv, prepare_target
 
     objects: Iterable[tuple[str, Any]] = [("plugin-under-test", AnalyzerPlugin(spec.analyzer))] if spec.analyzer is not None else ()

@@ -9,5 +9,5 @@
   grid, and :mod:`.indexes` stores those grids;
 * :mod:`.matching` matches stored dependencies to advisories and stores the hits;
 * :mod:`.queries` reads hits back for the CLI, the API and the exports;
-* :mod:`.commands` is ``coe vulns``.
+* ``coe vulns`` is :mod:`coe_framework.cli.vulns`.
 """

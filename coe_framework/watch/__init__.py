@@ -7,5 +7,5 @@
 * :mod:`.queueing` — the one way a watch queues an analysis (the existing job submission path);
 * :mod:`.webhooks` — GitHub, GitLab and Gitea push deliveries: signatures, payloads;
 * :mod:`.secrets` — webhook secrets, Fernet-encrypted or hashed;
-* :mod:`.commands` — ``coe watch``.
+* ``coe watch`` is :mod:`coe_framework.cli.watch`.
 """

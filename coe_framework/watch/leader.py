@@ -18,7 +18,7 @@ from sqlalchemy import Engine, case, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db.models import LeaderLease as LeaseRow, utcnow
-from ..jobs.leases import new_owner
+from ..queue.leases import new_owner
 
 T = LeaseRow.__table__
 

@@ -11,11 +11,11 @@ from typing import Any, Mapping, Sequence, cast
 from sqlalchemy import CursorResult, Engine, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ..analyzer import choice_problem
+from ..plugin.contract import choice_problem
 from ..db.engine import unit_of_work
 from ..db.models import WatchedRepository, utcnow
 from ..errors import BadInput, Conflict, kind_of
-from ..repos import SourceError, SourcePolicy, parse_source
+from ..repository.sources import SourceError, SourcePolicy, parse_source
 from .intervals import format_interval
 from .keys import match_key
 from .secrets import SecretKeyError, check_secret, encrypt_secret, hash_secret

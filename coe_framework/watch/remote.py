@@ -2,7 +2,7 @@
 
 One ``ls-remote`` per repository is the floor (git has no multi-repository
 form); they run concurrently, at most a bounded number at once. Each process gets the
-same hardened environment as a fetch (:func:`coe_framework.repos.remote_environment`:
+same hardened environment as a fetch (:func:`coe_framework.repository.sources.remote_environment`:
 pinned addresses, https only, no prompts), its own process group, a timeout
 after which the group is killed, and a cap on the output read: a hostile
 server can neither hang a pass nor flood it. One thread runs them all,
@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..child_limits import kill_group
-from ..gitutil import first_error_line, git_environment
-from ..repos import RepositorySource, remote_environment
+from ..repository.child_limits import kill_group
+from ..repository.gitutil import first_error_line, git_environment
+from ..repository.sources import RepositorySource, remote_environment
 
 #: The most output read from one ``ls-remote`` (a handful of ref lines are expected).
 MAX_OUTPUT = 1024 * 1024
@@ -205,7 +205,7 @@ def ls_remote_many(items: Sequence[tuple[RepositorySource, str]], *, concurrency
 
 def is_ancestor(git_dir: str | os.PathLike[str], older: str, newer: str) -> bool | None:
     """True/False when both commits are in ``git_dir`` and ``older`` is (not) an ancestor of ``newer``; None when unknown."""
-    from ..gitutil import run_git
+    from ..repository.gitutil import run_git
 
     try:
         proc = run_git(["merge-base", "--is-ancestor", older, newer], cwd=git_dir, check=False, timeout=30)

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, bindparam, delete, select, update
 
 from ..db.models import AnalysisRequest, WatchedRepository, WebhookDelivery, utcnow
 from ..errors import one_line
-from ..repos import RepositorySource, SourceError, default_workspace, mirror_path, parse_source
+from ..repository.sources import RepositorySource, SourceError, default_workspace, mirror_path, parse_source
 from .leader import LeaderLease
 from .queueing import ACTIVE, queue_analysis
 from .registry import WatchRegistry, backoff_delay, policy_for

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from coe_framework.analyzer import FileAnalyzer
+from coe_framework.plugin_api import FileAnalyzer
 
 from .languages import language_of
 from .models import AstOptions, AstResult
@@ -16,7 +16,7 @@ from .result_bounds import bound_result, parent_name
 from .treesitter_analysis import analyze_treesitter
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coe_framework.context import AnalysisContext, FileEntry
+    from coe_framework.plugin_api import AnalysisContext, FileEntry
 
 #: Width of the ``ast_nodes`` name columns.
 _COLUMN = 2048

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Mapping
 
-from coe_framework.measures import Measure
+from coe_framework.plugin_api import Measure
 
 from .python_complexity import cc_rank
 

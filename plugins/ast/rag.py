@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from coe_framework.outputs import result_views as views
-from coe_framework.hookspecs import hookimpl
-from coe_framework.plugin.rag_helpers import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, chunk_symbols
+from coe_framework.plugin_api import hookimpl
+from coe_framework.plugin_api import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, chunk_symbols
 
 
 def chunk_metadata(path: str, info: Mapping[str, Any], chunk: Chunk) -> dict[str, Any]:

@@ -13,7 +13,7 @@ PROVIDER_SETTING = "COE_EMBEDDINGS_PROVIDER"
 
 def selected(name: str) -> bool:
     """True when ``COE_EMBEDDINGS_PROVIDER`` names provider ``name``."""
-    from coe_framework.settings import environ
+    from coe_framework.plugin_api import environ
 
     return environ().get(PROVIDER_SETTING, "").strip().lower() == name
 

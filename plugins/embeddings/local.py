@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin_api import hookimpl
 
 from . import ProviderError, selected
 
@@ -31,7 +31,7 @@ _load_lock = threading.Lock()
 
 
 def model_setting() -> str:
-    from coe_framework.settings import environ
+    from coe_framework.plugin_api import environ
 
     return environ().get("COE_EMBEDDINGS_LOCAL_MODEL", "").strip() or PACKAGED_MODEL
 

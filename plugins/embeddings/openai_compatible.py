@@ -15,8 +15,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from coe_framework.hookspecs import hookimpl
-from coe_framework.settings import environ
+from coe_framework.plugin_api import hookimpl
+from coe_framework.plugin_api import environ
 
 from . import ProviderError, selected
 

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from coe_framework.analyzer import Analyzer, AnalyzerError
-from coe_framework.context import AnalysisContext, list_files
-from coe_framework.gitutil import GitError
+from coe_framework.plugin_api import Analyzer, AnalyzerError
+from coe_framework.plugin_api import AnalysisContext, list_files
+from coe_framework.plugin_api import GitError
 
 from .ledger import Filters, Ledger
 from .metrics import build_report

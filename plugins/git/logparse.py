@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from coe_framework.gitutil import decode_path, display_path
+from coe_framework.plugin_api import decode_path, display_path
 
 #: Header fields, in order: SHA, parents, author (mailmap applied, then raw),
 #: author time, committer (mailmap applied, then raw), committer time.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from coe_framework.measures import Measure
+from coe_framework.plugin_api import Measure
 
 #: An author is active when their last commit is this recent, counted back from the analyzed commit.
 ACTIVE_DAYS = 90

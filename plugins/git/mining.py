@@ -13,8 +13,8 @@ from typing import IO, Callable, Iterator
 
 import git
 
-from coe_framework.analyzer import AnalyzerError
-from coe_framework.gitutil import first_error_line
+from coe_framework.plugin_api import AnalyzerError
+from coe_framework.plugin_api import first_error_line
 
 from .logparse import LOG_FORMAT, Commit, LogParser
 

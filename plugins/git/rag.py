@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from coe_framework.outputs import result_views as views
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin_api import hookimpl
 
 #: Authors, hotspots and coupling pairs named in the summary.
 TOP_AUTHORS = 15

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from coe_framework.analyzer import NORMALIZED_TABLES, Analyzer
+from coe_framework.plugin_api import NORMALIZED_TABLES, Analyzer
 
 from .dependencies import scan_manifests, skipped
 from .docs import describe_document, doc_kind
@@ -20,7 +20,7 @@ from .result import TechSpecOptions, TechSpecResult
 from .rules import RuleSet, builtin_rules
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coe_framework.context import AnalysisContext, FileEntry
+    from coe_framework.plugin_api import AnalysisContext, FileEntry
 
 #: .gitattributes files larger than this are ignored (git itself caps them at 100 MB).
 MAX_GITATTRIBUTES = 1024 * 1024

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from coe_framework.cli import UserError
+from coe_framework.cli.common import UserError
 
 from .export import SBOM_ANALYZER, render_cyclonedx
 
@@ -24,7 +24,7 @@ from .export import SBOM_ANALYZER, render_cyclonedx
 def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) -> dict[str, Any]:
     """The SBOM of one repository of a stored analysis; a ``CoeError`` (one line) when there is none."""
     from coe_framework.db.engine import unit_of_work
-    from coe_framework.errors import Conflict
+    from coe_framework.plugin_api import Conflict
     from coe_framework.outputs.source import ExportSource, SeveralRepositories
 
     from .export import CYCLONEDX
@@ -40,7 +40,7 @@ def stored_sbom(store: Any, analysis_id: int, repository_id: int | None = None) 
 
 def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, int]:
     """(analysis id, repository id) of the newest stored techspec result of TARGET at its commit."""
-    from coe_framework.repos import open_repository
+    from coe_framework.repository.sources import open_repository
 
     prepared = open_repository(target, ref)
     found = store.results_for_commit(prepared.source.url, prepared.commit, SBOM_ANALYZER)
@@ -60,8 +60,8 @@ def _latest_at_commit(store: Any, target: str, ref: str | None) -> tuple[int, in
 def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id: int | None, analyze: bool, output: str | None) -> None:
     """Write a CycloneDX 1.6 SBOM (JSON) of TARGET: an analysis id, or a stored repository (path or https URL)."""
     from coe_framework.analysis.process_store import open_store
-    from coe_framework.outputs.commands import open_output
-    from coe_framework.progress import note
+    from coe_framework.cli.common import open_output
+    from coe_framework.plugin_api import note
 
     store = open_store()
     is_id = target.isdigit() and not os.path.exists(target)
@@ -81,9 +81,9 @@ def sbom_command(ctx: click.Context, target: str, ref: str | None, repository_id
 
 
 def _analyze(ctx: click.Context, store: Any, target: str, ref: str | None) -> int:
-    from coe_framework.plugins import get_manager
-    from coe_framework.progress import note
-    from coe_framework.service import analyze_repositories
+    from coe_framework.plugin.manager import get_manager
+    from coe_framework.plugin_api import note
+    from coe_framework.analysis.service import analyze_repositories
 
     manager = ctx.find_root().meta.get("coe.manager") or get_manager()
     report = analyze_repositories(manager, [target], analyzers=[SBOM_ANALYZER], ref=ref, workers=1, store=store)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from coe_framework.outputs.registry import ExportFormat, ExportOption
+from coe_framework.plugin_api import ExportFormat, ExportOption
 
 if TYPE_CHECKING:
-    from coe_framework.outputs.source import ExportSource
+    from coe_framework.plugin_api import ExportSource
 
 SBOM_ANALYZER = "techspec"
 CYCLONEDX_MEDIA_TYPE = "application/vnd.cyclonedx+json"

@@ -1,6 +1,6 @@
 """Hooks the techspec analyzer offers to other plugins.
 
-A plugin implements them with :data:`coe_framework.hookspecs.hookimpl`, like
+A plugin implements them with :data:`coe_framework.plugin.hookspecs.hookimpl`, like
 any CoE hook. techspec calls them at the start of every analysis, so a
 plugin installed next to it extends what it recognises without any change
 to techspec itself. Contributions from a plugin that raises, or items that
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from coe_framework.hookspecs import hookspec
+from coe_framework.plugin_api import hookspec
 
 
 @hookspec

@@ -19,7 +19,7 @@ import yaml
 from .gitattributes import LinguistAttributes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coe_framework.context import FileEntry
+    from coe_framework.plugin_api import FileEntry
 
 COUNTED_TYPES = frozenset({"programming", "markup"})
 _SHEBANG = re.compile(rb"^#!\s*(\S+)(?:\s+(\S+))?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from coe_framework.measures import Measure
+from coe_framework.plugin_api import Measure
 
 #: A constraint that names one version exactly (``==1.2.3``, ``=1.2.3``, ``1.2.3``), not a range.
 _EXACT = re.compile(r"^\s*(===?|=)?\s*v?\d[\w.+-]*\s*$")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin_api import hookimpl
 
 from . import hookspecs
 from .analyzer import TechSpecAnalyzer

@@ -1,7 +1,7 @@
 """A path-indexed, size-capped view of the analysed tree for parsers.
 
 Parsers see only this view: they look files up by repository path, read
-them through the :class:`~coe_framework.context.AnalysisContext` (never the
+them through the :class:`~coe_framework.plugin.context.AnalysisContext` (never the
 file system, never through a symlink) and every read is capped. Oversized
 and undecodable files are reported once as findings.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING, Iterable
 
-from coe_framework.context import is_binary
+from coe_framework.plugin_api import is_binary
 
 from .models import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
-    from coe_framework.context import AnalysisContext, FileEntry
+    from coe_framework.plugin_api import AnalysisContext, FileEntry
 
 
 class RepoView:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from coe_framework.analyzer import Analyzer, FileAnalyzer
+from coe_framework.plugin.contract import Analyzer, FileAnalyzer
 
 
 class CountOptions(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.hookspecs import hookimpl
 from tests.core import sample_analyzers as s
 
 

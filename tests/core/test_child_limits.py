@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from coe_framework.child_limits import ChildLimits, setting
-from coe_framework.gitutil import GitError, run_git
+from coe_framework.repository.child_limits import ChildLimits, setting
+from coe_framework.repository.gitutil import GitError, run_git
 
 
 def test_settings_default_parse_and_turn_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,8 +124,8 @@ def test_broken_plugin_never_bricks_the_tool(tmp_path: Path, repo: GitRepo) -> N
 
 def test_core_never_imports_flask_or_celery() -> None:
     code = (
-        "import sys, coe_framework.cli, coe_framework.runner, coe_framework.service\n"
-        "from coe_framework.cli import cli\n"
+        "import sys, coe_framework.cli.main, coe_framework.analysis.runner, coe_framework.analysis.service\n"
+        "from coe_framework.cli.main import cli\n"
         "bad = sorted(m for m in ('flask', 'apiflask', 'celery', 'coe_webapp') if m in sys.modules)\n"
         "print(','.join(bad))"
     )
@@ -137,7 +137,7 @@ def test_core_never_imports_flask_or_celery() -> None:
 def test_every_built_in_command_loads() -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import LAZY_COMMANDS, cli
+    from coe_framework.cli.main import LAZY_COMMANDS, cli
 
     for name in LAZY_COMMANDS:
         result = CliRunner().invoke(cli, [name, "--help"])
@@ -164,7 +164,7 @@ def test_a_closed_output_pipe_ends_quietly_with_zero(args: tuple[str, ...]) -> N
 def test_dash_o_means_output_in_every_command() -> None:
     import click
 
-    from coe_framework.cli import LAZY_COMMANDS, cli
+    from coe_framework.cli.main import LAZY_COMMANDS, cli
 
     ctx = click.Context(cli)
     found = []

@@ -10,7 +10,7 @@ import pytest
 
 import coe_framework
 from coe_framework import errors
-from coe_framework.cli import CommandError, UserError
+from coe_framework.cli.common import CommandError, UserError
 from coe_framework.errors import KINDS, BadInput, CoeError, Conflict, NotFound, Unavailable, kind_of
 
 KIND_CLASSES = (BadInput, NotFound, Conflict, Unavailable)
@@ -74,10 +74,10 @@ def test_every_error_class_of_the_core_and_the_web_app_has_one_kind() -> None:
 @pytest.mark.parametrize(("module", "name", "kind"), [
     ("coe_framework.db.store", "NotFound", NotFound),
     ("coe_framework.db.store", "StoreError", BadInput),
-    ("coe_framework.jobs.leases", "JobNotFound", NotFound),
+    ("coe_framework.queue.leases", "JobNotFound", NotFound),
     ("coe_framework.watch.registry", "WatchConflict", Conflict),
     ("coe_framework.watch.registry", "WatchError", BadInput),
-    ("coe_framework.analyzer", "OptionsError", BadInput),
+    ("coe_framework.plugin.contract", "OptionsError", BadInput),
 ])
 def test_a_subclass_takes_the_kind_it_lists_first(module: str, name: str, kind: type[CoeError]) -> None:
     cls = getattr(importlib.import_module(module), name)
@@ -87,7 +87,7 @@ def test_a_subclass_takes_the_kind_it_lists_first(module: str, name: str, kind: 
 def test_the_old_bases_still_catch_what_they_caught() -> None:
     from coe_framework.db.store import NotFound as RowMissing
     from coe_framework.db.store import StoreError
-    from coe_framework.repos import SourceError
+    from coe_framework.repository.sources import SourceError
 
     assert issubclass(RowMissing, StoreError) and issubclass(StoreError, ValueError) and issubclass(SourceError, ValueError)
 

@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from coe_framework.repos import SourceError, SourcePolicy, mirror, open_repository, parse_source
+from coe_framework.repository.sources import SourceError, SourcePolicy, mirror, open_repository, parse_source
 from coe_framework.testing.gitrepo import GitRepo
 
 from .git_https_server import GitHttpsServer, make_certificate, openssl_available

@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.hookspecs import hookimpl
-from coe_framework.plugins import PluginLoadError, PluginManager, create_manager
+from coe_framework.plugin.hookspecs import hookimpl
+from coe_framework.plugin.manager import PluginLoadError, PluginManager, create_manager
 
 from .sample_analyzers import FileCount
 
@@ -31,8 +31,8 @@ def make_distribution(root: Path, dist: str, plugins: dict[str, str]) -> None:
 
 
 GOOD_PLUGIN = """
-from coe_framework.hookspecs import hookimpl
-from coe_framework.analyzer import Analyzer
+from coe_framework.plugin.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer
 
 class Todo(Analyzer):
     name = "todo"
@@ -162,8 +162,8 @@ def test_unknown_hook_blames_only_that_plugin() -> None:
 
 
 def test_plugin_defined_hookspecs_can_be_implemented_by_plugins_loaded_earlier() -> None:
-    from coe_framework.hookspecs import hookspec
-    from coe_framework.plugins import PluginInfo
+    from coe_framework.plugin.hookspecs import hookspec
+    from coe_framework.plugin.manager import PluginInfo
 
     class Specs:
         @hookspec

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from coe_framework.progress import StageProgress, split_message
+from coe_framework.cli.progress import StageProgress, split_message
 
 
 class Clock:

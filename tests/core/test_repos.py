@@ -6,7 +6,7 @@ from typing import Callable
 
 import pytest
 
-from coe_framework.repos import SourceError, SourcePolicy, open_repository, parse_source, redact_url, resolve_ref
+from coe_framework.repository.sources import SourceError, SourcePolicy, open_repository, parse_source, redact_url, resolve_ref
 from coe_framework.testing.gitrepo import GitRepo
 
 OFFLINE = SourcePolicy(resolve_hosts=False)  # no DNS in tests: host names are checked as written
@@ -112,7 +112,7 @@ def test_repository_config_cannot_run_code(make_repo: Callable[..., GitRepo], tm
     repo.git("config", "core.pager", f"touch {marker}")
     repo.git("config", "diff.external", f"touch {marker}")
     open_repository(str(repo.path), policy=OFFLINE)
-    from coe_framework.context import list_files
+    from coe_framework.plugin.context import list_files
 
     list_files(repo.path / ".git", repo.head)
     assert not marker.exists()

@@ -6,10 +6,10 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.analyzer import OptionsError
-from coe_framework.context import RepositoryInfo
-from coe_framework.plugins import PluginManager
-from coe_framework.runner import PlanError, Runner, overall_status, plan
+from coe_framework.plugin.contract import OptionsError
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.analysis.runner import PlanError, Runner, overall_status, plan
 from coe_framework.testing.gitrepo import GitRepo
 
 from . import sample_analyzers as s
@@ -155,7 +155,7 @@ def test_progress_is_reported_up_to_one(manager_with: Callable[..., PluginManage
 
 
 def test_state_is_kept_per_repository_and_ref(manager_with: Callable[..., PluginManager], repo: GitRepo) -> None:
-    from coe_framework.analyzer import Analyzer
+    from coe_framework.plugin.contract import Analyzer
 
     class Remembers(Analyzer):
         name = "remembers"
@@ -180,7 +180,7 @@ def test_inherited_git_variables_do_not_reach_analyzer_processes(
     decoy.mkdir()
     monkeypatch.setenv("GIT_DIR", str(decoy))  # would redirect every git command that inherits it
     monkeypatch.setenv("GIT_INDEX_FILE", str(decoy / "index"))
-    from coe_framework.analyzer import Analyzer
+    from coe_framework.plugin.contract import Analyzer
 
     class UsesGitPython(Analyzer):
         name = "gitpython"
@@ -226,7 +226,7 @@ def test_pure_aggregate_is_reused_when_no_selected_file_changed(
 
 
 def test_a_cached_run_counts_the_files_with_or_without_the_stored_count(manager_with: Callable[..., PluginManager], make_repo: Callable[..., GitRepo]) -> None:
-    from coe_framework.cache import MemoryCache
+    from coe_framework.analysis.cache import MemoryCache
 
     repo = make_repo(files={"a.py": "1\n", "b/c.py": "2\n", "d.txt": "3\n"})
     runner = Runner(manager_with(s.LineCounter()), workers=1)

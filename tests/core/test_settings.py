@@ -12,8 +12,8 @@ import pytest
 
 from coe_framework import settings
 from coe_framework.db.engine import EngineSettings
-from coe_framework.jobs.settings import JobSettings
-from coe_framework.repo_config import repository_options
+from coe_framework.queue.settings import JobSettings
+from coe_framework.analysis.repo_config import repository_options
 from coe_framework.testing.gitrepo import GitRepo
 from tests.core.sample_analyzers import FileCount
 
@@ -128,7 +128,7 @@ def test_repository_options_come_from_pyproject(make_repo: Callable[..., GitRepo
 
 
 def test_analyze_uses_the_repository_options_under_the_command_line(make_repo: Callable[..., GitRepo], manager_with: Any) -> None:
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
 
     repo = make_repo(files={"a.py": "1\n", "b.txt": "2\n", "c.txt": "3\n", "pyproject.toml": '[tool.coe.analyzers.count]\nsuffix = ".txt"\n'})
     manager = manager_with(FileCount())

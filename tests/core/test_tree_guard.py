@@ -8,7 +8,7 @@ from typing import Callable
 import pytest
 
 from coe_framework.testing.gitrepo import GitRepo
-from coe_framework.tree_guard import TreeCaps, TreeTooLarge, check_tree
+from coe_framework.repository.tree_guard import TreeCaps, TreeTooLarge, check_tree
 from tests.hostile.content_builders import deep_tree, git_bomb
 
 

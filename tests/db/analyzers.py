@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coe_framework.analyzer import Analyzer, FileAnalyzer
+from coe_framework.plugin.contract import Analyzer, FileAnalyzer
 
 
 class Inventory(FileAnalyzer):

@@ -5,11 +5,11 @@ from pathlib import Path
 from typing import Any
 
 from coe_framework.analysis.normalize import save_outcome
-from coe_framework.analyzer import AnalyzerOutcome
-from coe_framework.context import RepositoryInfo
+from coe_framework.plugin.contract import AnalyzerOutcome
+from coe_framework.plugin.context import RepositoryInfo
 from coe_framework.db.store import Store
-from coe_framework.repos import PreparedRepository, RepositorySource
-from coe_framework.runner import RepositoryOutcome
+from coe_framework.repository.sources import PreparedRepository, RepositorySource
+from coe_framework.analysis.runner import RepositoryOutcome
 
 
 def prepared(url: str = "https://example.com/org/app.git", name: str = "app", commit: str = "a" * 40) -> PreparedRepository:

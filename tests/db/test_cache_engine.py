@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from coe_framework.cache import MemoryCache, RedisCache, TieredCache, default_cache
+from coe_framework.analysis.cache import MemoryCache, RedisCache, TieredCache, default_cache
 from coe_framework.db import engine as engine_module
 from coe_framework.db.engine import DatabaseConfigError, EngineSettings, make_engine, retry_read, unit_of_work
 
@@ -39,7 +39,7 @@ def test_memory_cache_is_bounded_lru_with_ttl(monkeypatch: pytest.MonkeyPatch) -
     cache.put("c", 3)
     assert cache.get_many(["a", "b", "c"]) == {"a": 1, "c": 3}, "least recently used entry evicted"
     now = [1000.0]
-    monkeypatch.setattr("coe_framework.cache.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("coe_framework.analysis.cache.time.monotonic", lambda: now[0])
     cache.put("d", 4)
     now[0] += 11
     assert cache.get("d") is None, "expired"

@@ -165,7 +165,7 @@ def test_the_test_server_is_a_supported_version(engine: Any) -> None:
 def test_an_old_server_stops_the_cli_in_one_line(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
     from coe_framework.db import mysql
 
     monkeypatch.setattr(mysql, "MIN_MARIADB", (99, 0))  # the test server plays an old one

@@ -193,7 +193,7 @@ def test_two_upgrades_at_once_apply_each_revision_once(database_url: str) -> Non
 def test_cli_db_commands(database_url: str, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
 
     runner = CliRunner()
     status = runner.invoke(cli, ["db", "--url", database_url, "status"])
@@ -209,7 +209,7 @@ def test_rebuilding_analysis_requests_keeps_every_row_and_ids_are_never_reused(d
     """0005 rebuilds the table on SQLite; rows that refer to it must survive (no cascade) and keep their ids."""
     from sqlalchemy import func, select
 
-    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.analysis.cache import MemoryCache, TieredCache
     from coe_framework.db.models import AnalysisRequest, AnalysisResult, RepositoryAnalysis
     from coe_framework.db.store import Store
 

@@ -57,7 +57,7 @@ def test_prune_refuses_a_retention_that_would_delete_everything(store: Any) -> N
 
 
 def test_prune_logs_command(store: Any) -> None:
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
 
     _seed_logs(store.engine, [400, 3])  # relative to a fixed date: the command prunes relative to now
     runner = CliRunner()

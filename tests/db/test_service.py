@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from coe_framework.cache import MemoryCache, TieredCache
+from coe_framework.analysis.cache import MemoryCache, TieredCache
 from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
-from coe_framework.service import analyze_repositories, run_stored_request
+from coe_framework.analysis.service import analyze_repositories, run_stored_request
 from tests.core.sample_analyzers import CALLS_FILE_ENV, FileCount, LineCounter, Raises
 
 from .analyzers import Inventory
@@ -65,7 +65,7 @@ def test_partial_analysis_is_stored_with_errors(database_url: str, make_repo: An
 
 
 def test_run_stored_request_runs_a_queued_request(database_url: str, make_repo: Any, manager_with: Any) -> None:
-    from coe_framework.repos import SourcePolicy
+    from coe_framework.repository.sources import SourcePolicy
 
     repo = make_repo(files={"a.py": "1\n"})
     store = fresh_store(database_url)
@@ -96,7 +96,7 @@ def test_cli_analyze_on_a_fresh_machine_migrates_and_stores(database_url: str, m
 
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
 
     repo = make_repo(files={"a.py": "1\n"})
     monkeypatch.setenv("COE_PLUGINS", "git")
@@ -113,7 +113,7 @@ def test_cli_analyze_on_a_fresh_machine_migrates_and_stores(database_url: str, m
 def test_cli_analyze_with_an_unreachable_database_is_one_line(make_repo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
 
     repo = make_repo(files={"a.py": "1\n"})
     monkeypatch.setenv("COE_PLUGINS", "git")

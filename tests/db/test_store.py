@@ -212,7 +212,7 @@ def test_correlations(store: Store) -> None:
         ra = store.start_repository_analysis(request["id"], prepared(url, url.rsplit("/", 1)[-1]))
         assert ra
     store.save_correlations(request["id"], [{"a": "https://example.com/y.git", "b": "https://example.com/x.git", "shared_dependencies": ["requests"], "similarity": 0.5}])
-    from coe_framework.insights import correlations_for
+    from coe_framework.outputs.insights import correlations_for
 
     with store.session() as session:
         pairs = correlations_for(session, request["id"])

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.db.models import Base, RagDocument, RepositoryAnalysis, SchemaHistory
 from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store, StoreError

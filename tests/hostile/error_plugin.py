@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 import click
 
-from coe_framework.analyzer import Analyzer
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer
+from coe_framework.plugin.hookspecs import hookimpl
 
 SECRET = "s3cr3t-parameter-value"
 

@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from coe_framework.analyzer import Analyzer, FileAnalyzer
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer, FileAnalyzer
+from coe_framework.plugin.hookspecs import hookimpl
 
 
 class FaultyOptions(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from coe_framework.jobs.leases import DIRECT_RUN_STOPPED
+from coe_framework.queue.leases import DIRECT_RUN_STOPPED
 from coe_framework.testing.gitrepo import GitRepo
 from tests.postgres import NO_SERVER, base_url, postgres_schema
 
@@ -122,7 +122,7 @@ def test_a_worker_never_takes_over_a_dead_cli_run(cli_database: str, repo: Path)
 def test_hold_takes_only_a_running_row_without_a_lease(cli_database: str) -> None:
     from coe_framework.db.engine import make_engine
     from coe_framework.analysis.process_store import store_for
-    from coe_framework.jobs.leases import JobQueue, new_owner
+    from coe_framework.queue.leases import JobQueue, new_owner
 
     engine = make_engine(cli_database)
     try:

@@ -104,7 +104,7 @@ def test_git_itself_is_held_to_its_memory_cap(tmp_path: Path) -> None:
     commit = build.git_bomb(repo)
     script = (
         "import sys\n"
-        "from coe_framework.gitutil import GitError, run_git\n"
+        "from coe_framework.repository.gitutil import GitError, run_git\n"
         "try:\n"
         f"    run_git(['show', '--format=%H', '{commit}'], cwd=sys.argv[1], timeout=120)\n"
         "except GitError as exc:\n"

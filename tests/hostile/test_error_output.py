@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from coe_framework.logsetup import OneLineFormatter
+from coe_framework.cli.logsetup import OneLineFormatter
 from coe_framework.testing.gitrepo import GitRepo
 
 from .error_plugin import SECRET
@@ -60,7 +60,7 @@ def test_a_failing_analyzer_and_a_failing_listener_print_no_traceback(make_repo:
     assert "explodes     failed" in result.stdout and "RuntimeError: the analyzer broke (at error_plugin.py" in result.stdout
     assert "with a second line" not in result.stdout + result.stderr
     listener = [line for line in result.stderr.splitlines() if "coe_analysis_finished" in line]
-    assert listener == ["ERROR coe_framework.plugins: plugin error_plugin raised in coe_analysis_finished (ignored): "
+    assert listener == ["ERROR coe_framework.plugin.manager: plugin error_plugin raised in coe_analysis_finished (ignored): "
                         "RuntimeError: listener failed"]
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from coe_framework.jobs.leases import DIRECT_RUN_STOPPED
+from coe_framework.queue.leases import DIRECT_RUN_STOPPED
 from coe_framework.testing.gitrepo import GitRepo
 
 from . import own_postgres
@@ -127,9 +127,9 @@ def _seed_finished(web: Any) -> int:
 
 def test_cached_reads_outlive_the_database_for_ttl_plus_grace(outage: Outage, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import coe_framework.cache
+    import coe_framework.analysis.cache
 
-    monkeypatch.setattr(coe_framework.cache, "time", _ShiftedTime)
+    monkeypatch.setattr(coe_framework.analysis.cache, "time", _ShiftedTime)
     monkeypatch.setattr(_ShiftedTime, "shift", 0.0)
     web = _web(outage.url, tmp_path)
     try:

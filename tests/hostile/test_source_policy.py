@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from coe_framework import addresses
-from coe_framework.repos import MAX_URL_LENGTH, SourceError, SourcePolicy, open_repository, parse_source
+from coe_framework.repository import addresses
+from coe_framework.repository.sources import MAX_URL_LENGTH, SourceError, SourcePolicy, open_repository, parse_source
 from coe_framework.testing.gitrepo import GitRepo
 from tests.core.git_https_server import GitHttpsServer, make_certificate, openssl_available
 

@@ -9,9 +9,9 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from coe_framework.jobs.executors import JobRuntime
-from coe_framework.jobs.leases import JobQueue
-from coe_framework.jobs.settings import JobSettings
-from coe_framework.plugins import PluginManager
+from coe_framework.queue.leases import JobQueue
+from coe_framework.queue.settings import JobSettings
+from coe_framework.plugin.manager import PluginManager
 from tests import mariadb
 from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
 
@@ -86,7 +86,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
 @pytest.fixture
 def store(database_url: str) -> Any:
     """A store on the test database with a memory-only cache."""
-    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.analysis.cache import MemoryCache, TieredCache
     from coe_framework.db.store import Store
 
     return Store.open(database_url, cache=TieredCache(MemoryCache(10_000)))

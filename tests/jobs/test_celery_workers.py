@@ -179,7 +179,7 @@ def test_jobs_whose_messages_were_lost_are_sent_again(broker_env: dict[str, str]
                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests stored while the broker was down (or whose messages a broker restart dropped) still run."""
     from coe_framework.jobs.celery_app import create_app, queue_depth
-    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.queue.settings import JobSettings
 
     monkeypatch.setenv("COE_JOB_RESEND_SECONDS", "1")
     repo = make_repo("lost", files={"a.txt": "a\n"})
@@ -200,7 +200,7 @@ def test_jobs_whose_messages_were_lost_are_sent_again(broker_env: dict[str, str]
 def test_queue_depth_counts_waiting_messages(broker_env: dict[str, str]) -> None:
     """While messages wait (a backlog), lost-message resending stays off: it needs an empty queue."""
     from coe_framework.jobs.celery_app import create_app, publish, queue_depth
-    from coe_framework.jobs.settings import JobSettings
+    from coe_framework.queue.settings import JobSettings
 
     settings = JobSettings.from_env()
     app = create_app(settings)

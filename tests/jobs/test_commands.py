@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from coe_framework import jobs
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 
 from .conftest import PLUGIN_FILE, request_row, sqlite_only
 

@@ -6,12 +6,12 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework import service
+from coe_framework.analysis import service
 from coe_framework.jobs import executors as executors_module
 from coe_framework.db.request_status import RequestStatus
-from coe_framework.jobs.guard import CancelWatch, Heartbeat, LeaseGuard
+from coe_framework.queue.guard import CancelWatch, Heartbeat, LeaseGuard
 from coe_framework.jobs.executors import InlineExecutor, JobRuntime, ThreadExecutor
-from coe_framework.jobs.leases import JobQueue
+from coe_framework.queue.leases import JobQueue
 
 from .conftest import FakeClock, request_row, sqlite_only
 

@@ -5,12 +5,12 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from coe_framework.analyzer import OptionsError
+from coe_framework.plugin.contract import OptionsError
 from coe_framework.db.store import NotFound
 from coe_framework.errors import Unavailable
 from coe_framework.jobs.execution import is_final_error
 from coe_framework.jobs.executors import JobRuntime
-from coe_framework.repos import SourceError
+from coe_framework.repository.sources import SourceError
 
 from .conftest import request_row
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 #: Modules whose imports must form no cycle with any other module of the core.
-CHECKED = ("coe_framework.jobs", "coe_framework.analysis", "coe_framework.service", "coe_framework.db.request_status",
+CHECKED = ("coe_framework.jobs", "coe_framework.analysis", "coe_framework.analysis.service", "coe_framework.db.request_status",
            "coe_framework.watch.runtime")
 
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from coe_framework.db.models import PRIORITY_BULK, PRIORITY_INTERACTIVE
-from coe_framework.jobs.leases import JobNotFound, JobQueue
+from coe_framework.queue.leases import JobNotFound, JobQueue
 
 from .conftest import FakeClock, request_row
 

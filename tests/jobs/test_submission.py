@@ -6,12 +6,12 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import update
 
-from coe_framework import service
+from coe_framework.analysis import service
 from coe_framework.analysis.submission import Submission, SubmissionError
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import AnalysisRequest
 from coe_framework.jobs.executors import JobRuntime
-from coe_framework.repos import SourcePolicy
+from coe_framework.repository.sources import SourcePolicy
 
 from .conftest import request_row, sqlite_only
 
@@ -71,9 +71,10 @@ def test_a_request_row_of_the_old_format_still_runs(runtime: JobRuntime, store: 
 def test_a_job_reads_its_row_once_and_parses_nothing_again(
     runtime: JobRuntime, store: Any, make_request: Callable[..., int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coe_framework import repos, runner
+    from coe_framework.repository import sources as repos
+    from coe_framework.analysis import runner
     from coe_framework.analysis import submission as submission_module
-    from coe_framework.analyzer import Analyzer
+    from coe_framework.plugin.contract import Analyzer
 
     counts = {"get_analysis": 0, "parse_source": 0, "plan": 0, "parse_options": 0}
     real_get, real_parse, real_plan = store.get_analysis, repos.parse_source, runner.plan
@@ -101,7 +102,8 @@ def test_a_job_reads_its_row_once_and_parses_nothing_again(
 
 
 def test_coe_analyze_validates_once(job_manager: Any, make_repo: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from coe_framework import repos, runner
+    from coe_framework.repository import sources as repos
+    from coe_framework.analysis import runner
     from coe_framework.analysis import submission as submission_module
 
     counts = {"parse_source": 0, "plan": 0}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.gate.conditions import ConditionError, parse_condition
 from coe_framework.measures import catalogue
 from coe_framework.testing.environment import build_manager

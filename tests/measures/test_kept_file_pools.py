@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from coe_framework.analyzer import FileAnalyzer
-from coe_framework.context import RepositoryInfo
-from coe_framework.runner import Runner
+from coe_framework.plugin.contract import FileAnalyzer
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.analysis.runner import Runner
 
 
 class WorkerPid(FileAnalyzer):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.hookspecs import hookimpl
 from coe_framework.measures import Measure, catalogue
-from coe_framework.plugins import PluginManager
+from coe_framework.plugin.manager import PluginManager
 from coe_framework.testing.environment import build_manager
 from coe_plugins.ast.measures import new_functions_rank_d_or_worse
 from coe_plugins.git.measures import authors_active

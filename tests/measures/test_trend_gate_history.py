@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import GateResult, MeasureValue
 from coe_framework.analysis.process_store import open_store

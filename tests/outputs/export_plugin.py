@@ -5,8 +5,8 @@ import csv
 import io
 from typing import Any, Callable, Mapping
 
-from coe_framework.hookspecs import hookimpl
-from coe_framework.outputs.registry import ExportError, ExportFormat, ExportOption
+from coe_framework.plugin.hookspecs import hookimpl
+from coe_framework.plugin_api import ExportError, ExportFormat, ExportOption
 from coe_framework.outputs.source import ExportSource
 
 

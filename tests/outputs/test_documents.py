@@ -7,7 +7,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.outputs.documents import RESULT_FIELDS, result_document, run_document
 
 

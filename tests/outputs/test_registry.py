@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from coe_framework.outputs.registry import ExportError, ExportFormat, ExportOption, UnknownFormat, export_formats, get_format
-from coe_framework.plugins import create_manager
+from coe_framework.outputs.formats import ExportError, ExportFormat, ExportOption, UnknownFormat
+from coe_framework.outputs.registry import export_formats, get_format
+from coe_framework.plugin.manager import create_manager
 
 from .export_plugin import AuthorsExportPlugin
 
@@ -43,7 +44,7 @@ def test_a_taken_name_is_the_plugins_load_error() -> None:
 ])
 def test_formats_breaking_the_contract_are_refused(bad: object) -> None:
     class Plugin:
-        from coe_framework.hookspecs import hookimpl
+        from coe_framework.plugin.hookspecs import hookimpl
 
         @hookimpl
         def coe_register_export_formats(self, register):  # noqa: ANN001 - a plugin as a third party writes it

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from coe_framework.plugins import PluginManager, create_manager
+from coe_framework.plugin.manager import PluginManager, create_manager
 from coe_framework.testing.gitrepo import init_repo
 
 ADA = ("Ada Lovelace", "ada@example.com")
@@ -117,10 +117,10 @@ class StoredThree:
 @pytest.fixture(scope="session")
 def stored_three(tmp_path_factory: pytest.TempPathFactory) -> StoredThree:
     """The three repositories analysed (every built-in analyzer) and stored; the main job adds documents and correlations."""
-    from coe_framework.cache import MemoryCache, TieredCache
+    from coe_framework.analysis.cache import MemoryCache, TieredCache
     from coe_framework.db.engine import dispose_engines
     from coe_framework.analysis.process_store import open_store
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
 
     root = tmp_path_factory.mktemp("three")
     repos = build_three(root)

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coe_framework.correlate import correlate, correlate_pair, facts_from_results, jaccard, normalize_dependency, weighted_mean
+from coe_framework.outputs.correlate import correlate, correlate_pair, facts_from_results, jaccard, normalize_dependency, weighted_mean
 from coe_framework.db.engine import unit_of_work
-from coe_framework.insights import correlations_for
+from coe_framework.outputs.insights import correlations_for
 
 
 def _results(languages=(), frameworks=(), deps=(), authors=(), git=True, techspec=True) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def test_a_result_stored_before_the_complete_set_falls_back_to_its_authors() -> 
     ],
 )
 def test_drift_means_no_single_version_satisfies_both_sides(ecosystem: str, a: list[str], b: list[str], drift: bool | None) -> None:
-    from coe_framework.version_drift import drift as version_drift
+    from coe_framework.outputs.version_drift import drift as version_drift
 
     assert version_drift(ecosystem, a, b) is drift
 
@@ -200,6 +200,6 @@ def test_drift_means_no_single_version_satisfies_both_sides(ecosystem: str, a: l
     b=st.lists(st.text(alphabet="0123456789.^~<>=!*xX|, -vab+rc:@/[]()", max_size=16), min_size=1, max_size=3),
 )
 def test_drift_of_hostile_version_text_is_an_answer_never_an_error(ecosystem: str, a: list[str], b: list[str]) -> None:
-    from coe_framework.version_drift import drift as version_drift
+    from coe_framework.outputs.version_drift import drift as version_drift
 
     assert version_drift(ecosystem, a, b) in (True, False, None)

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.hookspecs import hookimpl
 from coe_framework.outputs.rag.collect import METADATA_KEYS, build_documents, document_id
-from coe_framework.service import analyze_repositories
+from coe_framework.analysis.service import analyze_repositories
 
 from .conftest import ADA, ALPHA_APP, build_three, rag_manager
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
-from coe_framework.plugins import create_manager, reset_manager
+from coe_framework.cli.main import cli
+from coe_framework.plugin.manager import create_manager, reset_manager
 from tests.outputs.export_plugin import AuthorsExportPlugin
 
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.db.engine import unit_of_work
 from coe_framework.outputs.report import report_for
 from coe_framework.outputs.sarif import RULE_ID, repository_uri, sarif_for, sarif_log

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from coe_framework.db.engine import unit_of_work
-from coe_framework.insights import correlations_for, publish_insights
+from coe_framework.outputs.insights import correlations_for, publish_insights
 from coe_framework.outputs.rag.storage import iter_documents
 
 
@@ -30,7 +30,7 @@ def test_publishing_again_replaces_and_reads_only_the_given_git_dirs(stored_thre
         kinds = {d["kind"] for d in iter_documents(session, stored_three.analysis_id)}
         assert kinds == {"overview", "techspec", "git_summary"}
         assert len(correlations_for(session, stored_three.analysis_id)) == 3
-    from coe_framework.insights import store_insights
+    from coe_framework.outputs.insights import store_insights
 
     store_insights(stored_three.store, stored_three.analysis_id, stored_three.manager)  # put the full set back
     with unit_of_work(stored_three.store.engine) as session:
@@ -39,7 +39,7 @@ def test_publishing_again_replaces_and_reads_only_the_given_git_dirs(stored_thre
 
 def test_the_main_job_stores_documents_and_correlations(store, tmp_path) -> None:
     """``coe analyze`` with a store: documents and correlations are there without another step."""
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
 
     from .conftest import build_three, rag_manager
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.outputs.rag.collect import Document, to_record, write_jsonl
 
 SAMPLE = Document(

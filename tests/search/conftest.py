@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.hookspecs import hookimpl
 from coe_framework.search.tokenize import terms
 
 RETRY = '''"""HTTP calls that survive flaky networks."""
@@ -108,7 +108,7 @@ def make_manager() -> Callable[..., Any]:
 @pytest.fixture
 def analyse(store: Any) -> Callable[..., Any]:
     """Analyse repositories into ``store``; returns the report."""
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
 
     def run(manager: Any, *paths: str) -> Any:
         return analyze_repositories(manager, list(paths), workers=1, store=store)

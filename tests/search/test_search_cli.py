@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 
 
 def coe(*args: str) -> Any:

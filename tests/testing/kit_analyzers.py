@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from coe_framework.analyzer import Analyzer, AnyResult, FileAnalyzer
+from coe_framework.plugin.contract import Analyzer, AnyResult, FileAnalyzer
 
 
 class ByteOptions(BaseModel):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from coe_framework.plugins import get_manager
+from coe_framework.plugin.manager import get_manager
 from coe_framework.testing import CoeEnv, KitSetupError
 from coe_framework.testing.gitrepo import NON_UTF8_PATH
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
-from coe_framework.plugins import reset_manager
-from coe_framework.scaffold import PluginNames, create_plugin
+from coe_framework.cli.main import cli
+from coe_framework.plugin.manager import reset_manager
+from coe_framework.testing.scaffold import PluginNames, create_plugin
 
 MODULE_PLUGIN = Path(__file__).with_name("module_plugin.py")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-RUN_CLI = "import sys; from coe_framework.cli import main; main(sys.argv[1:])"
+RUN_CLI = "import sys; from coe_framework.cli.main import main; main(sys.argv[1:])"
 
 
 @dataclass

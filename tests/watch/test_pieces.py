@@ -95,7 +95,7 @@ def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_server_that_never_answers_times_out() -> None:
     import socket
 
-    from coe_framework.repos import SourcePolicy, parse_source
+    from coe_framework.repository.sources import SourcePolicy, parse_source
     from coe_framework.watch.remote import ls_remote
 
     listener = socket.socket()
@@ -110,7 +110,7 @@ def test_a_server_that_never_answers_times_out() -> None:
 
 
 def test_a_flood_of_matching_refs_is_cut_off(make_repo: Any) -> None:
-    from coe_framework.repos import parse_source
+    from coe_framework.repository.sources import parse_source
     from coe_framework.watch.remote import MAX_OUTPUT, ls_remote
 
     repo = make_repo(files={"a.py": "x = 1\n"})

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import NORMALIZED_MODELS, AnalysisResult, RagDocument, RepositoryAnalysis
-from coe_framework.plugins import reset_manager
+from coe_framework.plugin.manager import reset_manager
 
 SAMPLE_MODULE = str(Path(__file__).parents[1] / "core" / "sample_plugin_module.py")
 

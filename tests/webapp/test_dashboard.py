@@ -191,8 +191,8 @@ def test_charts_of_an_analysis_without_git_and_ast_say_both_are_missing() -> Non
 
 
 def test_plugins_contribute_dashboard_panels_shown_as_text(web: Any, seed: Any) -> None:
-    from coe_framework.hookspecs import hookimpl
-    from coe_framework.plugins import PluginManager
+    from coe_framework.plugin.hookspecs import hookimpl
+    from coe_framework.plugin.manager import PluginManager
 
     class Panels:
         @hookimpl

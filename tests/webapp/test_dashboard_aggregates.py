@@ -39,8 +39,8 @@ def _signed_in(web: Any) -> Any:
 
 def _analyzed(web: Any, root: Path) -> int:
     """A real analysis (every built-in analyzer) of a generated repository, stored through the service."""
-    from coe_framework.plugins import PluginManager
-    from coe_framework.service import analyze_repositories
+    from coe_framework.plugin.manager import PluginManager
+    from coe_framework.analysis.service import analyze_repositories
 
     repo = GitRepoFactory(root).sample("sample")
     repo.commit({"src/extra.py": "def extra(a, b):\n    if a and b:\n        return 1\n    return 2\n"}, "add extra",

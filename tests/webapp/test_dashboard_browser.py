@@ -68,8 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from werkzeug.serving import make_server
 
     from coe_framework.analysis.process_store import open_store
-    from coe_framework.plugins import PluginManager
-    from coe_framework.service import analyze_repositories
+    from coe_framework.plugin.manager import PluginManager
+    from coe_framework.analysis.service import analyze_repositories
     from coe_webapp import WebSettings, create_app
     from coe_webapp.tokens import issue_token
 

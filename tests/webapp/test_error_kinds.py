@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from coe_framework.db.pagination import INVALID_CURSOR, PageError
 from coe_framework.errors import KINDS, BadInput, Conflict, NotFound, Unavailable
 

@@ -34,7 +34,7 @@ def analyzed(web: Any, make_repo: Any, monkeypatch: Any, tmp_path: Path) -> int:
         jobs.shutdown()
     assert web.as_("read").get(f"/api/v1/analyses/{analysis_id}").get_json()["status"] in ("succeeded", "partial")
     # Documents and correlations are built as `coe rag build` does.
-    from coe_framework.insights import store_insights
+    from coe_framework.outputs.insights import store_insights
 
     store_insights(web.coe.store, analysis_id, web.coe.manager)
     return analysis_id

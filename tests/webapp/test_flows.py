@@ -81,7 +81,7 @@ def test_flows_need_tokens(web: Any) -> None:
 def test_cli_imports_a_directory(web: Any, tmp_path: Path, monkeypatch: Any) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
 
     source = tmp_path / "legacy"
     source.mkdir()

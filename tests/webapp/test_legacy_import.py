@@ -8,7 +8,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 
 EXPORT = {
     "name": "Support bot", "id": "0f4b9c1e-2d7a-4c55-8a11-b1d0c2e3f4a5", "description": "answers tickets",

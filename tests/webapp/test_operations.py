@@ -52,7 +52,7 @@ def test_log_buffer_is_bounded_and_flushes_on_close(web: Any) -> None:
 
 
 def test_plugins_lists_analyzers_with_schemas_and_load_errors(web: Any, tmp_path: Any, monkeypatch: Any) -> None:
-    from coe_framework import plugins
+    from coe_framework.plugin import manager as plugins
 
     broken = tmp_path / "broken_plugin.py"
     broken.write_text("raise ImportError('missing dependency')\n")

@@ -14,7 +14,7 @@ URL = "/api/v1/rag-documents/search"
 
 @pytest.fixture
 def searchable(web: Any, make_repo: Any) -> Any:
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
     from coe_framework.testing.environment import build_manager
 
     repo = make_repo("shop", files=FILES)

@@ -119,7 +119,7 @@ def test_auth_off_refuses_a_public_bind() -> None:
 def test_cli_session_create_issues_an_admin_token(web_database_url: str) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
     from coe_framework.db.engine import get_engine
 
     result = CliRunner().invoke(cli, ["session", "create", "--label", "bootstrap", "--scope", "admin"])

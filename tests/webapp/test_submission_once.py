@@ -8,15 +8,16 @@ import pytest
 from coe_framework.analysis.process_store import open_store
 from coe_framework.db.store import Store
 from coe_framework.jobs.executors import JobRuntime
-from coe_framework.jobs.settings import JobSettings
+from coe_framework.queue.settings import JobSettings
 
 
 @pytest.mark.parametrize("web_database_url", ["sqlite"], indirect=True)
 def test_an_api_submission_is_parsed_once(web: Any, web_database_url: str, make_repo: Callable[..., Any],
                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from coe_framework import repos, runner
+    from coe_framework.repository import sources as repos
+    from coe_framework.analysis import runner
     from coe_framework.analysis import submission as submission_module
-    from coe_framework.analyzer import Analyzer
+    from coe_framework.plugin.contract import Analyzer
 
     repo = make_repo("api-once", files={"a.py": "x = 1\n"})
     monkeypatch.setenv("COE_ALLOWED_DIRS", str(tmp_path))

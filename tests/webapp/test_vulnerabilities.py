@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from coe_framework.cli import cli
+from coe_framework.cli.main import cli
 from tests.rag.test_exports import _validator as sarif_validator
 from tests.vulns.osvdata import CVSS_CRITICAL, CVSS_HIGH, CVSS_MEDIUM, fixed_below, record, write
 
@@ -108,7 +108,7 @@ def test_every_surface_lists_exactly_the_expected_hits(web: Any, analysed: int, 
 def test_a_new_analysis_is_matched_when_stored(web: Any, analysed: int, make_repo: Any, tmp_path: Path) -> None:
     """Advisories imported first; the next analysis finds its hits without any import."""
     _cli(web, "vulns", "import", str(_osv(tmp_path)))
-    from coe_framework.service import analyze_repositories
+    from coe_framework.analysis.service import analyze_repositories
 
     fixed = make_repo("fixed", files={"requirements.txt": "requests==2.19.0\n"})
     analyze_repositories(web.coe.manager, [str(fixed.path)], analyzers=["techspec"], workers=1, store=web.coe.store)

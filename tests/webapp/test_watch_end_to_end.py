@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 
 from coe_framework.db.models import utcnow
 from coe_framework.jobs.executors import JobRuntime
-from coe_framework.jobs.settings import JobSettings
-from coe_framework.plugins import get_manager
+from coe_framework.queue.settings import JobSettings
+from coe_framework.plugin.manager import get_manager
 from coe_framework.testing.gitrepo import GitRepo
 from coe_framework.watch.scheduler import WatchScheduler
 from coe_framework.watch.settings import WatchSettings
@@ -124,7 +124,7 @@ def test_a_push_through_the_webhook_shows_in_the_trend_and_fails_the_gate(web: A
                                                                           make_repo: Callable[..., GitRepo]) -> None:
     from click.testing import CliRunner
 
-    from coe_framework.cli import cli
+    from coe_framework.cli.main import cli
     from tests.measures.test_trend_gate_history import SIMPLE, WORSE
 
     server, cert = git_server

@@ -48,7 +48,8 @@ def _raw_response(media_type: str, description: str) -> dict[int, Any]:
 def export_response(name: str, analysis_id: int, options: Mapping[str, Any]) -> Response:
     """Format ``name`` of the analysis as a response: 404 for an unknown format, analysis,
     repository or result, 409 when a per-repository format needs a repository named, 422 for bad options."""
-    from coe_framework.outputs.registry import ExportError, UnknownFormat, content_bytes, get_format
+    from coe_framework.outputs.formats import ExportError, UnknownFormat, content_bytes
+    from coe_framework.outputs.registry import get_format
     from coe_framework.outputs.source import ExportSource, MissingRepository, MissingResult, SeveralRepositories
 
     try:
@@ -92,7 +93,7 @@ def rag_documents(analysis_id: int, query: RagDocumentQuery) -> Any:
 @bp.doc(summary="Correlations of an analysis", description="Pairs of its repositories, most similar first, each repository named: shared dependencies (with version drift), shared contributors, similarity scores.")
 @bp.output(CorrelationsOut)
 def correlations(analysis_id: int) -> Any:
-    from coe_framework.insights import correlations_for
+    from coe_framework.outputs.insights import correlations_for
 
     with store_errors(analysis_id):
         items = correlations_for(db.session, analysis_id)

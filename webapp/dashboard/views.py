@@ -20,7 +20,7 @@ from flask import Response, current_app, jsonify, redirect, render_template, req
 from sqlalchemy import func, select
 
 from coe_framework.vulns import queries as vulns
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 from coe_framework.db.engine import unit_of_work
 from coe_framework.db.models import DependencyVulnerability, Vulnerability
 from coe_framework.analysis import aggregates
@@ -365,7 +365,7 @@ def _analysis(analysis_id: int) -> dict[str, Any]:
 @bp.get(f"{PREFIX}/analyses/<int:analysis_id>")
 def analysis(analysis_id: int) -> Any:
     """An analysis: live progress while it runs, then each repository's outcome and the correlations."""
-    from coe_framework.insights import correlations_for
+    from coe_framework.outputs.insights import correlations_for
 
     from ..database import db
 

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from coe_framework.cache import MemoryCache
+from coe_framework.analysis.cache import MemoryCache
 from coe_framework.db.models import AnalysisKey, AnalysisRequest, RagDocument
-from coe_framework.insights import correlations_for
+from coe_framework.outputs.insights import correlations_for
 from coe_framework.legacy import ids
 from coe_framework.legacy.results import analysis_document, list_summaries
 from coe_framework.search import SearchError, search

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from coe_framework.analyzer import NORMALIZED_TABLES
-from coe_framework.context import RepositoryInfo
-from coe_framework.plugins import PluginManager
-from coe_framework.runner import Runner
+from coe_framework.plugin.contract import NORMALIZED_TABLES
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.analysis.runner import Runner
 from coe_plugins.ast.analyzer import AstAnalyzer
 
 PY_APP = (

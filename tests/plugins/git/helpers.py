@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from coe_framework.analyzer import Analyzer
-from coe_framework.context import RepositoryInfo
-from coe_framework.plugins import PluginManager
-from coe_framework.runner import Runner
+from coe_framework.plugin.contract import Analyzer
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.analysis.runner import Runner
 from coe_framework.testing.environment import build_manager
 from coe_framework.testing.gitrepo import GitRepo
 from coe_plugins.git.analyzer import GitAnalyzer

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from coe_framework.analyzer import Analyzer, OptionsError
-from coe_framework.runner import StateStore
+from coe_framework.plugin.contract import Analyzer, OptionsError
+from coe_framework.analysis.runner import StateStore
 
 from .helpers import GitRun, full_rebuild, without_mining
 
@@ -321,7 +321,7 @@ def test_unknown_ref_fails_cleanly(make_repo: Any, run_for: Any) -> None:
 
 
 def test_summary_and_plugin_registration(make_repo: Any, run_for: Any) -> None:
-    from coe_framework.analyzer import contract_problems
+    from coe_framework.plugin.contract import contract_problems
     from coe_plugins.git import plugin
     from coe_plugins.git.analyzer import GitAnalyzer
 

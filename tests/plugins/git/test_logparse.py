@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from coe_framework.context import AnalysisContext, RepositoryInfo
-from coe_framework.analyzer import AnalyzerError
+from coe_framework.plugin.context import AnalysisContext, RepositoryInfo
+from coe_framework.plugin.contract import AnalyzerError
 from coe_plugins.git.logparse import Commit, FileChange, LogParser, parse_log
 from coe_plugins.git.mining import log_command, stream_commits
 

@@ -5,9 +5,9 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.context import RepositoryInfo
-from coe_framework.plugins import PluginManager
-from coe_framework.runner import Runner
+from coe_framework.plugin.context import RepositoryInfo
+from coe_framework.plugin.manager import PluginManager
+from coe_framework.analysis.runner import Runner
 from coe_framework.testing.gitrepo import GitRepo, init_repo
 
 

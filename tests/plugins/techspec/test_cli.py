@@ -8,8 +8,8 @@ from typing import Iterator
 import pytest
 from click.testing import CliRunner
 
-from coe_framework.cli import cli
-from coe_framework.plugins import reset_manager
+from coe_framework.cli.main import cli
+from coe_framework.plugin.manager import reset_manager
 from coe_framework.testing.gitrepo import GitRepo
 
 from .conftest import techspec_manager

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import pytest
 
-from coe_framework.analyzer import OptionsError
+from coe_framework.plugin.contract import OptionsError
 from coe_plugins.techspec.analyzer import TechSpecAnalyzer
 
 FILES = {

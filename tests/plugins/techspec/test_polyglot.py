@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from coe_framework.analyzer import NORMALIZED_TABLES
+from coe_framework.plugin.contract import NORMALIZED_TABLES
 from coe_plugins.techspec.analyzer import TechSpecAnalyzer
 
 from . import polyglot

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from coe_framework.analyzer import Analyzer
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer
+from coe_framework.plugin.hookspecs import hookimpl
 
 
 class SloppyOptions(BaseModel):

@@ -9,8 +9,8 @@ from typing import Any, Callable
 import click
 from pydantic import BaseModel, ConfigDict
 
-from coe_framework.analyzer import Analyzer
-from coe_framework.hookspecs import hookimpl
+from coe_framework.plugin.contract import Analyzer
+from coe_framework.plugin.hookspecs import hookimpl
 
 #: When set, lifecycle events are appended to this file as JSON lines.
 EVENTS_ENV = "COE_SAMPLE_EVENTS"
