@@ -8,16 +8,18 @@ in the request) and one `coe analyze` through the command's own entry point,
 with a profiler that sees every Python call. Each call whose caller and callee
 sit in different layers is a crossing:
 
-    web (coe_webapp), jobs, analysis (the main job, runner, sources), store
-    (coe_framework/db), plugin (coe_plugins), outputs (documents, search,
-    vulnerabilities, measures after the results), cli; errors and settings
-    are the foundation every layer calls, and calls into them cross nothing
+    web (coe_webapp), jobs, analysis (the main job, runner,
+    sources, the plugin system), store (coe_framework/db and the job queue's leases), plugin (coe_plugins),
+    outputs (documents, search, vulnerabilities, measures after the results),
+    cli; errors and settings are the foundation every layer calls, and calls
+    into them cross nothing. A call counts when one CoE frame calls another
+    directly or through pluggy's dispatch; a library calling back into CoE (an
+    SQLAlchemy event listener) is not one layer calling another
 
 It prints, per path: the distinct crossing call sites executed (caller
 function -> callee function across layers), how many of them go back up
 (store -> analysis or plugin, analysis -> jobs or web, plugin called from the
-store), the layer walk (the order in which layers are first entered from the
-submission onwards) and how many times the request row is read
+store), the layer pairs those call sites join, and how many times the request row is read
 (`SELECT ... FROM analysis_requests`). Analyzers run in forked children, which
 the profiler does not follow; what the parent does with their results is seen.
 Nothing leaves the machine: the repository is a local directory.
@@ -45,7 +47,7 @@ ORDER = ("store", "plugin", "outputs", "analysis", "jobs", "web", "cli")
 
 
 def layer(module: str) -> str | None:
-    """The layer a module belongs to (None: not CoE's code)."""
+    """The layer a module belongs to (None: not CoE's code, or the foundation every layer uses)."""
     if module.startswith("coe_webapp"):
         return "web"
     if module.startswith("coe_plugins"):
@@ -53,19 +55,24 @@ def layer(module: str) -> str | None:
     if not module.startswith("coe_framework"):
         return None
     part = module.split(".")[1] if "." in module else ""
-    if part in ("errors", "settings", "jsonfiles", "__init__", ""):
+    if part in ("errors", "settings", "jsonfiles", "plugin_api", "__init__", ""):
         return None  # the foundation every layer uses: calls into it cross nothing
-    if part == "db":
-        return "store"
+    if part in ("db", "queue") or module in ("coe_framework.jobs.leases", "coe_framework.jobs.direct", "coe_framework.jobs.guard"):
+        return "store"  # the queue is SQL on request rows: claims, heartbeats, guarded writes
     if part == "jobs":
         return "jobs"
     if part == "cli" or part.endswith("_cli") or module.endswith(".commands") or part in ("logsetup", "progress", "analyze_options"):
         return "cli"
-    if part in ("analysis", "repository", "service", "runner", "repos", "addresses", "gitutil", "tree_guard",
-                "child_limits", "file_pool", "repo_config", "cache", "context", "plugin", "plugins", "analyzer",
-                "hookspecs"):
+    if part in ("analysis", "repository", "plugin", "service", "runner", "repos", "addresses", "gitutil", "tree_guard",
+                "child_limits", "file_pool", "repo_config", "cache", "context", "plugins", "analyzer", "hookspecs"):
         return "analysis"
     return "outputs"
+
+
+#: Libraries whose frames may stand between two CoE frames of one call: pluggy's hook
+#: dispatch (a plugin called by the core). Other library frames in between (SQLAlchemy
+#: event listeners, Flask's dispatch) are callbacks, not one layer calling another.
+PASS_THROUGH = ("pluggy",)
 
 
 class Tracer:
@@ -73,7 +80,6 @@ class Tracer:
 
     def __init__(self) -> None:
         self.sites: Counter[tuple[str, str]] = Counter()
-        self.walk: list[str] = []
         self.calls: list[tuple[str, str]] = []
 
     def __call__(self, frame: Any, event: str, arg: Any) -> None:
@@ -85,8 +91,12 @@ class Tracer:
         callee_layer = layer(frame.f_globals.get("__name__", ""))
         if callee_layer is None:
             return
-        # The nearest CoE frame up the stack is the caller (library frames in between are skipped).
+        # The caller is the CoE frame right above, or above pluggy's dispatch; a call that a
+        # library makes back into CoE (an event listener) crosses nothing.
         while caller is not None and layer(caller.f_globals.get("__name__", "")) is None:
+            name = caller.f_globals.get("__name__", "")
+            if not name.startswith(PASS_THROUGH) and not name.startswith("coe_"):
+                return
             caller = caller.f_back
         if caller is None:
             return
@@ -98,8 +108,6 @@ class Tracer:
         if site not in self.sites:
             self.calls.append(site)
         self.sites[site] += 1
-        if not self.walk or self.walk[-1] != callee_layer:
-            self.walk.append(callee_layer)
 
     def summary(self) -> dict[str, Any]:
         back_up = [s for s in self.sites if ORDER.index(s[1].split(":")[0]) > ORDER.index(s[0].split(":")[0])
@@ -109,7 +117,6 @@ class Tracer:
             "crossing_call_sites": len(self.sites),
             "layer_pairs": {f"{a}->{b}": n for (a, b), n in sorted(pairs.items())},
             "call_sites_back_up": len(back_up),
-            "layer_changes": len(self.walk),
         }
 
 
@@ -170,10 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     api = {**tracer.summary(), "status": response.status_code, "request_row_reads": reads["n"]}
     api_sites = tracer.calls
 
+    import importlib
+
     try:
-        from coe_framework.cli.main.main import cli
-    except ImportError:
-        from coe_framework.cli.main import cli  # the layout before the core's subpackages
+        cli = importlib.import_module("coe_framework.cli.main").cli
+    except ImportError:  # the layout before the core's subpackages: the root group in coe_framework/cli.py
+        cli = importlib.import_module("coe_framework.cli").cli
     reads["n"] = 0
     tracer, result = traced(lambda: CliRunner().invoke(cli, ["--quiet", "analyze", str(work / "cli-repo")], catch_exceptions=False))
     command = {**tracer.summary(), "exit_code": result.exit_code, "request_row_reads": reads["n"]}
