@@ -23,11 +23,12 @@ The test kit is :mod:`coe_framework.testing`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import BadInput, CoeError, Conflict, NotFound, Unavailable
 from .cli.progress import note
 from .measures.registry import Measure
 from .outputs.formats import ExportError, ExportFormat, ExportOption
-from .outputs.source import ExportSource
 from .plugin.context import AnalysisContext, FileEntry, is_binary, list_files
 from .plugin.contract import NORMALIZED_TABLES, Analyzer, AnalyzerError, FileAnalyzer, NoOptions, OptionsError
 from .plugin.hookspecs import hookimpl, hookspec
@@ -44,3 +45,17 @@ __all__ = [
     "chunk_symbols", "decode_path", "display_path", "environ", "first_error_line", "hookimpl", "hookspec",
     "is_binary", "list_files", "markdown_sections", "note", "text_sections", "truncate",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .outputs.source import ExportSource
+
+
+def __getattr__(name: str) -> Any:
+    # ExportSource reads stored analyses (SQLAlchemy's ORM); imported when asked for,
+    # so loading a plugin (every command does) does not pay for it.
+    if name == "ExportSource":
+        from .outputs.source import ExportSource
+
+        return ExportSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
