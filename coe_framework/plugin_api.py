@@ -23,39 +23,55 @@ The test kit is :mod:`coe_framework.testing`.
 """
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadInput, CoeError, Conflict, NotFound, Unavailable
-from .cli.progress import note
-from .measures.registry import Measure
-from .outputs.formats import ExportError, ExportFormat, ExportOption
-from .plugin.context import AnalysisContext, FileEntry, is_binary, list_files
-from .plugin.contract import NORMALIZED_TABLES, Analyzer, AnalyzerError, FileAnalyzer, NoOptions, OptionsError
-from .plugin.hookspecs import hookimpl, hookspec
-from .plugin.rag_helpers import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, Section, chunk_symbols, markdown_sections, text_sections, truncate
-from .repository.gitutil import GitError, decode_path, display_path, first_error_line
-from .settings import environ
+#: Each public name and the module it comes from. Names are imported when first
+#: used, so a plugin module that imports ``hookimpl`` from here costs what importing
+#: the hook markers costs: loading every plugin (which every command does) stays cheap.
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("BadInput", "CoeError", "Conflict", "NotFound", "Unavailable"), ".errors"),
+    "note": ".cli.progress",
+    "Measure": ".measures.registry",
+    **dict.fromkeys(("ExportError", "ExportFormat", "ExportOption"), ".outputs.formats"),
+    "ExportSource": ".outputs.source",
+    **dict.fromkeys(("AnalysisContext", "FileEntry", "is_binary", "list_files"), ".plugin.context"),
+    **dict.fromkeys(("NORMALIZED_TABLES", "Analyzer", "AnalyzerError", "FileAnalyzer", "OptionsError"), ".plugin.contract"),
+    "NoOptions": ".plugin.options",
+    **dict.fromkeys(("hookimpl", "hookspec"), ".plugin.hookspecs"),
+    **dict.fromkeys(("DEFAULT_MAX_CHARS", "Chunk", "RepositoryFiles", "Section", "chunk_symbols", "markdown_sections",
+                     "text_sections", "truncate"), ".plugin.rag_helpers"),
+    **dict.fromkeys(("GitError", "decode_path", "display_path", "first_error_line"), ".repository.gitutil"),
+    "environ": ".settings",
+}
 
-__all__ = [
-    "DEFAULT_MAX_CHARS", "NORMALIZED_TABLES",
-    "AnalysisContext", "Analyzer", "AnalyzerError", "BadInput", "Chunk", "CoeError", "Conflict", "ExportError",
-    "ExportFormat", "ExportOption", "ExportSource", "FileAnalyzer",
-    "FileEntry", "GitError", "Measure", "NoOptions", "NotFound", "OptionsError", "RepositoryFiles", "Section",
-    "Unavailable",
-    "chunk_symbols", "decode_path", "display_path", "environ", "first_error_line", "hookimpl", "hookspec",
-    "is_binary", "list_files", "markdown_sections", "note", "text_sections", "truncate",
-]
+__all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - what a type checker reads; at run time __getattr__ imports
+    from .cli.progress import note
+    from .errors import BadInput, CoeError, Conflict, NotFound, Unavailable
+    from .measures.registry import Measure
+    from .outputs.formats import ExportError, ExportFormat, ExportOption
     from .outputs.source import ExportSource
+    from .plugin.context import AnalysisContext, FileEntry, is_binary, list_files
+    from .plugin.contract import NORMALIZED_TABLES, Analyzer, AnalyzerError, FileAnalyzer, OptionsError
+    from .plugin.hookspecs import hookimpl, hookspec
+    from .plugin.options import NoOptions
+    from .plugin.rag_helpers import (
+        DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, Section, chunk_symbols, markdown_sections, text_sections, truncate,
+    )
+    from .repository.gitutil import GitError, decode_path, display_path, first_error_line
+    from .settings import environ
 
 
 def __getattr__(name: str) -> Any:
-    # ExportSource reads stored analyses (SQLAlchemy's ORM); imported when asked for,
-    # so loading a plugin (every command does) does not pay for it.
-    if name == "ExportSource":
-        from .outputs.source import ExportSource
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value  # the next lookup is an ordinary attribute
+    return value
 
-        return ExportSource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -17,14 +16,18 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, up
     """
     if not rows:
         return
+    # The dialect's own insert, imported here: importing every dialect would cost each command
+    # that merely opens the store (the MariaDB dialect alone is twenty modules).
     name = session.get_bind().dialect.name
     if name in ("mysql", "mariadb"):
-        statement = mysql.insert(table)
+        from sqlalchemy.dialects import mysql
+
+        duplicate = mysql.insert(table)
         keys = [c.name for c in table.primary_key.columns]
-        changes = {c: statement.inserted[c] for c in update} or {keys[0]: table.c[keys[0]]}
-        session.execute(statement.on_duplicate_key_update(changes), list(rows))
+        changes = {c: duplicate.inserted[c] for c in update} or {keys[0]: table.c[keys[0]]}
+        session.execute(duplicate.on_duplicate_key_update(changes), list(rows))
         return
-    statement = (sqlite if name == "sqlite" else postgresql).insert(table)
+    statement = _conflict_insert(name, table)
     if update:
         statement = statement.on_conflict_do_update(
             index_elements=list(table.primary_key.columns), set_={c: statement.excluded[c] for c in update}
@@ -37,3 +40,15 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, up
 def insert_ignoring_duplicates(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT rows, skipping any whose primary key already exists (concurrent writers agree on values)."""
     upsert(session, table, rows)
+
+
+def _conflict_insert(dialect_name: str, table: Table) -> Any:
+    """SQLite's or PostgreSQL's INSERT, which both take ``ON CONFLICT``."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table)
+

@@ -15,22 +15,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import git
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from .options import NoOptions
 from ..repository.child_limits import ChildLimits, apply_limits
 from ..repository.gitutil import decode_path, display_path, git_environment, run_git
 
 #: git's own binary test: a NUL byte in the first 8000 bytes.
 BINARY_SNIFF_BYTES = 8000
-
-
-class NoOptions(BaseModel):
-    """Options model for analyzers that take none; unknown keys are refused.
-
-    Defined here, below the analyzer contract that names it, because a context
-    carries options: the context never imports the contract."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Cancelled(Exception):

@@ -19,16 +19,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .context import AnalysisContext, FileEntry
-from .context import NoOptions as NoOptions  # the contract's name for an analyzer without options
+from .options import NoOptions as NoOptions  # the contract's name for an analyzer without options
 #: The normalized tables an analyzer may fill through :meth:`Analyzer.table_rows`, with the keys a
 #: row may carry; defined beside the tables, re-exported here for plugin authors.
 from ..db.normalized_tables import NORMALIZED_TABLES as NORMALIZED_TABLES
 from ..errors import BadInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import AnalysisContext, FileEntry
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
