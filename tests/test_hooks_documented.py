@@ -1,6 +1,6 @@
 """Every hook is documented in docs/plugins.md, with an example, and exercised by some test.
 
-Hooks are those of coe_framework/hookspecs.py plus the ones built-in plugins
+Hooks are those of coe_framework/plugin/hookspecs.py plus the ones built-in plugins
 define through ``COE_HOOKSPECS``. "Exercised" means a test file under tests/
 implements the hook (``def name(``) or calls it (``.name(`` or the name as a
 string handed to ``collect``/``call_listeners``).
@@ -24,7 +24,7 @@ THIS_FILE = Path(__file__).resolve()
 def core_hooks() -> dict[str, str]:
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
-    return {name: "coe_framework/hookspecs.py" for name in vars(manager.hook)}
+    return {name: "coe_framework/plugin/hookspecs.py" for name in vars(manager.hook)}
 
 
 def builtin_plugin_hooks() -> dict[str, str]:
