@@ -205,22 +205,22 @@ def coe_register_export_formats(register: Callable[[Any], None]) -> None:
     """Contribute export formats of a stored analysis.
 
     Call ``register(fmt)`` once per format with a
-    :class:`coe_framework.outputs.registry.ExportFormat`: ``name`` (lowercase
+    :class:`coe_framework.plugin_api.ExportFormat`: ``name`` (lowercase
     letters, digits, ``-`` and ``_``, unique across plugins: a duplicate is
     the second plugin's load error), ``media_type``, ``suffix`` (``".cdx.json"``),
     ``render(source, options)``, ``analyzers`` (the results ``render`` reads,
     so only those are loaded; None for all), ``description`` and ``options``
-    (:class:`~coe_framework.outputs.registry.ExportOption`: name, type
+    (:class:`~coe_framework.plugin_api.ExportOption`: name, type
     ``float``/``int``/``str``/``choice``, default, help, minimum, choices).
 
-    ``source`` is a :class:`coe_framework.outputs.source.ExportSource`:
+    ``source`` is a :class:`coe_framework.plugin_api.ExportSource`:
     ``source.analysis`` (repositories, each with ``results`` by analyzer),
     ``source.vulnerabilities``, ``source.correlations``,
     ``source.rag_documents()`` and ``source.one_repository(id, analyzer)``.
     ``options`` holds every declared option, parsed. Return text (``str``),
     ``bytes``, an iterable of ``str`` pieces, or a JSON document (a dict or
     list: files get it indented, the API compact). Raise
-    :class:`~coe_framework.outputs.registry.ExportError` for unusable options.
+    :class:`~coe_framework.plugin_api.ExportError` for unusable options.
 
     The format is then ``coe export ANALYSIS --format NAME`` and
     ``GET /api/v1/analyses/{id}/exports/NAME``, listed by ``coe export --list``

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from coe_framework.outputs import result_views as views
-from coe_framework.plugin_api import hookimpl
-from coe_framework.plugin_api import DEFAULT_MAX_CHARS, Chunk, RepositoryFiles, chunk_symbols
+from coe_framework.plugin_api import Chunk, DEFAULT_MAX_CHARS, RepositoryFiles, chunk_symbols, hookimpl
 
 
 def chunk_metadata(path: str, info: Mapping[str, Any], chunk: Chunk) -> dict[str, Any]:

@@ -15,8 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from coe_framework.plugin_api import hookimpl
-from coe_framework.plugin_api import environ
+from coe_framework.plugin_api import environ, hookimpl
 
 from . import ProviderError, selected
 

@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from coe_framework.plugin_api import Analyzer, AnalyzerError
-from coe_framework.plugin_api import AnalysisContext, list_files
-from coe_framework.plugin_api import GitError
+from coe_framework.plugin_api import AnalysisContext, Analyzer, AnalyzerError, GitError, list_files
 
 from .ledger import Filters, Ledger
 from .metrics import build_report

@@ -13,8 +13,7 @@ from typing import IO, Callable, Iterator
 
 import git
 
-from coe_framework.plugin_api import AnalyzerError
-from coe_framework.plugin_api import first_error_line
+from coe_framework.plugin_api import AnalyzerError, first_error_line
 
 from .logparse import LOG_FORMAT, Commit, LogParser
 

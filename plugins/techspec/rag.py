@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from coe_framework.outputs import result_views as views
-from coe_framework.plugin_api import hookimpl
-from coe_framework.plugin_api import DEFAULT_MAX_CHARS, RepositoryFiles, markdown_sections, text_sections
+from coe_framework.plugin_api import DEFAULT_MAX_CHARS, RepositoryFiles, hookimpl, markdown_sections, text_sections
 
 #: Direct dependencies listed one by one; beyond that only counted.
 MAX_LISTED_DEPENDENCIES = 300

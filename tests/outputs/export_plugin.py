@@ -5,9 +5,7 @@ import csv
 import io
 from typing import Any, Callable, Mapping
 
-from coe_framework.plugin.hookspecs import hookimpl
-from coe_framework.plugin_api import ExportError, ExportFormat, ExportOption
-from coe_framework.outputs.source import ExportSource
+from coe_framework.plugin_api import ExportError, ExportFormat, ExportOption, ExportSource, hookimpl
 
 
 def render_authors(source: ExportSource, options: Mapping[str, Any]) -> str:
