@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 from ..errors import BadInput, first_line
 from ..repository.gitutil import GitError
+from ..plugin.contract import unknown_choice
 from ..plugin.manager import PluginManager
 from ..repository.sources import (
     PreparedRepository,
@@ -163,14 +164,9 @@ class Submission:
 
 def _steps(manager: PluginManager, analyzers: Sequence[str] | None, options: Mapping[str, Mapping[str, Any]]) -> list[Step]:
     """The plan with validated options; the first problem as a :class:`SubmissionError`."""
-    installed = manager.analyzers
-    for index, name in enumerate(analyzers or []):
-        if name not in installed:
-            known = ", ".join(sorted(installed)) or "none"
-            raise SubmissionError(f"analyzers.{index}", f"unknown analyzer '{name}' (installed: {known})")
-    for name in options:
-        if name not in installed:
-            raise SubmissionError(f"options.{name}", f"options given for unknown analyzer '{name}'")
+    unknown = unknown_choice(manager.analyzers, analyzers, options)
+    if unknown is not None:
+        raise SubmissionError(*unknown)
     try:
         ordered = plan(manager, analyzers)
     except PlanError as exc:

@@ -178,16 +178,26 @@ class OptionsError(BadInput, AnalyzerError):
         self.errors = exc.errors(include_url=False, include_context=False)
 
 
-def choice_problem(installed: Mapping[str, "Analyzer"], analyzers: Any, options: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The first problem with a request's choice of analyzers and their options, as
-    ``(field, message)`` (``analyzers.1``, ``options.git``); None when every one is usable."""
+def unknown_choice(installed: Mapping[str, "Analyzer"], analyzers: Any, options: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first analyzer a request names, or gives options for, that is not installed, as
+    ``(field, message)`` (``analyzers.1``, ``options.git``); None when every one is."""
     for index, name in enumerate(analyzers or []):
         if name not in installed:
             known = ", ".join(sorted(installed)) or "none"
             return f"analyzers.{index}", f"unknown analyzer '{name}' (installed: {known})"
-    for name, raw in options.items():
+    for name in options:
         if name not in installed:
             return f"options.{name}", f"options given for unknown analyzer '{name}'"
+    return None
+
+
+def choice_problem(installed: Mapping[str, "Analyzer"], analyzers: Any, options: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first problem with a request's choice of analyzers and their options, as
+    ``(field, message)`` (``analyzers.1``, ``options.git``); None when every one is usable."""
+    unknown = unknown_choice(installed, analyzers, options)
+    if unknown is not None:
+        return unknown
+    for name, raw in options.items():
         try:
             installed[name].parse_options(dict(raw))
         except Exception as exc:  # noqa: BLE001 - the analyzer's own one-line reason, whatever it raised
