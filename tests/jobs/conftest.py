@@ -13,71 +13,38 @@ from coe_framework.queue.leases import JobQueue
 from coe_framework.queue.settings import JobSettings
 from coe_framework.plugin.manager import PluginManager
 from tests import mariadb
-from tests.postgres import NO_SERVER, base_url, empty_tables, postgres_schema
+from tests.conftest import LEDGER_TABLES
+from tests.postgres import NO_SERVER, empty_tables
 
 PLUGIN_FILE = Path(__file__).with_name("job_plugin.py")
 
 
 # --- databases: migrated once per session, emptied per test --------------------------
-# (The shared database_url fixture migrates a new database for every test; job
-# tests need many databases, so they migrate once and start each test empty.)
-
-#: Tables that keep their rows between tests: the migration ledger.
-LEDGER_TABLES = ("schema_history", "alembic_version")
-
-
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from coe_framework.db.engine import make_engine
-    from coe_migrate.migrate import ensure_current
-
-    path = tmp_path_factory.mktemp("jobs-db") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    ensure_current(engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture(scope="session")
-def _postgres_schema() -> Iterator[str | None]:
-    if base_url() is None:
-        yield None
-        return
-    with postgres_schema("coe_jobs", migrate=True) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def _mariadb_database() -> Iterator[str | None]:
-    if mariadb.base_url() is None:
-        yield None
-        return
-    with mariadb.mariadb_database("coe_jobs", migrate=True) as url:
-        yield url
+# Job tests need many databases, so every one of them starts from the session's
+# migrated database (tests/conftest.py's templates), emptied but for the ledger.
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 _sqlite_template: Path) -> Iterator[str]:
+                 _migrated_sqlite_template: Path) -> Iterator[str]:
     """An empty, migrated database: SQLite, PostgreSQL when COE_TEST_DATABASE_URL is set,
     MariaDB when COE_TEST_MARIADB_URL is set."""
     from coe_framework.db.engine import dispose_engines
 
     if request.param == "sqlite":
         path = tmp_path / "jobs.sqlite3"
-        shutil.copyfile(_sqlite_template, path)
+        shutil.copyfile(_migrated_sqlite_template, path)
         url = f"sqlite:///{path}"
     elif request.param == "mariadb":
-        url = request.getfixturevalue("_mariadb_database")
+        url = request.getfixturevalue("_migrated_mariadb_database")
         if url is None:
             pytest.skip(mariadb.NO_SERVER)
         mariadb.empty_tables(url, keep=LEDGER_TABLES)
     else:
-        _postgres_schema = request.getfixturevalue("_postgres_schema")
-        if _postgres_schema is None:
+        url = request.getfixturevalue("_migrated_postgres_schema")
+        if url is None:
             pytest.skip(NO_SERVER)
-        empty_tables(_postgres_schema, keep=LEDGER_TABLES)
-        url = _postgres_schema
+        empty_tables(url, keep=LEDGER_TABLES)
     monkeypatch.setenv("COE_DATABASE_URL", url)
     yield url
     dispose_engines()
